@@ -1,0 +1,142 @@
+/* session.h - the shared-memory protocol between libmemlens.so and memlens.
+ *
+ * One session per traced process image: a memfd that the shim creates,
+ * writes its header into (pwrite), maps MAP_SHARED and then closes.  The
+ * tracer sees that mmap at its seccomp stop, recognises the memfd by name,
+ * opens its own descriptor and maps it too, and sets `adopted` before the
+ * mmap returns.  A shim that finds `adopted` still 0 after mapping has no
+ * tracer and goes inert (plain pass-through).
+ *
+ * Layout of the file (all offsets fixed by the constants below, sparse):
+ *   [ml_header][ml_ring x ML_MAX_RINGS][stack slots][stack offsets]
+ *   [frames area][ring data x ML_MAX_RINGS]
+ *
+ * Writers: the shim owns everything except `adopted`, `tracer_pid` and each
+ * ring's `tail` and `state` transition CLOSED/LIVE -> FREE, which the tracer
+ * owns.  Events carry a dense global sequence number so that the tracer can
+ * replay the events of all threads in the order the allocator saw them:
+ * an allocation takes its number after the real call returns, a free before
+ * the real call starts.
+ */
+#ifndef MEMLENS_SESSION_H
+#define MEMLENS_SESSION_H
+
+#include <stdint.h>
+
+#define ML_SESSION_MAGIC   0x314e454c4d454d4dULL /* "MMEMLEN1" */
+#define ML_SESSION_VERSION 1u
+#define ML_SESSION_NAME    "memlens-session"  /* memfd name */
+#define ML_ENV_SESSION     "MEMLENS_SESSION"  /* set by the tracer: options */
+#define ML_ENV_PRELOAD     "LD_PRELOAD"
+
+#define ML_MAX_FRAMES      256u               /* upper bound of --num-callers */
+#define ML_MAX_RINGS       2048u
+#define ML_RING_EVENTS     16384u             /* power of two */
+#define ML_STACK_SLOTS     (1u << 21)         /* hash slots, power of two */
+#define ML_MAX_STACKS      (ML_STACK_SLOTS / 2u)  /* ids 1..ML_MAX_STACKS-1 */
+#define ML_FRAMES_BYTES    (1ull << 28)       /* frames area, bytes */
+
+enum ml_event_type {
+    ML_EV_NOP = 0,     /* a sequence number that ended up carrying nothing */
+    ML_EV_ALLOC = 1,   /* addr = returned pointer, size = requested bytes */
+    ML_EV_FREE = 2,    /* addr = pointer handed to free/delete/realloc */
+};
+
+enum ml_alloc_fn {     /* which entry point made or released the block */
+    ML_FN_MALLOC = 1, ML_FN_CALLOC, ML_FN_REALLOC, ML_FN_REALLOCARRAY,
+    ML_FN_POSIX_MEMALIGN, ML_FN_ALIGNED_ALLOC, ML_FN_MEMALIGN, ML_FN_VALLOC,
+    ML_FN_PVALLOC, ML_FN_NEW, ML_FN_NEW_ARRAY, ML_FN_FREE, ML_FN_DELETE,
+    ML_FN_DELETE_ARRAY,
+};
+
+struct ml_event {
+    uint64_t seq;
+    uint64_t addr;
+    uint64_t size;
+    uint32_t stack;    /* stack id, 0 = none */
+    uint16_t type;     /* enum ml_event_type */
+    uint16_t fn;       /* enum ml_alloc_fn */
+};
+
+enum ml_ring_state { ML_RING_FREE = 0, ML_RING_LIVE = 1 };
+
+/* One per thread that allocates; its own cache lines. */
+struct ml_ring {
+    uint32_t state;    /* FREE -> LIVE by the shim (CAS), LIVE -> FREE by the tracer */
+    int32_t tid;       /* owner thread, written by the shim when claiming */
+    uint32_t pad0[14];
+    uint64_t head;     /* events published (shim, release) */
+    uint64_t pad1[7];
+    uint64_t tail;     /* events consumed (tracer, release) */
+    uint64_t pad2[7];
+} __attribute__((aligned(64)));
+
+/* Stack hash slot: `id` is published last (release) once the frames are written. */
+struct ml_stack_slot {
+    uint64_t hash;
+    uint32_t id;
+    uint32_t pad;
+};
+
+/* A stored stack, in the frames area at offsets[id]: depth then frames. */
+struct ml_stack_rec {
+    uint32_t depth;
+    uint32_t pad;
+    uint64_t frames[];  /* return addresses, innermost first */
+};
+
+struct ml_header {
+    uint64_t magic;
+    uint32_t version;
+    int32_t pid;            /* the process that created the session */
+    uint64_t file_size;
+    uint32_t max_frames;    /* --num-callers */
+    uint32_t adopted;       /* tracer: 1 once it holds the session */
+    int32_t tracer_pid;     /* tracer */
+    uint32_t pad0;
+    uint64_t pad1[10];
+    uint64_t seq;           /* next event sequence number (atomic) */
+    uint64_t pad2[7];
+    uint32_t stack_count;   /* ids handed out so far, id 0 unused (atomic) */
+    uint32_t stacks_full;   /* set once a stack could not be stored */
+    uint64_t frames_used;   /* bytes of the frames area handed out (atomic) */
+    uint64_t pad3[6];
+    uint32_t ring_count;    /* highest ring index ever claimed + 1 (atomic) */
+    uint32_t pad4[15];
+} __attribute__((aligned(64)));
+
+/* Offsets of each area in the file. */
+#define ML_OFF_RINGS      ((uint64_t)sizeof(struct ml_header))
+#define ML_OFF_SLOTS      (ML_OFF_RINGS + (uint64_t)ML_MAX_RINGS * sizeof(struct ml_ring))
+#define ML_OFF_STACKOFFS  (ML_OFF_SLOTS + (uint64_t)ML_STACK_SLOTS * sizeof(struct ml_stack_slot))
+#define ML_OFF_FRAMES     (ML_OFF_STACKOFFS + (uint64_t)ML_MAX_STACKS * sizeof(uint64_t))
+#define ML_OFF_RINGDATA   ((ML_OFF_FRAMES + ML_FRAMES_BYTES + 4095u) & ~4095ull)
+#define ML_RING_BYTES     ((uint64_t)ML_RING_EVENTS * sizeof(struct ml_event))
+#define ML_SESSION_SIZE   (ML_OFF_RINGDATA + (uint64_t)ML_MAX_RINGS * ML_RING_BYTES)
+
+static inline struct ml_ring *ml_rings(void *base)
+{
+    return (struct ml_ring *)((char *)base + ML_OFF_RINGS);
+}
+static inline struct ml_stack_slot *ml_slots(void *base)
+{
+    return (struct ml_stack_slot *)((char *)base + ML_OFF_SLOTS);
+}
+static inline uint64_t *ml_stack_offsets(void *base)
+{
+    return (uint64_t *)((char *)base + ML_OFF_STACKOFFS);
+}
+static inline struct ml_event *ml_ring_events(void *base, uint32_t ring)
+{
+    return (struct ml_event *)((char *)base + ML_OFF_RINGDATA + (uint64_t)ring * ML_RING_BYTES);
+}
+/* The stored stack `id`, or 0 when the id is not (yet) published. */
+static inline const struct ml_stack_rec *ml_stack(void *base, uint32_t id)
+{
+    if (id == 0 || id >= ML_MAX_STACKS) return 0;
+    uint64_t off = __atomic_load_n(&ml_stack_offsets(base)[id], __ATOMIC_ACQUIRE);
+    if (off == 0) return 0;
+    return (const struct ml_stack_rec *)((char *)base + ML_OFF_FRAMES + off - 1);
+}
+
+#endif

@@ -1,0 +1,418 @@
+/* record.c - session life cycle and event publication for libmemlens.so.
+ *
+ * Owns the process's session (include/memlens/session.h): it is created once
+ * per process image when MEMLENS_SESSION is set, kept only if a tracer adopts
+ * it during the mmap, replaced by a fresh one in every forked child, and
+ * given up (the shim goes inert) when nobody adopts it or the tracer resets
+ * `adopted` to 0 to detach.
+ *
+ * Events go to per-thread rings: a thread claims a FREE ring on its first
+ * event and keeps it until it exits (the tracer frees it).  Publishing is a
+ * slot write plus a release store of `head`; a full ring or an empty ring
+ * directory makes the thread wait for the tracer, never drop the event.
+ *
+ * Fork detection: a private page advised MADV_WIPEONFORK holds a non-zero
+ * word; a child created by any kind of fork reads 0 there, so the first
+ * recording attempt in the child replaces the inherited session before
+ * anything is written into the parent's.  A pthread_atfork child handler does
+ * the same eagerly, and alone when the kernel lacks MADV_WIPEONFORK.
+ *
+ * Owns: g_state, g_hdr, g_gen (bumped per session so stale per-thread ring
+ * pointers are noticed), the per-thread ring cursor t_rec.
+ */
+#define _GNU_SOURCE
+#include "record.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "memlens/session.h"
+#include "shim.h"
+#include "stacks.h"
+
+#define ML_DEFAULT_FRAMES 24u
+
+enum ml_state { ML_ST_UNINIT, ML_ST_BUSY, ML_ST_ON, ML_ST_OFF };
+
+static int g_state = ML_ST_UNINIT;   /* enum ml_state, atomic */
+static struct ml_header *g_hdr;      /* current session, valid while ON */
+static uint32_t g_gen = 1;           /* session generation, atomic */
+static uint32_t g_frames = ML_DEFAULT_FRAMES;
+static pid_t g_sess_pid;             /* process the current session belongs to */
+static int g_fork_lock;              /* serialises session replacement */
+static uint32_t g_canary_static = 1;
+static uint32_t *g_canary = &g_canary_static;  /* 0 in a forked child */
+
+struct ml_tls {
+    uint32_t gen;            /* session generation of `ring` */
+    struct ml_ring *ring;
+    struct ml_event *ev;
+    uint64_t head;           /* our copy of ring->head */
+    uint64_t tail;           /* last tail seen */
+};
+
+static ML_TLS struct ml_tls t_rec;
+
+/* ---- small helpers ----------------------------------------------------- */
+
+static void sleep_us(long us)
+{
+    struct timespec ts = { 0, us * 1000 };
+
+    nanosleep(&ts, NULL);
+}
+
+static int adopted(const struct ml_header *hdr)
+{
+    return __atomic_load_n(&hdr->adopted, __ATOMIC_ACQUIRE) != 0;
+}
+
+/* Value of NAME in env, or NULL (getenv without any allocation). */
+static const char *env_get(char **env, const char *name)
+{
+    size_t len = strlen(name);
+
+    for (; *env; env++)
+        if (strncmp(*env, name, len) == 0 && (*env)[len] == '=')
+            return *env + len + 1;
+    return NULL;
+}
+
+/* MEMLENS_SESSION holds comma-separated key=value options; unknown keys are
+ * ignored so that the tracer can add options older shims do not know. */
+static uint32_t parse_frames(const char *opts)
+{
+    uint32_t frames = ML_DEFAULT_FRAMES;
+
+    for (const char *p = opts; *p;) {
+        if (strncmp(p, "frames=", 7) == 0 && p[7] >= '0' && p[7] <= '9') {
+            uint64_t v = 0;
+            for (p += 7; *p >= '0' && *p <= '9'; p++)
+                if (v <= ML_MAX_FRAMES)
+                    v = v * 10 + (uint64_t)(*p - '0');
+            frames = v > ML_MAX_FRAMES ? ML_MAX_FRAMES : (uint32_t)v;
+        }
+        while (*p && *p != ',')
+            p++;
+        if (*p == ',')
+            p++;
+    }
+    return frames;
+}
+
+/* ---- session creation -------------------------------------------------- */
+
+static int write_header(int fd, uint32_t frames, pid_t pid)
+{
+    struct ml_header h;
+
+    memset(&h, 0, sizeof(h));
+    h.magic = ML_SESSION_MAGIC;
+    h.version = ML_SESSION_VERSION;
+    h.pid = pid;
+    h.file_size = ML_SESSION_SIZE;
+    h.max_frames = frames;
+    return pwrite(fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h);
+}
+
+/* A file size limit below the session size would raise SIGXFSZ. */
+static int size_allowed(void)
+{
+    struct rlimit rl;
+
+    return getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+           rl.rlim_cur >= ML_SESSION_SIZE;
+}
+
+/* Create, map and hand over a session; NULL when no tracer adopted it. */
+static struct ml_header *session_open(uint32_t frames, pid_t pid)
+{
+    if (!size_allowed())
+        return NULL;
+    int fd = (int)syscall(SYS_memfd_create, ML_SESSION_NAME, MFD_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    void *base = MAP_FAILED;
+    if (ftruncate(fd, (off_t)ML_SESSION_SIZE) == 0 && write_header(fd, frames, pid))
+        base = mmap(NULL, ML_SESSION_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    if (base == MAP_FAILED)
+        return NULL;
+    /* The tracer, stopped at that mmap, has set `adopted` before it returned. */
+    if (!adopted(base)) {
+        munmap(base, ML_SESSION_SIZE);
+        return NULL;
+    }
+    return base;
+}
+
+/* ---- fork -------------------------------------------------------------- */
+
+static void canary_init(void)
+{
+    void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+    if (p == MAP_FAILED)
+        return;
+    if (madvise(p, 4096, MADV_WIPEONFORK) != 0) {
+        munmap(p, 4096);
+        return;
+    }
+    *(volatile uint32_t *)p = 1;
+    g_canary = p;
+}
+
+static void fork_lock(void)
+{
+    while (__atomic_exchange_n(&g_fork_lock, 1, __ATOMIC_ACQUIRE))
+        sched_yield();
+}
+
+/* In a forked child: drop the inherited session and open the child's own. */
+static bool fork_recover(void)
+{
+    fork_lock();
+    pid_t pid = getpid();
+    if (__atomic_load_n(&g_state, __ATOMIC_ACQUIRE) == ML_ST_ON && g_sess_pid != pid) {
+        struct ml_header *hdr = session_open(g_frames, pid);
+        munmap(g_hdr, ML_SESSION_SIZE);
+        if (hdr) {
+            g_hdr = hdr;
+            g_sess_pid = pid;
+            __atomic_add_fetch(&g_gen, 1, __ATOMIC_RELEASE);
+            *(volatile uint32_t *)g_canary = 1;
+        } else {
+            __atomic_store_n(&g_state, ML_ST_OFF, __ATOMIC_RELEASE);
+            g_hdr = NULL;
+        }
+    }
+    __atomic_store_n(&g_fork_lock, 0, __ATOMIC_RELEASE);
+    return __atomic_load_n(&g_state, __ATOMIC_ACQUIRE) == ML_ST_ON;
+}
+
+/* pthread_atfork child handler: the forking thread is the only thread. */
+static void on_fork_child(void)
+{
+    __atomic_store_n(&g_fork_lock, 0, __ATOMIC_RELAXED);
+    if (__atomic_load_n(&g_state, __ATOMIC_ACQUIRE) == ML_ST_ON)
+        fork_recover();
+}
+
+/* ---- start and hot-path test ------------------------------------------- */
+
+static bool open_first(const char *opts)
+{
+    static int atfork_done;
+    pid_t pid = getpid();
+
+    g_frames = parse_frames(opts);
+    struct ml_header *hdr = session_open(g_frames, pid);
+    if (!hdr)
+        return false;
+    g_hdr = hdr;
+    g_sess_pid = pid;
+    canary_init();
+    ml_stacks_init();
+    if (!atfork_done) {
+        atfork_done = 1;
+        pthread_atfork(NULL, NULL, on_fork_child);
+    }
+    return true;
+}
+
+bool ml_rec_start(char **envp)
+{
+    int st = ML_ST_UNINIT;
+
+    if (!__atomic_compare_exchange_n(&g_state, &st, ML_ST_BUSY, 0,
+                                     __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE))
+        return st == ML_ST_ON;
+    char **env = envp ? envp : environ;
+    if (!env) {   /* too early: the C library has not set environ yet */
+        __atomic_store_n(&g_state, ML_ST_UNINIT, __ATOMIC_RELEASE);
+        return false;
+    }
+    const char *opts = env_get(env, ML_ENV_SESSION);
+    st = opts && open_first(opts) ? ML_ST_ON : ML_ST_OFF;
+    __atomic_store_n(&g_state, st, __ATOMIC_RELEASE);
+    return st == ML_ST_ON;
+}
+
+bool ml_rec_on(void)
+{
+    int st = __atomic_load_n(&g_state, __ATOMIC_ACQUIRE);
+
+    if (ML_LIKELY(st == ML_ST_ON)) {
+        if (ML_UNLIKELY(*(volatile uint32_t *)g_canary == 0))
+            return fork_recover();
+        if (ML_LIKELY(__atomic_load_n(&g_hdr->adopted, __ATOMIC_RELAXED)))
+            return true;
+        /* The tracer detached: stop recording, keep the mapping (other
+         * threads may still be writing into it). */
+        __atomic_store_n(&g_state, ML_ST_OFF, __ATOMIC_RELEASE);
+        return false;
+    }
+    if (st == ML_ST_UNINIT)
+        return ml_rec_start(NULL);
+    return false;
+}
+
+/* ---- rings ------------------------------------------------------------- */
+
+static void raise_ring_count(struct ml_header *hdr, uint32_t n)
+{
+    uint32_t cur = __atomic_load_n(&hdr->ring_count, __ATOMIC_RELAXED);
+
+    while (cur < n && !__atomic_compare_exchange_n(&hdr->ring_count, &cur, n, 1,
+                                                    __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+        ;
+}
+
+static void take_ring(struct ml_tls *t, struct ml_header *hdr, uint32_t i, uint32_t gen)
+{
+    struct ml_ring *r = &ml_rings(hdr)[i];
+
+    __atomic_store_n(&r->tid, (int32_t)syscall(SYS_gettid), __ATOMIC_RELAXED);
+    t->ring = r;
+    t->ev = ml_ring_events(hdr, i);
+    t->head = __atomic_load_n(&r->head, __ATOMIC_RELAXED);
+    t->tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+    t->gen = gen;
+    raise_ring_count(hdr, i + 1);
+}
+
+/* Claim a FREE ring, waiting for the tracer to free one if need be. */
+static bool claim_ring(struct ml_tls *t, uint32_t gen)
+{
+    struct ml_header *hdr = g_hdr;
+    struct ml_ring *rings = ml_rings(hdr);
+
+    for (;;) {
+        for (uint32_t i = 0; i < ML_MAX_RINGS; i++) {
+            uint32_t st = ML_RING_FREE;
+            if (__atomic_load_n(&rings[i].state, __ATOMIC_RELAXED) != ML_RING_FREE)
+                continue;
+            if (__atomic_compare_exchange_n(&rings[i].state, &st, ML_RING_LIVE, 0,
+                                            __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+                take_ring(t, hdr, i, gen);
+                return true;
+            }
+        }
+        if (!adopted(hdr))
+            return false;
+        sleep_us(1000);
+    }
+}
+
+static bool ensure_ring(struct ml_tls *t)
+{
+    uint32_t gen = __atomic_load_n(&g_gen, __ATOMIC_ACQUIRE);
+
+    if (ML_LIKELY(t->gen == gen))
+        return true;
+    return claim_ring(t, gen);
+}
+
+/* Wait until the tracer has made room; false if it went away. */
+static bool wait_room(struct ml_tls *t)
+{
+    for (unsigned i = 0;; i++) {
+        t->tail = __atomic_load_n(&t->ring->tail, __ATOMIC_ACQUIRE);
+        if (t->head - t->tail < ML_RING_EVENTS)
+            return true;
+        if (i < 128) {
+            __builtin_ia32_pause();
+            continue;
+        }
+        if (!adopted(g_hdr))
+            return false;
+        if (i < 256)
+            sched_yield();
+        else
+            sleep_us(20);
+    }
+}
+
+static void publish(struct ml_tls *t, const struct ml_event *e)
+{
+    uint64_t h = t->head;
+
+    if (ML_UNLIKELY(h - t->tail >= ML_RING_EVENTS) && !wait_room(t))
+        return;
+    t->ev[h & (ML_RING_EVENTS - 1)] = *e;
+    __atomic_store_n(&t->ring->head, h + 1, __ATOMIC_RELEASE);
+    t->head = h + 1;
+}
+
+static uint64_t next_seq(void)
+{
+    return __atomic_fetch_add(&g_hdr->seq, 1, __ATOMIC_SEQ_CST);
+}
+
+/* ---- events ------------------------------------------------------------ */
+
+static void emit(uint64_t seq, unsigned type, unsigned fn, const void *p,
+                 uint64_t size, uint32_t stack)
+{
+    struct ml_event e = {
+        .seq = seq, .addr = (uint64_t)(uintptr_t)p, .size = size,
+        .stack = stack, .type = (uint16_t)type, .fn = (uint16_t)fn,
+    };
+
+    publish(&t_rec, &e);
+}
+
+void ml_rec_alloc(const void *p, size_t size, unsigned fn)
+{
+    int err = errno;
+
+    if (ensure_ring(&t_rec)) {
+        uint32_t stack = ml_stack_id(g_hdr, t_rec.gen, g_frames);
+        emit(next_seq(), ML_EV_ALLOC, fn, p, size, stack);
+    }
+    errno = err;
+}
+
+void ml_rec_free(const void *p, size_t size, unsigned fn)
+{
+    int err = errno;
+
+    if (ensure_ring(&t_rec))
+        emit(next_seq(), ML_EV_FREE, fn, p, size, 0);
+    errno = err;
+}
+
+uint64_t ml_rec_claim(void)
+{
+    int err = errno;
+    uint64_t seq = ensure_ring(&t_rec) ? next_seq() : ML_NO_SEQ;
+
+    errno = err;
+    return seq;
+}
+
+void ml_rec_free_at(uint64_t seq, const void *p, unsigned fn)
+{
+    int err = errno;
+
+    if (seq != ML_NO_SEQ)
+        emit(seq, ML_EV_FREE, fn, p, 0, 0);
+    errno = err;
+}
+
+void ml_rec_nop(uint64_t seq)
+{
+    int err = errno;
+
+    if (seq != ML_NO_SEQ)
+        emit(seq, ML_EV_NOP, 0, NULL, 0, 0);
+    errno = err;
+}

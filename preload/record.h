@@ -1,0 +1,43 @@
+/* record.h - the session and the event stream of libmemlens.so.
+ *
+ * record.c owns the process's session (see include/memlens/session.h): its
+ * creation and adoption handshake, the replacement session of a forked
+ * child, the per-thread rings and the global sequence counter.  Callers are
+ * the interposers in shim.c; they hold the re-entrancy guard while calling
+ * anything declared here.
+ *
+ * Sequence numbers are dense: every number returned by ml_rec_claim() must be
+ * published exactly once, by ml_rec_free_at() or ml_rec_nop().
+ */
+#ifndef MEMLENS_PRELOAD_RECORD_H
+#define MEMLENS_PRELOAD_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Decide once per process whether to record: reads MEMLENS_SESSION from envp
+ * (or environ when envp is NULL) and opens a session.  Idempotent and
+ * thread-safe; a call made while another thread initialises returns false.
+ * When no environment is available yet the decision is postponed. */
+bool ml_rec_start(char **envp);
+
+/* Hot-path test: true when the calling thread should record this call.
+ * Starts the session on first use and replaces it in a forked child. */
+bool ml_rec_on(void);
+
+/* An allocation that has just returned p: takes a sequence number now. */
+void ml_rec_alloc(const void *p, size_t size, unsigned fn);
+
+/* A release of p that is about to happen: takes a sequence number now.
+ * size is the size argument of a sized delete, 0 otherwise. */
+void ml_rec_free(const void *p, size_t size, unsigned fn);
+
+/* Claim a sequence number whose event is published later (realloc).
+ * ML_NO_SEQ means "no session any more": the publish calls ignore it. */
+#define ML_NO_SEQ UINT64_MAX
+uint64_t ml_rec_claim(void);
+void ml_rec_free_at(uint64_t seq, const void *p, unsigned fn);
+void ml_rec_nop(uint64_t seq);
+
+#endif

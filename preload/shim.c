@@ -1,0 +1,435 @@
+/* shim.c - the allocation interposers of libmemlens.so.
+ *
+ * Exports malloc, calloc, realloc, reallocarray, free, posix_memalign,
+ * aligned_alloc, memalign, valloc, pvalloc and every C++ operator new/delete
+ * (by mangled name); nothing else leaves the library.  Each interposer calls
+ * the real function found with dlsym(RTLD_NEXT) and reports the call to
+ * record.c exactly once:
+ *   - allocations are reported after the real call returned a block,
+ *     releases before the real call (so a reused address is never seen
+ *     allocated twice); realloc claims its sequence number before the call;
+ *   - a per-thread guard is held around the real call and the reporting, so
+ *     that whatever allocates underneath (the real operator new calling
+ *     malloc, dlsym, the unwinder) passes straight through unrecorded.
+ *     C++ operators release the guard with a cleanup handler, which also
+ *     runs when the real operator throws (this file needs -fexceptions).
+ *
+ * Until the real functions are known (dlsym itself allocates), requests are
+ * served from a static buffer whose blocks are never released.
+ *
+ * Owns: the table of real functions, the bootstrap buffer, the guard, and
+ * the library constructor that starts recording.
+ */
+#define _GNU_SOURCE
+#include "shim.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <malloc.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "memlens/session.h"
+#include "record.h"
+
+/* ---- real functions ---------------------------------------------------- */
+
+struct ml_real {
+    void *(*malloc)(size_t);
+    void *(*calloc)(size_t, size_t);
+    void *(*realloc)(void *, size_t);
+    void (*free)(void *);
+    int (*posix_memalign)(void **, size_t, size_t);
+    void *(*aligned_alloc)(size_t, size_t);
+    void *(*memalign)(size_t, size_t);
+    void *(*valloc)(size_t);
+    void *(*pvalloc)(size_t);
+};
+
+static struct ml_real real;
+static int g_ready;        /* real is complete (atomic, release) */
+static int g_resolving;    /* one thread runs dlsym (atomic) */
+
+static ML_TLS int t_guard; /* inside the shim on this thread */
+
+#define ML_SYM(field, name) \
+    (r.field = (__typeof__(r.field))dlsym(RTLD_NEXT, name), r.field != NULL)
+
+/* Look up the real functions once; false while they are not known yet
+ * (the caller then serves itself from the bootstrap buffer). */
+static bool resolve_real(void)
+{
+    int expect = 0;
+
+    if (__atomic_compare_exchange_n(&g_resolving, &expect, 1, 0,
+                                    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+        struct ml_real r;
+        bool ok = ML_SYM(malloc, "malloc") & ML_SYM(calloc, "calloc") &
+                  ML_SYM(realloc, "realloc") & ML_SYM(free, "free") &
+                  ML_SYM(posix_memalign, "posix_memalign") &
+                  ML_SYM(aligned_alloc, "aligned_alloc") &
+                  ML_SYM(memalign, "memalign") & ML_SYM(valloc, "valloc") &
+                  ML_SYM(pvalloc, "pvalloc");
+        if (!ok) {
+            static const char msg[] = "memlens: cannot find the C allocator\n";
+            (void)!write(2, msg, sizeof(msg) - 1);
+            abort();
+        }
+        real = r;
+        __atomic_store_n(&g_ready, 1, __ATOMIC_RELEASE);
+    }
+    return __atomic_load_n(&g_ready, __ATOMIC_ACQUIRE) != 0;
+}
+
+static inline bool ready(void)
+{
+    return ML_LIKELY(__atomic_load_n(&g_ready, __ATOMIC_ACQUIRE)) || resolve_real();
+}
+
+/* ---- bootstrap buffer -------------------------------------------------- */
+
+#define ML_BOOT_BYTES (256u * 1024u)
+#define ML_BOOT_HDR   16u          /* block size is stored just before a block */
+
+static char g_boot[ML_BOOT_BYTES] __attribute__((aligned(4096)));
+static size_t g_boot_used;         /* atomic bump pointer */
+
+static inline bool in_boot(const void *p)
+{
+    return (const char *)p >= g_boot && (const char *)p < g_boot + ML_BOOT_BYTES;
+}
+
+/* Zeroed memory (the buffer is never reused); align is a power of two. */
+static void *boot_alloc(size_t n, size_t align)
+{
+    size_t old = __atomic_load_n(&g_boot_used, __ATOMIC_RELAXED), start;
+
+    if (align < ML_BOOT_HDR)
+        align = ML_BOOT_HDR;
+    do {
+        start = (old + ML_BOOT_HDR + align - 1) & ~(align - 1);
+        if (n > ML_BOOT_BYTES || align > 4096 || start + n > ML_BOOT_BYTES) {
+            errno = ENOMEM;
+            return NULL;
+        }
+    } while (!__atomic_compare_exchange_n(&g_boot_used, &old, start + n, 1,
+                                          __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+    memcpy(g_boot + start - ML_BOOT_HDR, &n, sizeof(n));
+    return g_boot + start;
+}
+
+static size_t boot_size(const void *p)
+{
+    size_t n;
+
+    memcpy(&n, (const char *)p - ML_BOOT_HDR, sizeof(n));
+    return n;
+}
+
+/* ---- guard ------------------------------------------------------------- */
+
+/* Take the guard; false when this thread is already inside the shim. */
+static inline bool guard_take(void)
+{
+    if (t_guard)
+        return false;
+    t_guard = 1;
+    return true;
+}
+
+static void guard_cleanup(int *unused)
+{
+    (void)unused;
+    t_guard = 0;
+}
+
+/* Releases the guard when the enclosing block is left, by return or throw. */
+#define ML_GUARD_SCOPE \
+    int ml_scope_ __attribute__((cleanup(guard_cleanup), unused)) = 1
+
+/* Report an allocation (guard held), release the guard, return p. */
+static inline void *alloc_done(void *p, size_t n, unsigned fn)
+{
+    if (p && ml_rec_on())
+        ml_rec_alloc(p, n, fn);
+    t_guard = 0;
+    return p;
+}
+
+__attribute__((constructor)) static void ml_ctor(int argc, char **argv, char **envp)
+{
+    (void)argc;
+    (void)argv;
+    if (ready() && guard_take()) {
+        ml_rec_start(envp);
+        t_guard = 0;
+    }
+}
+
+/* ---- malloc family ----------------------------------------------------- */
+
+ML_EXPORT void *malloc(size_t n)
+{
+    if (!ready())
+        return boot_alloc(n, 0);
+    if (!guard_take())
+        return real.malloc(n);
+    return alloc_done(real.malloc(n), n, ML_FN_MALLOC);
+}
+
+ML_EXPORT void *calloc(size_t n, size_t m)
+{
+    size_t bytes;
+
+    if (!ready()) {
+        if (__builtin_mul_overflow(n, m, &bytes)) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        return boot_alloc(bytes, 0);
+    }
+    if (!guard_take())
+        return real.calloc(n, m);
+    return alloc_done(real.calloc(n, m), n * m, ML_FN_CALLOC);
+}
+
+ML_EXPORT void free(void *p)
+{
+    if (!p || in_boot(p) || !ready())   /* not ready: p cannot be a real block */
+        return;
+    if (!guard_take()) {
+        real.free(p);
+        return;
+    }
+    if (ml_rec_on())
+        ml_rec_free(p, 0, ML_FN_FREE);
+    real.free(p);
+    t_guard = 0;
+}
+
+/* realloc of a bootstrap block: move it to the real heap. */
+static void *boot_realloc(void *p, size_t n, unsigned fn)
+{
+    size_t old = boot_size(p);
+
+    if (n == 0)
+        return NULL;   /* like glibc: the block is released, NULL returned */
+    bool outer = ready() && guard_take();
+    void *q = ready() ? real.malloc(n) : boot_alloc(n, 0);
+    if (q)
+        memcpy(q, p, old < n ? old : n);
+    return outer ? alloc_done(q, n, fn) : q;
+}
+
+/* Report a finished realloc; seq was claimed for p before the call. */
+static void realloc_done(void *p, void *q, size_t n, uint64_t seq, unsigned fn)
+{
+    if (q) {
+        if (p)
+            ml_rec_free_at(seq, p, fn);
+        ml_rec_alloc(q, n, fn);
+    } else if (p) {
+        if (n == 0)
+            ml_rec_free_at(seq, p, fn);   /* glibc frees p and returns NULL */
+        else
+            ml_rec_nop(seq);              /* failed: p is untouched */
+    }
+}
+
+static void *realloc_common(void *p, size_t n, unsigned fn)
+{
+    if (p && in_boot(p))
+        return boot_realloc(p, n, fn);
+    if (!ready())
+        return p ? NULL : boot_alloc(n, 0);
+    if (!guard_take())
+        return real.realloc(p, n);
+    bool on = ml_rec_on();
+    uint64_t seq = on && p ? ml_rec_claim() : ML_NO_SEQ;
+    void *q = real.realloc(p, n);
+    if (on)
+        realloc_done(p, q, n, seq, fn);
+    t_guard = 0;
+    return q;
+}
+
+ML_EXPORT void *realloc(void *p, size_t n)
+{
+    return realloc_common(p, n, ML_FN_REALLOC);
+}
+
+/* glibc's reallocarray is exactly this: realloc after an overflow check. */
+ML_EXPORT void *reallocarray(void *p, size_t n, size_t m)
+{
+    size_t bytes;
+
+    if (__builtin_mul_overflow(n, m, &bytes)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return realloc_common(p, bytes, ML_FN_REALLOCARRAY);
+}
+
+ML_EXPORT int posix_memalign(void **out, size_t align, size_t n)
+{
+    if (!ready()) {
+        if (align < sizeof(void *) || (align & (align - 1)))
+            return EINVAL;
+        void *p = boot_alloc(n, align);
+        return p ? (*out = p, 0) : ENOMEM;
+    }
+    if (!guard_take())
+        return real.posix_memalign(out, align, n);
+    int rc = real.posix_memalign(out, align, n);
+    alloc_done(rc == 0 ? *out : NULL, n, ML_FN_POSIX_MEMALIGN);
+    return rc;
+}
+
+ML_EXPORT void *aligned_alloc(size_t align, size_t n)
+{
+    if (!ready())
+        return boot_alloc(n, align);
+    if (!guard_take())
+        return real.aligned_alloc(align, n);
+    return alloc_done(real.aligned_alloc(align, n), n, ML_FN_ALIGNED_ALLOC);
+}
+
+ML_EXPORT void *memalign(size_t align, size_t n)
+{
+    if (!ready())
+        return boot_alloc(n, align);
+    if (!guard_take())
+        return real.memalign(align, n);
+    return alloc_done(real.memalign(align, n), n, ML_FN_MEMALIGN);
+}
+
+ML_EXPORT void *valloc(size_t n)
+{
+    if (!ready())
+        return boot_alloc(n, 4096);
+    if (!guard_take())
+        return real.valloc(n);
+    return alloc_done(real.valloc(n), n, ML_FN_VALLOC);
+}
+
+ML_EXPORT void *pvalloc(size_t n)
+{
+    if (!ready())
+        return boot_alloc((n + 4095) & ~(size_t)4095, 4096);
+    if (!guard_take())
+        return real.pvalloc(n);
+    return alloc_done(real.pvalloc(n), n, ML_FN_PVALLOC);
+}
+
+/* ---- C++ operators ----------------------------------------------------- */
+
+/* The real operator `name`, looked up on first use: the C++ runtime may be
+ * loaded after us, or dlopen'ed privately (then RTLD_NEXT cannot see it). */
+static void *op_sym(void **slot, const char *name)
+{
+    static const char *const runtimes[] = { "libstdc++.so.6", "libc++.so.1" };
+    void *f = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+
+    if (ML_LIKELY(f != NULL))
+        return f;
+    int saved = t_guard;
+    t_guard = 1;   /* what dlsym allocates is not the program's */
+    f = dlsym(RTLD_NEXT, name);
+    for (unsigned i = 0; !f && i < sizeof(runtimes) / sizeof(runtimes[0]); i++) {
+        void *h = dlopen(runtimes[i], RTLD_LAZY | RTLD_NOLOAD);
+        f = h ? dlsym(h, name) : NULL;
+    }
+    t_guard = saved;
+    if (!f) {
+        static const char msg[] = "memlens: cannot find the real C++ operator\n";
+        (void)!write(2, msg, sizeof(msg) - 1);
+        abort();
+    }
+    __atomic_store_n(slot, f, __ATOMIC_RELEASE);
+    return f;
+}
+
+static inline void *op_new_done(void *p, size_t n, unsigned fn)
+{
+    if (p && ml_rec_on())
+        ml_rec_alloc(p, n, fn);
+    return p;
+}
+
+static inline void op_delete_note(void *p, size_t n, unsigned fn)
+{
+    if (ml_rec_on())
+        ml_rec_free(p, n, fn);
+}
+
+typedef void *(*ml_new_t)(size_t);
+typedef void *(*ml_new_nt_t)(size_t, const void *);
+typedef void *(*ml_new_al_t)(size_t, size_t);
+typedef void *(*ml_new_al_nt_t)(size_t, size_t, const void *);
+typedef void (*ml_del_t)(void *);
+typedef void (*ml_del_sz_t)(void *, size_t);
+typedef void (*ml_del_nt_t)(void *, const void *);
+typedef void (*ml_del_al_nt_t)(void *, size_t, const void *);
+typedef void (*ml_del_sz_al_t)(void *, size_t, size_t);
+
+/* operator new variant `sym`: PARAMS name the size `n`. */
+#define ML_NEW(sym, fn, type, PARAMS, ARGS)                   \
+    ML_EXPORT void *sym PARAMS                                \
+    {                                                         \
+        static void *slot;                                    \
+        type f = (type)op_sym(&slot, #sym);                   \
+        if (!guard_take())                                    \
+            return f ARGS;                                    \
+        ML_GUARD_SCOPE;                                       \
+        return op_new_done(f ARGS, n, fn);                    \
+    }
+
+/* operator delete variant `sym`: PARAMS name the pointer `p`; SIZE is the
+ * size argument of a sized delete, 0 otherwise. */
+#define ML_DELETE(sym, fn, type, PARAMS, ARGS, SIZE)          \
+    ML_EXPORT void sym PARAMS                                 \
+    {                                                         \
+        static void *slot;                                    \
+        type f = (type)op_sym(&slot, #sym);                   \
+        if (!p || !guard_take()) {                            \
+            f ARGS;                                           \
+            return;                                           \
+        }                                                     \
+        ML_GUARD_SCOPE;                                       \
+        op_delete_note(p, SIZE, fn);                          \
+        f ARGS;                                               \
+    }
+
+#define NT const void *nt /* std::nothrow_t const & */
+#define AL size_t al      /* std::align_val_t */
+
+ML_NEW(_Znwm, ML_FN_NEW, ml_new_t, (size_t n), (n))
+ML_NEW(_Znam, ML_FN_NEW_ARRAY, ml_new_t, (size_t n), (n))
+ML_NEW(_ZnwmRKSt9nothrow_t, ML_FN_NEW, ml_new_nt_t, (size_t n, NT), (n, nt))
+ML_NEW(_ZnamRKSt9nothrow_t, ML_FN_NEW_ARRAY, ml_new_nt_t, (size_t n, NT), (n, nt))
+ML_NEW(_ZnwmSt11align_val_t, ML_FN_NEW, ml_new_al_t, (size_t n, AL), (n, al))
+ML_NEW(_ZnamSt11align_val_t, ML_FN_NEW_ARRAY, ml_new_al_t, (size_t n, AL), (n, al))
+ML_NEW(_ZnwmSt11align_val_tRKSt9nothrow_t, ML_FN_NEW, ml_new_al_nt_t,
+       (size_t n, AL, NT), (n, al, nt))
+ML_NEW(_ZnamSt11align_val_tRKSt9nothrow_t, ML_FN_NEW_ARRAY, ml_new_al_nt_t,
+       (size_t n, AL, NT), (n, al, nt))
+
+ML_DELETE(_ZdlPv, ML_FN_DELETE, ml_del_t, (void *p), (p), 0)
+ML_DELETE(_ZdaPv, ML_FN_DELETE_ARRAY, ml_del_t, (void *p), (p), 0)
+ML_DELETE(_ZdlPvm, ML_FN_DELETE, ml_del_sz_t, (void *p, size_t n), (p, n), n)
+ML_DELETE(_ZdaPvm, ML_FN_DELETE_ARRAY, ml_del_sz_t, (void *p, size_t n), (p, n), n)
+ML_DELETE(_ZdlPvRKSt9nothrow_t, ML_FN_DELETE, ml_del_nt_t, (void *p, NT), (p, nt), 0)
+ML_DELETE(_ZdaPvRKSt9nothrow_t, ML_FN_DELETE_ARRAY, ml_del_nt_t, (void *p, NT), (p, nt), 0)
+ML_DELETE(_ZdlPvSt11align_val_t, ML_FN_DELETE, ml_del_sz_t, (void *p, AL), (p, al), 0)
+ML_DELETE(_ZdaPvSt11align_val_t, ML_FN_DELETE_ARRAY, ml_del_sz_t, (void *p, AL), (p, al), 0)
+ML_DELETE(_ZdlPvSt11align_val_tRKSt9nothrow_t, ML_FN_DELETE, ml_del_al_nt_t,
+          (void *p, AL, NT), (p, al, nt), 0)
+ML_DELETE(_ZdaPvSt11align_val_tRKSt9nothrow_t, ML_FN_DELETE_ARRAY, ml_del_al_nt_t,
+          (void *p, AL, NT), (p, al, nt), 0)
+ML_DELETE(_ZdlPvmSt11align_val_t, ML_FN_DELETE, ml_del_sz_al_t,
+          (void *p, size_t n, AL), (p, n, al), n)
+ML_DELETE(_ZdaPvmSt11align_val_t, ML_FN_DELETE_ARRAY, ml_del_sz_al_t,
+          (void *p, size_t n, AL), (p, n, al), n)

@@ -1,0 +1,23 @@
+/* shim.h - interposition layer of libmemlens.so.
+ *
+ * shim.c defines the exported allocation entry points (the malloc family and
+ * every C++ operator new/delete), finds the real functions, serves the few
+ * allocations made before they are known from a static buffer, and holds the
+ * per-thread re-entrancy guard that makes every allocation made inside the
+ * shim (or inside a real operator new, or the unwinder) pass straight through.
+ *
+ * Nothing here is meant for other modules except the export macro.
+ */
+#ifndef MEMLENS_PRELOAD_SHIM_H
+#define MEMLENS_PRELOAD_SHIM_H
+
+/* The library is built with -fvisibility=hidden: only interposers are public. */
+#define ML_EXPORT __attribute__((visibility("default")))
+
+/* Per-thread data must live in the static TLS block: no allocation on access. */
+#define ML_TLS __thread __attribute__((tls_model("initial-exec")))
+
+#define ML_LIKELY(x)   __builtin_expect(!!(x), 1)
+#define ML_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+#endif

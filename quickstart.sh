@@ -1,0 +1,53 @@
+#!/bin/sh
+# quickstart.sh - set up, build and try memlens on a fresh Debian 12 machine.
+#   ./quickstart.sh         install missing build dependencies (apt-get), build,
+#                           run memlens on a sample and write its reports
+#   ./quickstart.sh check   the same set-up, then the whole test suite
+set -eu
+cd "$(dirname "$0")"
+
+# Debian packages the build and the tests need.
+PACKAGES="build-essential autoconf automake libtool pkg-config libunwind-dev
+libdw-dev libelf-dev uthash-dev libcmocka-dev python3 valgrind"
+
+missing_packages() {
+    for p in $PACKAGES; do
+        dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"
+    done
+}
+
+install_dependencies() {
+    missing=$(missing_packages)
+    [ -z "$missing" ] && return 0
+    echo "quickstart: installing $(echo $missing)"
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "quickstart: run as root (or install these packages yourself): $missing" >&2
+        exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $missing >/dev/null
+}
+
+build() {
+    [ -x configure ] && [ configure -nt configure.ac ] && [ -f Makefile ] && [ Makefile -nt Makefile.am ] ||
+        { autoreconf -fi >/dev/null 2>&1 || autoreconf -fi; ./configure -q; }
+    make -j"$(nproc)" >/dev/null
+}
+
+demo() {
+    mkdir -p out
+    echo "quickstart: memlens -- samples/leaky"
+    ./tracer/memlens --json=out/leaky.json -- ./samples/leaky || true
+    echo
+    echo "quickstart: reports written: out/leaky.json (JSON); the text report is above"
+}
+
+install_dependencies
+build
+case "${1:-}" in
+    check) make -j"$(nproc)" check ;;
+    "") demo ;;
+    *) echo "usage: $0 [check]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,154 @@
+/* blocks.c - the live-block table: open addressing on the block address,
+ * linear probing, backward-shift deletion (no tombstones).
+ *
+ * Owns the block slots and the allocation statistics of one process.
+ */
+#include "blocks.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct ml_blocks {
+    struct ml_block *slots;   /* addr == 0 marks an empty slot */
+    size_t mask;              /* capacity - 1, capacity a power of two */
+    size_t count;
+    struct ml_alloc_stats stats;
+};
+
+static size_t slot_of(const struct ml_blocks *b, uint64_t addr)
+{
+    uint64_t h = (addr >> 4) * 0x9E3779B97F4A7C15ull;
+    return (size_t)(h ^ (h >> 29)) & b->mask;
+}
+
+struct ml_blocks *ml_blocks_new(void)
+{
+    struct ml_blocks *b = calloc(1, sizeof *b);
+    if (!b) return NULL;
+    b->mask = 1023;
+    b->slots = calloc(b->mask + 1, sizeof *b->slots);
+    if (!b->slots) {
+        free(b);
+        return NULL;
+    }
+    return b;
+}
+
+void ml_blocks_free(struct ml_blocks *b)
+{
+    if (!b) return;
+    free(b->slots);
+    free(b);
+}
+
+static struct ml_block *lookup(const struct ml_blocks *b, uint64_t addr)
+{
+    for (size_t i = slot_of(b, addr);; i = (i + 1) & b->mask) {
+        struct ml_block *s = &b->slots[i];
+        if (s->addr == addr) return s;
+        if (s->addr == 0) return NULL;
+    }
+}
+
+static void place(struct ml_blocks *b, const struct ml_block *blk)
+{
+    size_t i = slot_of(b, blk->addr);
+    while (b->slots[i].addr != 0) i = (i + 1) & b->mask;
+    b->slots[i] = *blk;
+}
+
+static int grow(struct ml_blocks *b)
+{
+    struct ml_block *old = b->slots;
+    size_t oldcap = b->mask + 1;
+    struct ml_block *slots = calloc(oldcap * 2, sizeof *slots);
+    if (!slots) return -1;
+    b->slots = slots;
+    b->mask = oldcap * 2 - 1;
+    for (size_t i = 0; i < oldcap; i++)
+        if (old[i].addr) place(b, &old[i]);
+    free(old);
+    return 0;
+}
+
+int ml_blocks_alloc(struct ml_blocks *b, const struct ml_block *blk)
+{
+    struct ml_block *s = lookup(b, blk->addr);
+    b->stats.calls++;
+    b->stats.bytes += blk->size;
+    if (s) {                       /* address reused without a free we saw */
+        b->stats.live_bytes -= s->size;
+        *s = *blk;
+    } else {
+        if ((b->count + 1) * 10 > (b->mask + 1) * 7 && grow(b) != 0) return -1;
+        place(b, blk);
+        b->count++;
+        b->stats.live_blocks++;
+    }
+    b->stats.live_bytes += blk->size;
+    if (b->stats.live_bytes > b->stats.peak_live_bytes)
+        b->stats.peak_live_bytes = b->stats.live_bytes;
+    return 0;
+}
+
+/* Remove slot i, shifting back the entries of its probe run. */
+static void erase(struct ml_blocks *b, size_t i)
+{
+    size_t j = i;
+    for (;;) {
+        j = (j + 1) & b->mask;
+        if (b->slots[j].addr == 0) break;
+        size_t home = slot_of(b, b->slots[j].addr);
+        /* Move j to i when its home does not lie cyclically in (i, j]. */
+        int stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+        if (!stays) {
+            b->slots[i] = b->slots[j];
+            i = j;
+        }
+    }
+    memset(&b->slots[i], 0, sizeof b->slots[i]);
+}
+
+int ml_blocks_release(struct ml_blocks *b, uint64_t addr)
+{
+    if (addr == 0) return 0;
+    struct ml_block *s = lookup(b, addr);
+    if (!s) {
+        b->stats.unknown_frees++;
+        return 0;
+    }
+    b->stats.frees++;
+    b->stats.live_blocks--;
+    b->stats.live_bytes -= s->size;
+    b->count--;
+    erase(b, (size_t)(s - b->slots));
+    return 1;
+}
+
+const struct ml_block *ml_blocks_find(const struct ml_blocks *b, uint64_t addr)
+{
+    return addr ? lookup(b, addr) : NULL;
+}
+
+const struct ml_alloc_stats *ml_blocks_stats(const struct ml_blocks *b)
+{
+    return &b->stats;
+}
+
+static int by_addr(const void *a, const void *b)
+{
+    uint64_t x = ((const struct ml_block *)a)->addr, y = ((const struct ml_block *)b)->addr;
+    return x < y ? -1 : x > y;
+}
+
+long ml_blocks_sorted(const struct ml_blocks *b, struct ml_block **out)
+{
+    struct ml_block *arr = malloc((b->count ? b->count : 1) * sizeof *arr);
+    if (!arr) return -1;
+    size_t n = 0;
+    for (size_t i = 0; i <= b->mask; i++)
+        if (b->slots[i].addr) arr[n++] = b->slots[i];
+    qsort(arr, n, sizeof *arr, by_addr);
+    *out = arr;
+    return (long)n;
+}

@@ -1,0 +1,44 @@
+/* blocks.h - the live-block model: every heap block the target holds.
+ *
+ * An open-addressing hash table keyed by block address, fed by the
+ * allocation events of one process in sequence order.  It owns the blocks
+ * and the allocation statistics (calls, bytes, peak).
+ */
+#ifndef ML_BLOCKS_H
+#define ML_BLOCKS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ml_block {
+    uint64_t addr;
+    uint64_t size;        /* requested bytes */
+    uint64_t seq;         /* sequence number of the allocation */
+    uint32_t stack;       /* stack id in the process's session, 0 = none */
+    uint16_t fn;          /* enum ml_alloc_fn */
+    uint8_t kind;         /* enum ml_leak_kind, set by reach */
+    uint8_t flags;
+};
+
+struct ml_alloc_stats {
+    uint64_t calls;           /* allocation calls that returned a block */
+    uint64_t frees;           /* frees of known blocks */
+    uint64_t bytes;           /* total bytes requested */
+    uint64_t live_blocks, live_bytes, peak_live_bytes;
+    uint64_t unknown_frees;   /* frees of pointers never seen allocated */
+};
+
+struct ml_blocks;
+
+struct ml_blocks *ml_blocks_new(void);
+void ml_blocks_free(struct ml_blocks *b);
+/* Record an allocation; an address already live is replaced (its old block is lost). */
+int ml_blocks_alloc(struct ml_blocks *b, const struct ml_block *blk);
+/* Record a free; returns 1 when the address was live, 0 otherwise. NULL is ignored. */
+int ml_blocks_release(struct ml_blocks *b, uint64_t addr);
+const struct ml_block *ml_blocks_find(const struct ml_blocks *b, uint64_t addr);
+const struct ml_alloc_stats *ml_blocks_stats(const struct ml_blocks *b);
+/* Copy out the live blocks sorted by address; caller frees *out. Returns count or -1. */
+long ml_blocks_sorted(const struct ml_blocks *b, struct ml_block **out);
+
+#endif

@@ -1,0 +1,168 @@
+/* heapwalk.c - malloc-owned ranges and metadata chunk headers (see heapwalk.h). */
+#include "heapwalk.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHUNK_HDR 16u
+#define SIZE_BITS 7u
+#define IS_MMAPPED 2u
+#define NON_MAIN_ARENA 4u
+
+struct vec { void *p; size_t n, cap, elem; };
+
+static int vec_push(struct vec *v, const void *item)
+{
+    if (v->n == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 64;
+        void *p = realloc(v->p, cap * v->elem);
+        if (!p) return -ENOMEM;
+        v->p = p;
+        v->cap = cap;
+    }
+    memcpy((char *)v->p + v->n * v->elem, item, v->elem);
+    v->n++;
+    return 0;
+}
+
+long ml_block_index(const struct ml_block *blocks, size_t n, uint64_t addr)
+{
+    size_t lo = 0, hi = n;           /* find the last block with start <= addr */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (blocks[mid].addr <= addr) lo = mid + 1;
+        else hi = mid;
+    }
+    if (lo == 0) return -1;
+    const struct ml_block *b = &blocks[lo - 1];
+    uint64_t len = b->size ? b->size : 1;
+    return addr - b->addr < len ? (long)(lo - 1) : -1;
+}
+
+static int is_live_user(const struct ml_block *blocks, size_t n, uint64_t user)
+{
+    long i = ml_block_index(blocks, n, user);
+    return i >= 0 && blocks[i].addr == user;
+}
+
+/* Walk the chunks of [start, end) and collect the headers of non-live ones. */
+static int walk_chunks(const struct ml_snapshot *snap, uint64_t start, uint64_t end,
+                       const struct ml_block *blocks, size_t n, struct vec *meta)
+{
+    uint64_t c = (start + 15) & ~15ull;
+    while (c + CHUNK_HDR <= end) {
+        uint64_t sz;
+        if (!ml_snapshot_read_word(snap, c + 8, &sz)) break;
+        sz &= ~(uint64_t)SIZE_BITS;
+        if (sz < 32 || c + sz > end) {          /* the top chunk, or a short last piece */
+            if (!is_live_user(blocks, n, c + CHUNK_HDR) && vec_push(meta, &c)) return -ENOMEM;
+            break;
+        }
+        if (!is_live_user(blocks, n, c + CHUNK_HDR) && vec_push(meta, &c)) return -ENOMEM;
+        c += sz;
+    }
+    return 0;
+}
+
+/* The range malloc owns around a block outside the brk heap, or {0,0}. */
+static struct ml_range block_owner(const struct ml_snapshot *snap, const struct ml_block *b)
+{
+    struct ml_range r = {0, 0};
+    uint64_t c = b->addr - CHUNK_HDR, sz, prev;
+    if (!ml_snapshot_read_word(snap, c + 8, &sz)) return r;
+    if (sz & IS_MMAPPED) {
+        if (!ml_snapshot_read_word(snap, c, &prev)) return r;
+        r.start = c - prev;
+        r.end = c + (sz & ~(uint64_t)SIZE_BITS);
+    } else if (sz & NON_MAIN_ARENA) {
+        uint64_t base = c & ~(ML_HEAP_MAX_SIZE - 1), hsize;
+        if (!ml_snapshot_read_word(snap, base + 16, &hsize) || hsize > ML_HEAP_MAX_SIZE) return r;
+        r.start = base;
+        r.end = base + hsize;
+    }
+    return r;
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+    const struct ml_range *x = a, *y = b;
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Sort and merge overlapping ranges in place; returns the new count. */
+static size_t merge_ranges(struct ml_range *r, size_t n)
+{
+    if (n == 0) return 0;
+    qsort(r, n, sizeof *r, cmp_range);
+    size_t k = 0;
+    for (size_t i = 1; i < n; i++) {
+        if (r[i].start <= r[k].end) {
+            if (r[i].end > r[k].end) r[k].end = r[i].end;
+        } else {
+            r[++k] = r[i];
+        }
+    }
+    return k + 1;
+}
+
+int ml_heap_layout_build(const struct ml_snapshot *snap, const struct ml_block *blocks,
+                         size_t n, struct ml_heap_layout *out)
+{
+    struct vec owned = {.elem = sizeof(struct ml_range)}, meta = {.elem = sizeof(uint64_t)};
+    int rc = 0;
+    for (size_t i = 0; i < snap->nregions && rc == 0; i++) {
+        const struct ml_region *r = &snap->regions[i];
+        if (r->kind != ML_RK_HEAP) continue;
+        struct ml_range range = {r->start, r->end};
+        rc = vec_push(&owned, &range);
+        if (rc == 0 && r->data) rc = walk_chunks(snap, r->start, r->end, blocks, n, &meta);
+    }
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct ml_region *r = ml_snapshot_find(snap, blocks[i].addr);
+        if (r && r->kind == ML_RK_HEAP) continue;
+        struct ml_range range = block_owner(snap, &blocks[i]);
+        if (range.end > range.start) rc = vec_push(&owned, &range);
+    }
+    if (rc) {
+        free(owned.p);
+        free(meta.p);
+        return rc;
+    }
+    out->owned = owned.p;
+    out->nowned = merge_ranges(owned.p, owned.n);
+    out->meta = meta.p;
+    out->nmeta = meta.n;
+    if (meta.n) qsort(meta.p, meta.n, sizeof(uint64_t), cmp_u64);
+    return 0;
+}
+
+void ml_heap_layout_free(struct ml_heap_layout *h)
+{
+    free(h->owned);
+    free(h->meta);
+    memset(h, 0, sizeof *h);
+}
+
+int ml_heap_owns(const struct ml_heap_layout *h, uint64_t addr)
+{
+    size_t lo = 0, hi = h->nowned;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (addr < h->owned[mid].start) hi = mid;
+        else if (addr >= h->owned[mid].end) lo = mid + 1;
+        else return 1;
+    }
+    return 0;
+}
+
+int ml_heap_is_meta(const struct ml_heap_layout *h, uint64_t addr)
+{
+    return h->nmeta && bsearch(&addr, h->meta, h->nmeta, sizeof(uint64_t), cmp_u64) != NULL;
+}

@@ -1,0 +1,215 @@
+/* json.c - the schema-1 JSON document of a report (see DESIGN.md).
+ *
+ * Writes, through jsonw, the keys that the model (model.h) carries, one
+ * function per section.  The JSON is complete: every record of every kind,
+ * suppressed ones included, whatever --show-leak-kinds says.  Owns nothing.
+ * Write errors stick in the writer and are returned once, at the end.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE             /* sigabbrev_np */
+#endif
+#include <errno.h>
+#include <inttypes.h>
+#include "jsonw.h"
+#include "render.h"
+#include "signame.h"
+
+#define ML_JSON_SCHEMA 1
+
+static void write_strv(struct ml_jsonw *w, const char *key, char *const *v)
+{
+    ml_jsonw_key(w, key);
+    ml_jsonw_begin_array(w);
+    for (; v && *v; v++)
+        ml_jsonw_string(w, *v);
+    ml_jsonw_end_array(w);
+}
+
+static void write_header(struct ml_jsonw *w, const struct ml_report *r,
+                         const struct ml_render_opts *o)
+{
+    ml_jsonw_key_string(w, "tool", "memlens");
+    ml_jsonw_key_string(w, "version", o ? o->tool_version : NULL);
+    ml_jsonw_key_int(w, "schema", ML_JSON_SCHEMA);
+    ml_jsonw_key_string(w, "mode", r->mode);
+    write_strv(w, "command", r->command);
+}
+
+/* {"code": N} | {"signal": "SIGSEGV"} | {"detached": true}; null when unknown. */
+static void write_exit(struct ml_jsonw *w, const struct ml_proc_report *p)
+{
+    char name[32];
+
+    ml_jsonw_key(w, "exit");
+    if (p->exit_how == ML_EXIT_UNKNOWN) {
+        ml_jsonw_null(w);
+        return;
+    }
+    ml_jsonw_begin_object(w);
+    if (p->exit_how == ML_EXIT_CODE)
+        ml_jsonw_key_int(w, "code", p->exit_value);
+    else if (p->exit_how == ML_EXIT_SIGNAL)
+        ml_jsonw_key_string(w, "signal",
+                            ml_signal_name(p->exit_value, name, sizeof name));
+    else
+        ml_jsonw_key_bool(w, "detached", 1);
+    ml_jsonw_end_object(w);
+}
+
+static void write_allocations(struct ml_jsonw *w, const struct ml_alloc_stats *a)
+{
+    ml_jsonw_key(w, "allocations");
+    ml_jsonw_begin_object(w);
+    ml_jsonw_key_uint(w, "calls", a->calls);
+    ml_jsonw_key_uint(w, "bytes", a->bytes);
+    ml_jsonw_key_uint(w, "peak_live_bytes", a->peak_live_bytes);
+    ml_jsonw_key_uint(w, "live_blocks", a->live_blocks);
+    ml_jsonw_key_uint(w, "live_bytes", a->live_bytes);
+    ml_jsonw_key_uint(w, "frees", a->frees);
+    ml_jsonw_key_uint(w, "unknown_frees", a->unknown_frees);
+    ml_jsonw_end_object(w);
+}
+
+/* ---- leaks --------------------------------------------------------------- */
+
+static void write_frame(struct ml_jsonw *w, const struct ml_frame_out *f)
+{
+    ml_jsonw_begin_object(w);
+    ml_jsonw_key(w, "address");
+    ml_jsonw_stringf(w, "0x%" PRIx64, f->address);
+    ml_jsonw_key_string(w, "function", f->function);
+    ml_jsonw_key_string(w, "file", f->file);
+    ml_jsonw_key(w, "line");
+    if (f->line > 0)
+        ml_jsonw_int(w, f->line);
+    else
+        ml_jsonw_null(w);
+    ml_jsonw_key_string(w, "module", f->module);
+    ml_jsonw_key_bool(w, "inlined", f->inlined);
+    ml_jsonw_end_object(w);
+}
+
+static void write_stack(struct ml_jsonw *w, const struct ml_stack_out *st)
+{
+    ml_jsonw_key(w, "stack");
+    ml_jsonw_begin_array(w);
+    for (size_t i = 0; i < st->nframes; i++)
+        write_frame(w, &st->frames[i]);
+    ml_jsonw_end_array(w);
+}
+
+static void write_record(struct ml_jsonw *w, const struct ml_leak_record *rec)
+{
+    ml_jsonw_begin_object(w);
+    ml_jsonw_key_string(w, "kind", ml_leak_kind_key(rec->kind));
+    ml_jsonw_key_uint(w, "blocks", rec->blocks);
+    ml_jsonw_key_uint(w, "bytes", rec->bytes);
+    ml_jsonw_key_uint(w, "indirect_bytes", rec->indirect_bytes);
+    ml_jsonw_key_uint(w, "resident_bytes", rec->resident_bytes);
+    ml_jsonw_key_bool(w, "suppressed", rec->suppressed);
+    ml_jsonw_key_string(w, "suppression", rec->suppressed ? rec->suppression : NULL);
+    write_stack(w, &rec->stack);
+    ml_jsonw_end_object(w);
+}
+
+static void write_totals(struct ml_jsonw *w, const char *key, const struct ml_totals *t)
+{
+    ml_jsonw_key(w, key);
+    ml_jsonw_begin_object(w);
+    ml_jsonw_key_uint(w, "blocks", t->blocks);
+    ml_jsonw_key_uint(w, "bytes", t->bytes);
+    ml_jsonw_end_object(w);
+}
+
+/* Most severe kind first, as DESIGN.md lists them, then the suppressed. */
+static void write_summary(struct ml_jsonw *w, const struct ml_proc_report *p)
+{
+    ml_jsonw_key(w, "summary");
+    ml_jsonw_begin_object(w);
+    for (int k = ML_LK_COUNT - 1; k >= 0; k--)
+        write_totals(w, ml_leak_kind_key((enum ml_leak_kind)k), &p->summary[k]);
+    write_totals(w, "suppressed", &p->summary[ML_LK_SUPPRESSED]);
+    ml_jsonw_end_object(w);
+}
+
+static void write_leaks(struct ml_jsonw *w, const struct ml_proc_report *p)
+{
+    ml_jsonw_key(w, "leaks");
+    ml_jsonw_begin_object(w);
+    write_summary(w, p);
+    ml_jsonw_key(w, "records");
+    ml_jsonw_begin_array(w);
+    for (size_t i = 0; i < p->nrecords; i++)
+        write_record(w, &p->records[i]);
+    ml_jsonw_end_array(w);
+    ml_jsonw_end_object(w);
+}
+
+/* ---- sections the model does not carry yet --------------------------------
+ * "heap" (fragmentation, residency, sites), "regions" (the memory map),
+ * "syscalls" (counts) and "shm" (SysV segments) of DESIGN.md.  Each gets its
+ * writer here once model.h holds its data; until then nothing is written,
+ * rather than zeros that would read as measurements. */
+
+static void write_heap(struct ml_jsonw *w, const struct ml_proc_report *p)
+{
+    (void)w, (void)p;
+}
+
+static void write_regions(struct ml_jsonw *w, const struct ml_proc_report *p)
+{
+    (void)w, (void)p;
+}
+
+static void write_syscalls(struct ml_jsonw *w, const struct ml_proc_report *p)
+{
+    (void)w, (void)p;
+}
+
+static void write_shm(struct ml_jsonw *w, const struct ml_proc_report *p)
+{
+    (void)w, (void)p;
+}
+
+/* ---- document -------------------------------------------------------------- */
+
+static void write_process(struct ml_jsonw *w, const struct ml_proc_report *p)
+{
+    ml_jsonw_begin_object(w);
+    ml_jsonw_key_int(w, "pid", p->pid);
+    ml_jsonw_key_int(w, "ppid", p->ppid);
+    ml_jsonw_key_string(w, "exe", p->exe);
+    write_strv(w, "argv", p->argv);
+    write_exit(w, p);
+    ml_jsonw_key_bool(w, "scanned", p->scanned);
+    ml_jsonw_key_bool(w, "saw_shim", p->saw_shim);
+    write_allocations(w, &p->alloc);
+    write_leaks(w, p);
+    write_heap(w, p);
+    write_regions(w, p);
+    write_syscalls(w, p);
+    write_shm(w, p);
+    ml_jsonw_end_object(w);
+}
+
+int ml_render_json(FILE *out, const struct ml_report *r, const struct ml_render_opts *o)
+{
+    struct ml_jsonw w;
+
+    if (!out || !r) {
+        errno = EINVAL;
+        return -1;
+    }
+    ml_jsonw_init(&w, out, 1);
+    ml_jsonw_begin_object(&w);
+    write_header(&w, r, o);
+    ml_jsonw_key(&w, "processes");
+    ml_jsonw_begin_array(&w);
+    for (size_t i = 0; i < r->nprocs; i++)
+        write_process(&w, &r->procs[i]);
+    ml_jsonw_end_array(&w);
+    ml_jsonw_end_object(&w);
+    if (ml_jsonw_finish(&w) < 0)
+        return -1;
+    return fflush(out) == 0 ? 0 : -1;
+}

@@ -1,0 +1,186 @@
+/* leaks.c - leak records and summary of one process (see leaks.h). */
+#include "leaks.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "heapwalk.h"
+#include "memlens/session.h"
+#include "reach.h"
+
+const char *ml_alloc_fn_name(unsigned fn)
+{
+    switch (fn) {
+    case ML_FN_MALLOC: return "malloc";
+    case ML_FN_CALLOC: return "calloc";
+    case ML_FN_REALLOC: return "realloc";
+    case ML_FN_REALLOCARRAY: return "reallocarray";
+    case ML_FN_POSIX_MEMALIGN: return "posix_memalign";
+    case ML_FN_ALIGNED_ALLOC: return "aligned_alloc";
+    case ML_FN_MEMALIGN: return "memalign";
+    case ML_FN_VALLOC: return "valloc";
+    case ML_FN_PVALLOC: return "pvalloc";
+    case ML_FN_NEW: return "operator new(unsigned long)";
+    case ML_FN_NEW_ARRAY: return "operator new[](unsigned long)";
+    default: return "???";
+    }
+}
+
+/* A group of blocks sharing kind, stack and allocating function. */
+struct group {
+    uint8_t kind;
+    uint16_t fn;
+    uint32_t stack;
+    uint64_t blocks, bytes, indirect, first_seq;
+};
+
+static int cmp_block_key(const void *a, const void *b)
+{
+    const struct ml_block *x = a, *y = b;
+    if (x->kind != y->kind) return x->kind < y->kind ? -1 : 1;
+    if (x->stack != y->stack) return x->stack < y->stack ? -1 : 1;
+    if (x->fn != y->fn) return x->fn < y->fn ? -1 : 1;
+    return 0;
+}
+
+/* memcheck's order: total bytes, kind, blocks, then first seen. */
+static int cmp_group(const void *a, const void *b)
+{
+    const struct group *x = a, *y = b;
+    uint64_t tx = x->bytes + x->indirect, ty = y->bytes + y->indirect;
+    if (tx != ty) return tx < ty ? -1 : 1;
+    if (x->kind != y->kind) return x->kind < y->kind ? -1 : 1;
+    if (x->blocks != y->blocks) return x->blocks < y->blocks ? -1 : 1;
+    return x->first_seq < y->first_seq ? -1 : x->first_seq > y->first_seq;
+}
+
+/* Group classified blocks (resorted by key here). Returns count or -1. */
+static long make_groups(struct ml_block *blocks, const uint64_t *indirect, size_t n,
+                        struct group **out)
+{
+    /* carry the indirect bytes through the sort in the block's seq slot pairing */
+    struct { struct ml_block b; uint64_t ind; } *tmp = malloc((n ? n : 1) * sizeof *tmp);
+    struct group *g = calloc(n ? n : 1, sizeof *g);
+    if (!tmp || !g) {
+        free(tmp);
+        free(g);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        tmp[i].b = blocks[i];
+        tmp[i].ind = indirect ? indirect[i] : 0;
+    }
+    qsort(tmp, n, sizeof *tmp, cmp_block_key);   /* the block is the first member */
+    long ng = -1;
+    for (size_t i = 0; i < n; i++) {
+        const struct ml_block *b = &tmp[i].b;
+        if (i == 0 || cmp_block_key(b, &tmp[i - 1].b) != 0) {
+            ng++;
+            g[ng] = (struct group){.kind = b->kind, .fn = b->fn, .stack = b->stack,
+                                   .first_seq = b->seq};
+        }
+        g[ng].blocks++;
+        g[ng].bytes += b->size;
+        g[ng].indirect += tmp[i].ind;
+        if (b->seq < g[ng].first_seq) g[ng].first_seq = b->seq;
+    }
+    free(tmp);
+    qsort(g, (size_t)(ng + 1), sizeof *g, cmp_group);
+    *out = g;
+    return ng + 1;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static int add_frame(struct ml_stack_out *st, size_t *cap, const struct ml_symframe *f,
+                     const char *function)
+{
+    if (st->nframes == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 8;
+        struct ml_frame_out *p = realloc(st->frames, ncap * sizeof *p);
+        if (!p) return -ENOMEM;
+        st->frames = p;
+        *cap = ncap;
+    }
+    struct ml_frame_out *o = &st->frames[st->nframes++];
+    o->address = f ? f->address : 0;
+    o->function = dup_or_null(function ? function : f ? f->function : NULL);
+    o->file = f ? dup_or_null(f->file) : NULL;
+    o->line = f ? f->line : 0;
+    o->module = f ? dup_or_null(f->module) : NULL;
+    o->inlined = f ? f->inlined : 0;
+    return 0;
+}
+
+static int build_stack(const struct ml_leak_input *in, const struct group *g,
+                       struct ml_stack_out *st)
+{
+    size_t cap = 0;
+    uint32_t depth = 0;
+    const uint64_t *frames = in->stacks.frames ? in->stacks.frames(in->stacks.ctx, g->stack, &depth) : NULL;
+    if (add_frame(st, &cap, NULL, ml_alloc_fn_name(g->fn))) return -ENOMEM;
+    if (in->max_frames && depth > in->max_frames) depth = in->max_frames;
+    for (uint32_t i = 0; frames && i < depth; i++) {
+        struct ml_symframe sf[16];
+        int k = 1;
+        if (in->sym) {
+            k = ml_symbolize(in->sym, frames[i], 1, sf, 16);
+        } else {
+            memset(sf, 0, sizeof sf[0]);
+            sf[0].address = frames[i];
+        }
+        for (int j = 0; j < k; j++)
+            if (add_frame(st, &cap, &sf[j], NULL)) return -ENOMEM;
+    }
+    return 0;
+}
+
+static int fill_records(const struct ml_leak_input *in, struct group *g, size_t ng,
+                        struct ml_proc_report *out)
+{
+    out->records = calloc(ng ? ng : 1, sizeof *out->records);
+    if (!out->records) return -ENOMEM;
+    for (size_t i = 0; i < ng; i++) {
+        struct ml_leak_record *rec = &out->records[i];
+        rec->kind = g[i].kind;
+        rec->blocks = g[i].blocks;
+        rec->bytes = g[i].bytes;
+        rec->indirect_bytes = g[i].indirect;
+        out->nrecords = i + 1;
+        out->summary[rec->kind].blocks += rec->blocks;
+        out->summary[rec->kind].bytes += rec->bytes;
+        if (build_stack(in, &g[i], &rec->stack)) return -ENOMEM;
+    }
+    return 0;
+}
+
+int ml_leaks_build(const struct ml_leak_input *in, struct ml_proc_report *out)
+{
+    struct ml_block *blocks = NULL;
+    long n = ml_blocks_sorted(in->blocks, &blocks);
+    if (n < 0) return -ENOMEM;
+    out->alloc = *ml_blocks_stats(in->blocks);
+    out->scanned = in->snap && in->snap->scanned;
+    uint64_t *indirect = calloc((size_t)n + 1, sizeof *indirect);
+    struct ml_heap_layout heap = {0};
+    int rc = indirect ? 0 : -ENOMEM;
+    if (rc == 0 && out->scanned) {
+        rc = ml_heap_layout_build(in->snap, blocks, (size_t)n, &heap);
+        if (rc == 0)
+            rc = ml_reach_classify(in->snap, &heap, blocks, (size_t)n, in->heuristics, indirect);
+    } else {
+        for (long i = 0; i < n; i++) blocks[i].kind = ML_LK_DEFINITE;  /* unclassified */
+    }
+    struct group *g = NULL;
+    long ng = rc == 0 ? make_groups(blocks, indirect, (size_t)n, &g) : -1;
+    if (rc == 0 && ng < 0) rc = -ENOMEM;
+    if (rc == 0) rc = fill_records(in, g, (size_t)ng, out);
+    ml_heap_layout_free(&heap);
+    free(g);
+    free(indirect);
+    free(blocks);
+    return rc;
+}

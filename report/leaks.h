@@ -1,0 +1,37 @@
+/* leaks.h - from live blocks and an exit snapshot to a process report.
+ *
+ * Runs the heap walk and the reachability scan, groups blocks into records
+ * by (kind, allocation stack, allocating function) as memcheck does, sorts
+ * them in memcheck's order, symbolizes their stacks and fills the summary.
+ */
+#ifndef ML_LEAKS_H
+#define ML_LEAKS_H
+
+#include <stdint.h>
+#include "blocks.h"
+#include "model.h"
+#include "snapshot.h"
+#include "symbols.h"
+
+struct ml_stack_source {
+    /* Frames (return addresses, innermost first) of stack id, or NULL. */
+    const uint64_t *(*frames)(void *ctx, uint32_t id, uint32_t *depth);
+    void *ctx;
+};
+
+struct ml_leak_input {
+    const struct ml_snapshot *snap;   /* memory and registers at exit */
+    const struct ml_blocks *blocks;   /* live blocks at exit */
+    struct ml_stack_source stacks;
+    struct ml_symbolizer *sym;        /* NULL: frames are left unresolved */
+    unsigned heuristics;              /* enum ml_heuristic bits */
+    unsigned max_frames;              /* frames kept per stack (--num-callers) */
+};
+
+/* Fill out's alloc, summary, records and scanned fields. Returns 0 or -errno. */
+int ml_leaks_build(const struct ml_leak_input *in, struct ml_proc_report *out);
+
+/* Name of the allocating function as memcheck prints it ("malloc", "operator new[](unsigned long)"). */
+const char *ml_alloc_fn_name(unsigned fn);
+
+#endif

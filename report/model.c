@@ -1,0 +1,82 @@
+/* model.c - names of the leak kinds and release of a finished report.
+ *
+ * The report (model.h) owns every string and array it points to; this
+ * module knows that ownership and frees it.  It owns nothing itself.
+ */
+#include <stdlib.h>
+#include "model.h"
+
+static const char *const kind_keys[ML_LK_COUNT] = {
+    [ML_LK_REACHABLE] = "reachable",
+    [ML_LK_POSSIBLE] = "possible",
+    [ML_LK_INDIRECT] = "indirect",
+    [ML_LK_DEFINITE] = "definite",
+};
+
+static const char *const kind_texts[ML_LK_COUNT] = {
+    [ML_LK_REACHABLE] = "still reachable",
+    [ML_LK_POSSIBLE] = "possibly lost",
+    [ML_LK_INDIRECT] = "indirectly lost",
+    [ML_LK_DEFINITE] = "definitely lost",
+};
+
+const char *ml_leak_kind_key(enum ml_leak_kind k)
+{
+    return (unsigned)k < ML_LK_COUNT ? kind_keys[k] : "unknown";
+}
+
+const char *ml_leak_kind_text(enum ml_leak_kind k)
+{
+    return (unsigned)k < ML_LK_COUNT ? kind_texts[k] : "of unknown kind";
+}
+
+static void free_strv(char **v)
+{
+    if (!v)
+        return;
+    for (char **s = v; *s; s++)
+        free(*s);
+    free(v);
+}
+
+static void free_stack(struct ml_stack_out *st)
+{
+    for (size_t i = 0; i < st->nframes; i++) {
+        free(st->frames[i].function);
+        free(st->frames[i].file);
+        free(st->frames[i].module);
+    }
+    free(st->frames);
+    st->frames = NULL;
+    st->nframes = 0;
+}
+
+/* Frees what p owns, not p itself (it usually sits in an array). */
+void ml_proc_report_free(struct ml_proc_report *p)
+{
+    if (!p)
+        return;
+    free(p->exe);
+    free_strv(p->argv);
+    for (size_t i = 0; i < p->nrecords; i++) {
+        free_stack(&p->records[i].stack);
+        free(p->records[i].suppression);
+    }
+    free(p->records);
+    p->exe = NULL;
+    p->argv = NULL;
+    p->records = NULL;
+    p->nrecords = 0;
+}
+
+/* Frees what r owns and r itself.  r->mode points to a literal: not freed. */
+void ml_report_free(struct ml_report *r)
+{
+    if (!r)
+        return;
+    free_strv(r->command);
+    for (size_t i = 0; i < r->nprocs; i++)
+        ml_proc_report_free(&r->procs[i]);
+    free(r->procs);
+    free(r);
+}

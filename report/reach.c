@@ -1,0 +1,227 @@
+/* reach.c - memcheck's leak kinds: root scan, mark propagation, cliques.
+ *
+ * Owns only its working state (per-block state, pending flags, mark stack)
+ * for the duration of one classification.
+ */
+#include "reach.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "model.h"
+
+enum state { UNREACHED = 0, POSSIBLE, REACHABLE, INDIRECT };
+
+struct reach {
+    const struct ml_snapshot *snap;
+    const struct ml_heap_layout *heap;
+    struct ml_block *blocks;
+    size_t n;
+    unsigned heuristics;
+    unsigned char *state, *pending;
+    size_t *stack;
+    size_t depth;
+    uint64_t *indirect;      /* per block: bytes collected as clique leader */
+    long clique;             /* -1 outside the clique pass */
+};
+
+static void push(struct reach *r, size_t i)
+{
+    if (r->pending[i]) return;
+    r->pending[i] = 1;
+    r->stack[r->depth++] = i;   /* each block is pending at most once: n slots suffice */
+}
+
+/* Address of captured target memory, or NULL. */
+static const unsigned char *mem_at(const struct ml_snapshot *snap, uint64_t addr, uint64_t len)
+{
+    const struct ml_region *reg = ml_snapshot_find(snap, addr);
+    if (!reg || !reg->data || addr + len > reg->end) return NULL;
+    return reg->data + (addr - reg->start);
+}
+
+static int in_exec_file(const struct ml_snapshot *snap, uint64_t addr)
+{
+    const struct ml_region *reg = ml_snapshot_find(snap, addr);
+    return reg && reg->perms[2] == 'x' && reg->path[0] == '/';
+}
+
+/* memcheck's test: a readable file-backed address whose first 20 words hold
+ * at least two non-NULL entries pointing into executable file mappings. */
+static int looks_like_vtable(const struct ml_snapshot *snap, uint64_t addr)
+{
+    if (addr < 4096 || (addr & 7)) return 0;
+    const struct ml_region *reg = ml_snapshot_find(snap, addr);
+    if (!reg || !reg->data || reg->path[0] != '/') return 0;
+    int found = 0;
+    for (int w = 0; w < 20 && addr + 8 * (w + 1) <= reg->end; w++) {
+        uint64_t v;
+        memcpy(&v, reg->data + (addr - reg->start) + 8 * w, 8);
+        if (v && in_exec_file(snap, v) && ++found >= 2) return 1;
+    }
+    return 0;
+}
+
+/* Whether an interior pointer ptr into block b matches an enabled heuristic. */
+static int heuristic_match(const struct reach *r, const struct ml_block *b, uint64_t ptr)
+{
+    const unsigned char *d = mem_at(r->snap, b->addr, b->size);
+    uint64_t w0 = 0, w1 = 0, off = ptr - b->addr;
+    if (!d) return 0;
+    if (b->size >= 8) memcpy(&w0, d, 8);
+    if (b->size >= 16) memcpy(&w1, d + 8, 8);
+    if ((r->heuristics & ML_HEUR_STDSTRING) && off == 24 && b->size >= 24 &&
+        24 + w1 + 1 == b->size && w0 <= w1)
+        return 1;
+    if ((r->heuristics & ML_HEUR_LENGTH64) && off == 8 && w0 > 0 && b->size - 8 == w0)
+        return 1;
+    if ((r->heuristics & ML_HEUR_NEWARRAY) && off == 8 && w0 > 0 && b->size >= 8 &&
+        (b->size - 8) % w0 == 0)
+        return 1;
+    if ((r->heuristics & ML_HEUR_MULTIPLEINHERITANCE) && !(off & 7) && off + 8 <= b->size) {
+        uint64_t at;
+        memcpy(&at, d + off, 8);
+        if (looks_like_vtable(r->snap, w0) && looks_like_vtable(r->snap, at)) return 1;
+    }
+    return 0;
+}
+
+/* A word found in a root or a reachable/possible block (memcheck's
+ * lc_push_without_clique_if_a_chunk_ptr). */
+static void found_pointer(struct reach *r, uint64_t v, int prior_definite)
+{
+    long i = ml_block_index(r->blocks, r->n, v);
+    if (i < 0) return;
+    struct ml_block *b = &r->blocks[i];
+    int start = v == b->addr;
+    if (!start && ml_heap_is_meta(r->heap, v)) return;
+    if (r->clique >= 0) {                       /* clique pass */
+        if (r->state[i] != UNREACHED || i == r->clique) return;
+        r->indirect[r->clique] += b->size + r->indirect[i];
+        r->indirect[i] = 0;
+        r->state[i] = INDIRECT;
+        push(r, (size_t)i);
+        return;
+    }
+    if (r->state[i] == REACHABLE) return;
+    int reachable = start || (r->heuristics && heuristic_match(r, b, v));
+    if (reachable && prior_definite) {
+        r->state[i] = REACHABLE;
+        push(r, (size_t)i);
+    } else if (r->state[i] == UNREACHED) {
+        r->state[i] = POSSIBLE;
+        push(r, (size_t)i);
+    }
+}
+
+static void scan_words(struct reach *r, const unsigned char *d, uint64_t addr, uint64_t end,
+                       int prior_definite)
+{
+    uint64_t a = (addr + 7) & ~7ull;
+    for (; a + 8 <= end; a += 8) {
+        uint64_t v;
+        memcpy(&v, d + (a - addr), 8);
+        if (v >= 4096) found_pointer(r, v, prior_definite);
+    }
+}
+
+/* Scan [start, end) of a region, skipping malloc-owned ranges. */
+static void scan_root_range(struct reach *r, const struct ml_region *reg, uint64_t start)
+{
+    const struct ml_heap_layout *h = r->heap;
+    uint64_t a = start;
+    for (size_t k = 0; k < h->nowned && a < reg->end; k++) {
+        const struct ml_range *o = &h->owned[k];
+        if (o->end <= a || o->start >= reg->end) continue;
+        if (o->start > a) scan_words(r, reg->data + (a - reg->start), a, o->start, 1);
+        a = o->end;
+    }
+    if (a < reg->end) scan_words(r, reg->data + (a - reg->start), a, reg->end, 1);
+}
+
+static int is_shim_region(const struct ml_snapshot *snap, size_t i)
+{
+    const struct ml_region *reg = &snap->regions[i];
+    const char *p = reg->path;
+    if (reg->kind == ML_RK_BSS && i > 0) p = snap->regions[i - 1].path;
+    const char *base = strrchr(p, '/');
+    return base && strcmp(base + 1, "libmemlens.so") == 0;
+}
+
+/* Lowest stack pointer of any thread inside reg, or reg->start. */
+static uint64_t scan_start(const struct ml_snapshot *snap, const struct ml_region *reg)
+{
+    uint64_t start = reg->end;
+    for (size_t t = 0; t < snap->nthreads; t++) {
+        uint64_t sp = snap->threads[t].sp;
+        if (sp >= reg->start && sp < reg->end && sp < start) start = sp;
+    }
+    return start == reg->end ? reg->start : start;
+}
+
+static void scan_roots(struct reach *r)
+{
+    const struct ml_snapshot *snap = r->snap;
+    for (size_t i = 0; i < snap->nregions; i++) {
+        const struct ml_region *reg = &snap->regions[i];
+        if (!reg->data || reg->perms[0] != 'r' || reg->perms[1] != 'w') continue;
+        if (reg->kind == ML_RK_SESSION || is_shim_region(snap, i)) continue;
+        scan_root_range(r, reg, scan_start(snap, reg));
+    }
+    static const int gp[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 19};
+    for (size_t t = 0; t < snap->nthreads; t++) {
+        if (snap->threads[t].exited) continue;
+        for (size_t k = 0; k < sizeof gp / sizeof gp[0]; k++)
+            if (snap->threads[t].regs[gp[k]] >= 4096)
+                found_pointer(r, snap->threads[t].regs[gp[k]], 1);
+    }
+}
+
+static void process_stack(struct reach *r)
+{
+    while (r->depth) {
+        size_t i = r->stack[--r->depth];
+        r->pending[i] = 0;
+        const struct ml_block *b = &r->blocks[i];
+        const unsigned char *d = mem_at(r->snap, b->addr, b->size);
+        if (d) scan_words(r, d, b->addr, b->addr + b->size, r->state[i] != POSSIBLE);
+    }
+}
+
+static const unsigned char kind_of[] = {
+    [UNREACHED] = ML_LK_DEFINITE, [POSSIBLE] = ML_LK_POSSIBLE,
+    [REACHABLE] = ML_LK_REACHABLE, [INDIRECT] = ML_LK_INDIRECT,
+};
+
+int ml_reach_classify(const struct ml_snapshot *snap, const struct ml_heap_layout *heap,
+                      struct ml_block *blocks, size_t n, unsigned heuristics,
+                      uint64_t *indirect)
+{
+    struct reach r = {.snap = snap, .heap = heap, .blocks = blocks, .n = n,
+                      .heuristics = heuristics, .clique = -1};
+    r.state = calloc(n + 1, 1);
+    r.pending = calloc(n + 1, 1);
+    r.stack = malloc((n + 1) * sizeof *r.stack);
+    r.indirect = calloc(n + 1, sizeof *r.indirect);
+    int rc = -ENOMEM;
+    if (!r.state || !r.pending || !r.stack || !r.indirect) goto out;
+    scan_roots(&r);
+    process_stack(&r);
+    for (size_t i = 0; i < n; i++) {            /* cliques, in address order */
+        if (r.state[i] != UNREACHED) continue;
+        r.clique = (long)i;
+        push(&r, i);
+        process_stack(&r);
+    }
+    for (size_t i = 0; i < n; i++) {
+        blocks[i].kind = kind_of[r.state[i]];
+        if (indirect) indirect[i] = r.state[i] == UNREACHED ? r.indirect[i] : 0;
+    }
+    rc = 0;
+out:
+    free(r.state);
+    free(r.pending);
+    free(r.stack);
+    free(r.indirect);
+    return rc;
+}

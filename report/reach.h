@@ -1,0 +1,32 @@
+/* reach.h - memcheck's reachability rules over an exit snapshot.
+ *
+ * Roots: the general-purpose registers of every live thread, each thread's
+ * stack from its stack pointer up, and every other readable and writable
+ * mapping except malloc-owned memory, the session and the shim's own data.
+ * Start pointers make a block reachable, interior pointers only possibly
+ * reachable (unless one of memcheck's heuristics recognises them); blocks
+ * reached only from definitely lost blocks are indirectly lost.
+ */
+#ifndef ML_REACH_H
+#define ML_REACH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "blocks.h"
+#include "heapwalk.h"
+#include "snapshot.h"
+
+enum ml_heuristic {
+    ML_HEUR_STDSTRING = 1u << 0, ML_HEUR_LENGTH64 = 1u << 1,
+    ML_HEUR_NEWARRAY = 1u << 2, ML_HEUR_MULTIPLEINHERITANCE = 1u << 3,
+    ML_HEUR_ALL = 0xfu,
+};
+
+/* Classify blocks (sorted by address) in place: blocks[i].kind receives an
+ * enum ml_leak_kind.  indirect (n entries, may be NULL) receives for each
+ * definitely lost block the bytes it keeps indirectly lost.  Returns 0 or -errno. */
+int ml_reach_classify(const struct ml_snapshot *snap, const struct ml_heap_layout *heap,
+                      struct ml_block *blocks, size_t n, unsigned heuristics,
+                      uint64_t *indirect);
+
+#endif

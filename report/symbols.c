@@ -1,0 +1,422 @@
+/* symbols.c - symbolization of code addresses with elfutils libdwfl.
+ *
+ * A symbolizer turns the /proc/PID/maps text saved at exit into a Dwfl (one
+ * module per mapped file, opened lazily by path) and resolves an address to
+ * frames: the inlined functions around it, innermost first, then the
+ * function holding them, each with source file, line and module path.
+ * Each distinct (address, return_address) pair is resolved once.
+ *
+ * It owns the Dwfl (and through it every module path and DWARF string it
+ * hands out), the strings it makes (demangled names, source paths joined to
+ * the compilation directory) and the cache of frames, all until
+ * ml_symbolizer_free().  Nothing is printed; errors are set in errno.
+ *
+ * C++ names are demangled with __cxa_demangle if the running program has
+ * it (memlens is C and does not link libstdc++): a weak reference finds it
+ * when the program links libstdc++, dlsym(RTLD_DEFAULT) when some library
+ * loaded it.  Otherwise mangled names are returned unchanged.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dwarf.h>
+#include <elfutils/libdwfl.h>
+
+#define HASH_NONFATAL_OOM 1    /* on ENOMEM, HASH_ADD leaves hh.tbl NULL */
+#include <uthash.h>
+
+#include "symbols.h"
+
+typedef char *(*demangle_fn)(const char *mangled, char *buf, size_t *len, int *status);
+extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status)
+    __attribute__((weak));
+
+struct interned {              /* a string made here */
+    UT_hash_handle hh;
+    char str[];
+};
+
+struct cached {                /* the frames of one (address, return_address) */
+    uint64_t key[2];
+    int nframes;
+    UT_hash_handle hh;
+    struct ml_symframe frames[];
+};
+
+struct ml_symbolizer {
+    Dwfl *dwfl;
+    demangle_fn demangle;      /* NULL: names stay mangled */
+    struct cached *cache;
+    struct interned *strings;
+};
+
+struct site {                  /* where a looked-up address lies */
+    Dwfl_Module *mod;          /* NULL: in no module */
+    Dwarf_Addr pc;             /* the address looked up */
+    Dwarf_Die *cu;             /* NULL: no DWARF for it */
+    Dwarf_Addr dwpc;           /* pc as an address in cu's DWARF */
+};
+
+static char *debuginfo_path;   /* NULL: libdwfl's default search path */
+
+static const Dwfl_Callbacks callbacks = {
+    .find_elf = dwfl_linux_proc_find_elf,
+    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .debuginfo_path = &debuginfo_path,
+};
+
+/* Copy into a new string the lines of maps_text that map a file which can
+ * be opened by its path now: deleted files (replaced on disk, memfd, SysV
+ * shm) would give wrong or no symbols.  Notes the [vdso] range.  NULL on
+ * ENOMEM. */
+static char *file_lines(const char *maps_text, size_t *outlen, uint64_t vdso[2])
+{
+    char *out = malloc(strlen(maps_text) + 2);
+    size_t n = 0;
+
+    if (out == NULL)
+        return NULL;
+    for (const char *p = maps_text; *p != '\0';) {
+        size_t len = strcspn(p, "\n");
+        char *line = memcpy(out + n, p, len);
+        uint64_t start, end, off, ino;
+        unsigned dmaj, dmin;
+        int at = -1;
+
+        line[len] = '\0';
+        p += len + (p[len] == '\n');
+        if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %*s %" SCNx64 " %x:%x %" SCNu64 " %n",
+                   &start, &end, &off, &dmaj, &dmin, &ino, &at) < 6 || at <= 0)
+            continue;
+        const char *path = line + at;
+        size_t plen = strlen(path);
+        if (strcmp(path, "[vdso]") == 0) {
+            vdso[0] = start;
+            vdso[1] = end;
+        } else if (path[0] == '/' && strncmp(path, "/memfd:", 7) != 0
+                   && !(plen >= 10 && strcmp(path + plen - 10, " (deleted)") == 0)) {
+            n += len;
+            out[n++] = '\n';
+        }
+    }
+    out[n] = '\0';
+    *outlen = n;
+    return out;
+}
+
+/* Report the modules of maps_text, and the vDSO (read from /proc/PID/mem
+ * by dwfl_linux_proc_find_elf, so only while pid lives), to dwfl. */
+static int report_maps(Dwfl *dwfl, const char *maps_text, int pid)
+{
+    uint64_t vdso[2] = { 0, 0 };
+    size_t len;
+    char *text = file_lines(maps_text, &len, vdso), name[32];
+    FILE *f = NULL;
+    int err = 0;
+
+    if (text == NULL)
+        return ENOMEM;
+    dwfl_report_begin(dwfl);
+    if (len > 0 && (f = fmemopen(text, len, "r")) == NULL)
+        err = errno;
+    if (f != NULL) {
+        int rc = dwfl_linux_proc_maps_report(dwfl, f);
+        err = rc > 0 ? rc : rc < 0 ? ENOEXEC : 0;
+        fclose(f);
+    }
+    free(text);
+    snprintf(name, sizeof name, "[vdso: %d]", pid);
+    if (err == 0 && pid > 0 && vdso[1] > vdso[0]
+        && dwfl_report_module(dwfl, name, vdso[0], vdso[1]) == NULL)
+        err = ENOMEM;
+    return err;
+}
+
+struct ml_symbolizer *ml_symbolizer_new(const char *maps_text, int pid)
+{
+    struct ml_symbolizer *s;
+    int err;
+
+    if (maps_text == NULL) {
+        errno = EINVAL;
+        return NULL;
+    }
+    if ((s = calloc(1, sizeof *s)) == NULL)
+        return NULL;
+    s->demangle = __cxa_demangle != NULL ? __cxa_demangle
+                  : (demangle_fn)dlsym(RTLD_DEFAULT, "__cxa_demangle");
+    s->dwfl = dwfl_begin(&callbacks);
+    err = s->dwfl == NULL ? ENOMEM : report_maps(s->dwfl, maps_text, pid);
+    if (err == 0 && dwfl_report_end(s->dwfl, NULL, NULL) != 0)
+        err = ENOEXEC;
+    if (err != 0) {
+        ml_symbolizer_free(s);
+        errno = err;
+        return NULL;
+    }
+    return s;
+}
+
+void ml_symbolizer_free(struct ml_symbolizer *s)
+{
+    struct cached *c, *ctmp;
+    struct interned *i, *itmp;
+
+    if (s == NULL)
+        return;
+    HASH_ITER(hh, s->cache, c, ctmp) {
+        HASH_DEL(s->cache, c);
+        free(c);
+    }
+    HASH_ITER(hh, s->strings, i, itmp) {
+        HASH_DEL(s->strings, i);
+        free(i);
+    }
+    dwfl_end(s->dwfl);
+    free(s);
+}
+
+/* The interned copy of str, owned by s; NULL when memory runs out. */
+static const char *intern(struct ml_symbolizer *s, const char *str)
+{
+    struct interned *e;
+
+    HASH_FIND_STR(s->strings, str, e);
+    if (e == NULL && (e = malloc(sizeof *e + strlen(str) + 1)) != NULL) {
+        strcpy(e->str, str);
+        HASH_ADD_STR(s->strings, str, e);
+        if (e->hh.tbl == NULL) {
+            free(e);
+            return NULL;
+        }
+    }
+    return e != NULL ? e->str : NULL;
+}
+
+/* The demangled form of name, owned by s; name itself when it is not a C++
+ * name, cannot be demangled, or memory runs out. */
+static const char *demangled(struct ml_symbolizer *s, const char *name)
+{
+    const char *in = NULL;
+    int status = -1;
+    char *d;
+
+    if (name == NULL || strncmp(name, "_Z", 2) != 0 || s->demangle == NULL)
+        return name;
+    d = s->demangle(name, NULL, NULL, &status);
+    if (d != NULL && status == 0)
+        in = intern(s, d);
+    free(d);
+    return in != NULL ? in : name;
+}
+
+/* file joined to the compilation directory of cu when it is relative. */
+static const char *full_path(struct ml_symbolizer *s, Dwarf_Die *cu, const char *file)
+{
+    Dwarf_Attribute attr;
+    const char *dir, *in = NULL;
+    char *path;
+
+    if (file == NULL || file[0] == '/' || cu == NULL)
+        return file;
+    dir = dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &attr));
+    if (dir != NULL && dir[0] == '/' && asprintf(&path, "%s/%s", dir, file) >= 0) {
+        in = intern(s, path);
+        free(path);
+    }
+    return in != NULL ? in : file;
+}
+
+/* The (mangled) linkage name of a function DIE; NULL for C functions. */
+static const char *linkage_name(Dwarf_Die *die)
+{
+    Dwarf_Attribute attr;
+    const char *name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &attr));
+
+    return name != NULL ? name
+        : dwarf_formstring(dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr));
+}
+
+/* The name of a subprogram or inlined subroutine DIE, demangled. */
+static const char *die_name(struct ml_symbolizer *s, Dwarf_Die *die)
+{
+    const char *name = linkage_name(die);
+
+    return name != NULL ? demangled(s, name) : dwarf_diename(die);
+}
+
+/* The name of the out-of-line function at the site, given its DIE (or
+ * NULL) and DWARF name.  The DWARF name wins for C (no ".isra.0"-like clone
+ * suffixes); the ELF symbol fills in when DWARF has no name, or only a
+ * short C++ one (lambdas get no linkage name). */
+static const char *outer_name(struct ml_symbolizer *s, const struct site *at, Dwarf_Die *fn,
+                              const char *dwarf_name)
+{
+    GElf_Off off;
+    GElf_Sym sym;
+    const char *elf;
+
+    if (fn != NULL && linkage_name(fn) != NULL)
+        return dwarf_name;
+    elf = dwfl_module_addrinfo(at->mod, at->pc, &off, &sym, NULL, NULL, NULL);
+    if (elf != NULL && (dwarf_name == NULL || strncmp(elf, "_Z", 2) == 0))
+        return demangled(s, elf);
+    return dwarf_name;
+}
+
+/* Find the module and compilation unit of pc.  The range is checked as
+ * dwfl_addrmodule may answer with the module just below an address in no
+ * module (an unreported vDSO, a JIT region).  Objects without
+ * .debug_aranges (clang's default) are searched CU by CU. */
+static void locate(Dwfl *dwfl, Dwarf_Addr pc, struct site *at)
+{
+    Dwarf_Addr bias = 0, low, high;
+
+    memset(at, 0, sizeof *at);
+    at->pc = pc;
+    at->mod = dwfl_addrmodule(dwfl, pc);
+    if (at->mod == NULL
+        || dwfl_module_info(at->mod, NULL, &low, &high, NULL, NULL, NULL, NULL) == NULL
+        || pc < low || pc >= high) {
+        at->mod = NULL;
+        return;
+    }
+    at->cu = dwfl_module_addrdie(at->mod, pc, &bias);
+    if (at->cu == NULL)
+        while ((at->cu = dwfl_module_nextcu(at->mod, at->cu, &bias)) != NULL)
+            if (dwarf_haspc(at->cu, pc - bias) == 1)
+                break;
+    at->dwpc = pc - bias;
+}
+
+/* The function DIEs around the site, innermost first: inlined subroutines,
+ * then the subprogram holding them.  Returns their count (0 without DWARF)
+ * and sets *out to a malloc'd array. */
+static int function_chain(const struct site *at, Dwarf_Die **out)
+{
+    Dwarf_Die *scopes = NULL, inner;
+    int n, k = 0;
+
+    if (at->cu == NULL || dwarf_getscopes(at->cu, at->dwpc, &scopes) <= 0)
+        return 0;
+    inner = scopes[0];         /* the concrete scope; the rest follow abstract origins */
+    free(scopes);
+    scopes = NULL;
+    n = dwarf_getscopes_die(&inner, &scopes);
+    for (int i = 0; i < n; i++) {
+        int tag = dwarf_tag(&scopes[i]);
+        if (tag == DW_TAG_inlined_subroutine)
+            scopes[k++] = scopes[i];
+        else if (tag == DW_TAG_subprogram || tag == DW_TAG_entry_point) {
+            scopes[k++] = scopes[i];
+            break;
+        }
+    }
+    if (k == 0)
+        free(scopes);
+    else
+        *out = scopes;
+    return k;
+}
+
+/* The line table's file and line for the site. */
+static void line_of(struct ml_symbolizer *s, const struct site *at, const char **file, int *line)
+{
+    Dwarf_Line *l = at->cu ? dwarf_getsrc_die(at->cu, at->dwpc) : NULL;
+
+    *file = l ? full_path(s, at->cu, dwarf_linesrc(l, NULL, NULL)) : NULL;
+    if (*file == NULL || dwarf_lineno(l, line) != 0)
+        *line = 0;
+}
+
+/* The call site (DW_AT_call_file, DW_AT_call_line) of an inlined subroutine. */
+static void call_site(struct ml_symbolizer *s, Dwarf_Die *inl, const char **file, int *line)
+{
+    Dwarf_Attribute attr;
+    Dwarf_Word val;
+    Dwarf_Die cu;
+    Dwarf_Files *files;
+
+    *file = NULL;
+    *line = 0;
+    if (dwarf_formudata(dwarf_attr(inl, DW_AT_call_file, &attr), &val) == 0
+        && dwarf_diecu(inl, &cu, NULL, NULL) != NULL
+        && dwarf_getsrcfiles(&cu, &files, NULL) == 0)
+        *file = full_path(s, &cu, dwarf_filesrc(files, val, NULL, NULL));
+    if (dwarf_formudata(dwarf_attr(inl, DW_AT_call_line, &attr), &val) == 0)
+        *line = (int)val;
+}
+
+/* Resolve one address into a new cache entry; NULL on ENOMEM.  Frame i
+ * is chain[i] at the line of the address (i = 0) or at the call site of
+ * chain[i - 1], as eu-addr2line -i prints them. */
+static struct cached *resolve(struct ml_symbolizer *s, uint64_t addr, int return_address)
+{
+    struct site at;
+    Dwarf_Die *chain = NULL;
+    struct cached *e;
+
+    locate(s->dwfl, return_address && addr > 0 ? addr - 1 : addr, &at);
+    int n = function_chain(&at, &chain), nframes = n > 0 ? n : 1;
+    const char *module = at.mod ? dwfl_module_info(at.mod, NULL, NULL, NULL, NULL, NULL,
+                                                   NULL, NULL) : NULL;
+    if ((e = calloc(1, sizeof *e + (size_t)nframes * sizeof e->frames[0])) == NULL) {
+        free(chain);
+        return NULL;
+    }
+    e->key[0] = addr;
+    e->key[1] = return_address != 0;
+    e->nframes = nframes;
+    for (int i = 0; i < nframes; i++) {
+        struct ml_symframe *f = &e->frames[i];
+        f->address = addr;
+        f->module = module != NULL && module[0] == '/' ? module : NULL;  /* not the vDSO */
+        f->inlined = i < nframes - 1;
+        f->function = i < n ? die_name(s, &chain[i]) : NULL;
+        if (i == 0)
+            line_of(s, &at, &f->file, &f->line);
+        else
+            call_site(s, &chain[i - 1], &f->file, &f->line);
+    }
+    if (at.mod != NULL)
+        e->frames[nframes - 1].function = outer_name(s, &at, n > 0 ? &chain[n - 1] : NULL,
+                                                     e->frames[nframes - 1].function);
+    free(chain);
+    return e;
+}
+
+int ml_symbolize(struct ml_symbolizer *s, uint64_t addr, int return_address,
+                 struct ml_symframe *out, int max)
+{
+    uint64_t key[2] = { addr, return_address != 0 };
+    struct cached *e = NULL;
+
+    if (out == NULL || max < 1) {
+        errno = EINVAL;
+        return 0;
+    }
+    if (s == NULL)
+        errno = EINVAL;
+    else
+        HASH_FIND(hh, s->cache, key, sizeof key, e);
+    if (s != NULL && e == NULL && (e = resolve(s, addr, return_address)) != NULL) {
+        HASH_ADD(hh, s->cache, key, sizeof key, e);
+        if (e->hh.tbl == NULL) {
+            free(e);           /* not cached: give the unknown frame below */
+            e = NULL;
+            errno = ENOMEM;
+        }
+    }
+    if (e == NULL) {
+        memset(out, 0, sizeof *out);
+        out->address = addr;
+        return 1;
+    }
+    int n = e->nframes < max ? e->nframes : max;
+    memcpy(out, e->frames, (size_t)n * sizeof *out);
+    return n;
+}

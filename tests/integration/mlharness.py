@@ -1,0 +1,254 @@
+"""mlharness - run memlens, valgrind and the samples; parse what they say.
+
+The integration tests compare three statements of the same truth:
+- what a sample says about itself (`samples/X --expect`, a JSON object);
+- what memlens reports (`tracer/memlens --json=FILE -- samples/X`);
+- what valgrind memcheck reports (its LEAK SUMMARY).
+
+Where things are: the build tree is $MEMLENS_BUILD if set, else the
+repository root (an in-tree build): tracer/memlens and samples/X live there.
+Sample sources are always looked up in the repository.
+
+Run as a script to check the samples against valgrind without memlens:
+    python3 tests/integration/mlharness.py [sample...]
+"""
+
+import collections
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+KINDS = ("definite", "indirect", "possible", "reachable")
+
+# Samples whose leak answer the tests check, and their source files.
+LEAK_SAMPLES = ("leaky", "cxxleaks", "threads")
+SOURCES = {
+    "leaky": "leaky.c",
+    "cxxleaks": "cxxleaks.cpp",
+    "threads": "threads.c",
+    "exitcode": "exitcode.c",
+}
+
+VALGRIND_FLAGS = ("--leak-check=full", "--show-leak-kinds=all",
+                  "--run-libc-freeres=no")
+
+# Generous: memlens and valgrind on a loaded CI machine.
+TIMEOUT = 600
+
+MemlensRun = collections.namedtuple("MemlensRun", "status json stderr")
+
+SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+
+
+def build_dir():
+    return os.path.abspath(os.environ.get("MEMLENS_BUILD") or SOURCE_DIR)
+
+
+def memlens_path():
+    return os.path.join(build_dir(), "tracer", "memlens")
+
+
+def sample_path(prog):
+    return os.path.join(build_dir(), "samples", prog)
+
+
+def sample_source(prog):
+    """The basename of the sample's source file (what file:line names)."""
+    return SOURCES[prog]
+
+
+def require_memlens():
+    """Fail (not skip) when memlens is not built: a missing binary must not
+    make the suite pass."""
+    path = memlens_path()
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        raise AssertionError(
+            "memlens not built: %s is missing (build first, or set "
+            "MEMLENS_BUILD to the build tree)" % path)
+
+
+def require_sample(prog):
+    path = sample_path(prog)
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        raise AssertionError(
+            "sample not built: %s is missing (build first, or set "
+            "MEMLENS_BUILD to the build tree)" % path)
+    return path
+
+
+def have_valgrind():
+    return shutil.which("valgrind") is not None
+
+
+def skip_without_valgrind():
+    if not have_valgrind():
+        raise unittest.SkipTest(
+            "valgrind is not installed: the comparison with memcheck is "
+            "skipped (apt-get install valgrind)")
+
+
+def _run(cmd, **kw):
+    return subprocess.run(cmd, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          timeout=TIMEOUT, **kw)
+
+
+def run_memlens_cli(args):
+    """Run memlens with exactly these arguments.
+    Returns (exit status, stdout text, stderr text)."""
+    p = _run([memlens_path()] + list(args))
+    return (p.returncode, p.stdout.decode("utf-8", "replace"),
+            p.stderr.decode("utf-8", "replace"))
+
+
+def run_memlens(prog, args=(), options=()):
+    """Run `memlens --json=FILE [options] -- samples/prog [args]`.
+
+    `prog` is a sample name or a path.  Returns MemlensRun(status, json,
+    stderr): the exit status, the parsed JSON document (None when memlens
+    wrote none) and the text report that memlens writes to stderr."""
+    require_memlens()
+    target = prog if os.sep in prog else require_sample(prog)
+    with tempfile.TemporaryDirectory(prefix="mlharness.") as tmp:
+        out = os.path.join(tmp, "report.json")
+        cmd = [memlens_path(), "--json=" + out] + list(options) \
+            + ["--", target] + list(args)
+        p = _run(cmd)
+        doc = None
+        if os.path.exists(out) and os.path.getsize(out) > 0:
+            with open(out, encoding="utf-8") as f:
+                doc = json.load(f)
+    return MemlensRun(p.returncode, doc, p.stderr.decode("utf-8", "replace"))
+
+
+def expected(prog):
+    """What the sample says about itself: the JSON of `prog --expect`."""
+    p = _run([require_sample(prog), "--expect"])
+    if p.returncode != 0:
+        raise AssertionError("%s --expect exited %d" % (prog, p.returncode))
+    return json.loads(p.stdout.decode("utf-8"))
+
+
+def expected_summary(prog):
+    exp = expected(prog)
+    return {k: {"blocks": exp[k]["blocks"], "bytes": exp[k]["bytes"]}
+            for k in KINDS}
+
+
+_VG_LINES = {
+    "definite": "definitely lost",
+    "indirect": "indirectly lost",
+    "possible": "possibly lost",
+    "reachable": "still reachable",
+    "suppressed": "suppressed",
+}
+
+
+def _vg_number(text):
+    return int(text.replace(",", ""))
+
+
+def parse_valgrind_summary(log):
+    """Parse memcheck's LEAK SUMMARY out of a valgrind log.
+
+    Returns {kind: {"blocks": N, "bytes": N}} for the four kinds and
+    "suppressed".  "All heap blocks were freed" means zero everywhere."""
+    zero = {k: {"blocks": 0, "bytes": 0} for k in _VG_LINES}
+    if "All heap blocks were freed -- no leaks are possible" in log:
+        return zero
+    if "LEAK SUMMARY:" not in log:
+        raise ValueError("no LEAK SUMMARY in valgrind's output:\n" + log)
+    summary = log[log.index("LEAK SUMMARY:"):]
+    result = {}
+    for kind, label in _VG_LINES.items():
+        m = re.search(re.escape(label) +
+                      r":\s+([\d,]+) bytes in ([\d,]+) blocks", summary)
+        if m is None:
+            raise ValueError("no '%s' line in valgrind's LEAK SUMMARY:\n%s"
+                             % (label, summary))
+        result[kind] = {"blocks": _vg_number(m.group(2)),
+                        "bytes": _vg_number(m.group(1))}
+    return result
+
+
+def run_valgrind(prog, args=()):
+    """Run the sample under memcheck with the reference flags and return its
+    LEAK SUMMARY as {kind: {"blocks", "bytes"}} (kinds as in memlens's JSON,
+    plus "suppressed")."""
+    target = prog if os.sep in prog else require_sample(prog)
+    with tempfile.TemporaryDirectory(prefix="mlharness.") as tmp:
+        log = os.path.join(tmp, "valgrind.log")
+        cmd = ["valgrind"] + list(VALGRIND_FLAGS) + \
+            ["--log-file=" + log, target] + list(args)
+        _run(cmd)
+        with open(log, encoding="utf-8", errors="replace") as f:
+            return parse_valgrind_summary(f.read())
+
+
+def valgrind_count(n):
+    """A number as memcheck prints it: 1920 -> '1,920'."""
+    return "{:,}".format(n)
+
+
+def summary_line(kind, figures):
+    """The LEAK SUMMARY line memcheck prints for a kind, without its
+    leading padding, e.g. 'definitely lost: 1,920 bytes in 10 blocks'."""
+    return "%s: %s bytes in %s blocks" % (
+        _VG_LINES[kind], valgrind_count(figures["bytes"]),
+        valgrind_count(figures["blocks"]))
+
+
+def function_matches(name, wanted):
+    """True when a frame's function is `wanted`: a C name, a demangled C++
+    name with its parameter list ('leak_holder()'), or a mangled one
+    ('_Z11leak_holderv')."""
+    if not name:
+        return False
+    if name == wanted or name.split("(", 1)[0].strip() == wanted:
+        return True
+    m = re.match(r"_Z(\d+)", name)
+    if m:
+        start = m.end()
+        return name[start:start + int(m.group(1))] == wanted
+    return False
+
+
+def frame_functions(record):
+    return [fr.get("function") or "" for fr in record.get("stack", [])]
+
+
+def leak_summary(doc, process=0):
+    """processes[process].leaks.summary, four kinds, blocks and bytes."""
+    summary = doc["processes"][process]["leaks"]["summary"]
+    return {k: {"blocks": summary[k]["blocks"], "bytes": summary[k]["bytes"]}
+            for k in KINDS}
+
+
+def main(argv):
+    """Check that each sample's --expect equals valgrind's LEAK SUMMARY."""
+    progs = argv or list(LEAK_SAMPLES) + ["exitcode"]
+    if not have_valgrind():
+        print("valgrind is not installed")
+        return 2
+    bad = 0
+    for prog in progs:
+        exp = expected_summary(prog)
+        vg = run_valgrind(prog)
+        vg4 = {k: vg[k] for k in KINDS}
+        same = exp == vg4 and vg["suppressed"]["blocks"] == 0
+        bad += not same
+        print("%-9s %s" % (prog, "ok" if same else "DIFFERS"))
+        for k in KINDS:
+            print("    %-9s expect %-30s valgrind %s" % (
+                k, summary_line(k, exp[k]), summary_line(k, vg[k])))
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

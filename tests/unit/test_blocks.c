@@ -1,0 +1,78 @@
+/* test_blocks.c - the live-block table against a plain reference array. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <cmocka.h>
+#include "blocks.h"
+
+static void alloc_free_stats(void **state)
+{
+    (void)state;
+    struct ml_blocks *b = ml_blocks_new();
+    struct ml_block x = {.addr = 0x1000, .size = 48, .stack = 7, .seq = 1};
+    assert_int_equal(ml_blocks_alloc(b, &x), 0);
+    x.addr = 0x2000; x.size = 16; x.seq = 2;
+    ml_blocks_alloc(b, &x);
+    assert_int_equal(ml_blocks_release(b, 0x1000), 1);
+    assert_int_equal(ml_blocks_release(b, 0x1000), 0);   /* double free: unknown */
+    assert_int_equal(ml_blocks_release(b, 0), 0);        /* free(NULL) */
+    const struct ml_alloc_stats *s = ml_blocks_stats(b);
+    assert_int_equal(s->calls, 2);
+    assert_int_equal(s->frees, 1);
+    assert_int_equal(s->bytes, 64);
+    assert_int_equal(s->live_blocks, 1);
+    assert_int_equal(s->live_bytes, 16);
+    assert_int_equal(s->peak_live_bytes, 64);
+    assert_int_equal(s->unknown_frees, 1);
+    assert_non_null(ml_blocks_find(b, 0x2000));
+    assert_null(ml_blocks_find(b, 0x1000));
+    ml_blocks_free(b);
+}
+
+/* Many inserts and deletes (growth, backward-shift deletion) against a reference. */
+static void churn_matches_reference(void **state)
+{
+    (void)state;
+    enum { N = 20000 };
+    static uint64_t live[N];
+    struct ml_blocks *b = ml_blocks_new();
+    srand(42);
+    for (int round = 0; round < 200000; round++) {
+        int i = rand() % N;
+        uint64_t addr = 0x10000 + (uint64_t)i * 32;
+        if (live[i]) {
+            assert_int_equal(ml_blocks_release(b, addr), 1);
+            live[i] = 0;
+        } else {
+            struct ml_block x = {.addr = addr, .size = (uint64_t)(i % 100)};
+            ml_blocks_alloc(b, &x);
+            live[i] = 1;
+        }
+    }
+    size_t expect = 0;
+    uint64_t bytes = 0;
+    for (int i = 0; i < N; i++) {
+        uint64_t addr = 0x10000 + (uint64_t)i * 32;
+        assert_int_equal(ml_blocks_find(b, addr) != NULL, live[i] != 0);
+        expect += live[i] != 0;
+        bytes += live[i] ? (uint64_t)(i % 100) : 0;
+    }
+    struct ml_block *sorted;
+    long n = ml_blocks_sorted(b, &sorted);
+    assert_int_equal(n, expect);
+    assert_int_equal(ml_blocks_stats(b)->live_bytes, bytes);
+    for (long k = 1; k < n; k++) assert_true(sorted[k - 1].addr < sorted[k].addr);
+    free(sorted);
+    ml_blocks_free(b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(alloc_free_stats),
+        cmocka_unit_test(churn_matches_reference),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,90 @@
+/* capture.c - exit snapshot of one stopped process (see capture.h). */
+#include "capture.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+char *ml_read_proc_file(int pid, const char *name, size_t *lenp)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/%s", pid, name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return NULL;
+    size_t cap = 8192, len = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        if (len + 1 >= cap) {
+            char *p = realloc(buf, cap * 2);
+            if (!p) { free(buf); buf = NULL; break; }
+            buf = p;
+            cap *= 2;
+        }
+        ssize_t got = read(fd, buf + len, cap - len - 1);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) break;
+        len += (size_t)got;
+    }
+    close(fd);
+    if (buf) buf[len] = '\0';
+    if (lenp) *lenp = len;
+    return buf;
+}
+
+/* Whether reachability needs the bytes of this region. */
+static int wanted(const struct ml_snapshot *snap, size_t i)
+{
+    const struct ml_region *r = &snap->regions[i];
+    if (r->perms[0] != 'r' || r->kind == ML_RK_SESSION || r->kind == ML_RK_VVAR ||
+        r->kind == ML_RK_VSYSCALL || r->kind == ML_RK_VDSO)
+        return 0;
+    if (strncmp(r->path, "/dev/", 5) == 0 && strncmp(r->path, "/dev/shm/", 9) != 0 &&
+        strcmp(r->path, "/dev/zero") != 0)
+        return 0;                               /* device memory may have side effects */
+    if (r->perms[1] == 'w') return 1;
+    /* read-only: only loaded objects' data (vtables live there) */
+    return r->kind == ML_RK_RODATA;
+}
+
+/* Read [start, end) page by page where a bulk read fails; unreadable pages stay 0. */
+static void read_region(int pid, struct ml_region *r)
+{
+    size_t len = r->end - r->start;
+    r->data = calloc(1, len ? len : 1);
+    if (!r->data) return;
+    struct iovec local = {r->data, len}, remote = {(void *)r->start, len};
+    ssize_t got = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+    if (got == (ssize_t)len) return;
+    for (size_t off = got > 0 ? (size_t)got & ~4095ul : 0; off < len; off += 4096) {
+        size_t n = len - off < 4096 ? len - off : 4096;
+        struct iovec l = {r->data + off, n}, rm = {(void *)(r->start + off), n};
+        process_vm_readv(pid, &l, 1, &rm, 1, 0);
+    }
+}
+
+int ml_capture(int pid, const struct ml_thread_state *threads, size_t nthreads,
+               struct ml_snapshot *out)
+{
+    memset(out, 0, sizeof *out);
+    out->maps_text = ml_read_proc_file(pid, "maps", NULL);
+    if (!out->maps_text) return -errno;
+    int rc = ml_snapshot_parse_maps(out, out->maps_text);
+    if (rc) return rc;
+    out->threads = calloc(nthreads ? nthreads : 1, sizeof *out->threads);
+    if (!out->threads) return -ENOMEM;
+    memcpy(out->threads, threads, nthreads * sizeof *threads);
+    out->nthreads = nthreads;
+    /* Thread stacks are anonymous mappings: name them by the threads' stack pointers. */
+    for (size_t t = 0; t < nthreads; t++) {
+        struct ml_region *r = ml_snapshot_find(out, threads[t].sp);
+        if (r && r->kind == ML_RK_MMAP_ANON) r->kind = ML_RK_STACK;
+    }
+    for (size_t i = 0; i < out->nregions; i++)
+        if (wanted(out, i)) read_region(pid, &out->regions[i]);
+    out->scanned = 1;
+    return 0;
+}

@@ -1,0 +1,21 @@
+/* capture.h - taking a process's exit snapshot while its memory is intact.
+ *
+ * Called with every thread of the process stopped (at PTRACE_EVENT_EXIT):
+ * reads /proc/PID/maps and the bytes of the regions that reachability
+ * needs (writable ones as roots and heap, read-only ones of loaded objects
+ * for vtables), with process_vm_readv.
+ */
+#ifndef ML_CAPTURE_H
+#define ML_CAPTURE_H
+
+#include <stddef.h>
+#include "snapshot.h"
+
+/* threads: registers gathered by the caller, copied into the snapshot.
+ * Returns 0 or -errno; on failure the snapshot is left as far as it got. */
+int ml_capture(int pid, const struct ml_thread_state *threads, size_t nthreads,
+               struct ml_snapshot *out);
+/* Read a whole /proc file into a NUL-terminated buffer (caller frees). */
+char *ml_read_proc_file(int pid, const char *name, size_t *len);
+
+#endif

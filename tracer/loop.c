@@ -1,0 +1,237 @@
+/* loop.c - the ptrace event loop (see loop.h). */
+#include "loop.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include "capture.h"
+#include "memlens/session.h"
+#include "session.h"
+
+#define REG_SP 19
+#define REG_ORIG_RAX 15
+#define REG_ARG(r, i) ((i) == 0 ? (r)[14] : (i) == 1 ? (r)[13] : (i) == 2 ? (r)[12] : \
+                       (i) == 3 ? (r)[7] : (i) == 4 ? (r)[9] : (r)[8])
+
+static volatile sig_atomic_t pending_signal;
+
+static void on_signal(int sig, siginfo_t *info, void *uc)
+{
+    (void)uc;
+    /* SIGINT/SIGQUIT from the terminal reach the target directly. */
+    if ((sig == SIGINT || sig == SIGQUIT) && info->si_code != SI_USER && info->si_code != SI_QUEUE)
+        return;
+    pending_signal = sig;
+}
+
+void ml_loop_forward_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_signal;
+    sa.sa_flags = SA_SIGINFO;         /* no SA_RESTART: waitpid returns EINTR */
+    sigemptyset(&sa.sa_mask);
+    int sigs[] = {SIGINT, SIGQUIT, SIGTERM, SIGHUP};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &sa, NULL);
+}
+
+static void resume(int tid, int sig)
+{
+    ptrace(PTRACE_CONT, tid, 0, (void *)(long)sig);
+}
+
+static int get_regs(int tid, uint64_t *regs)
+{
+    struct user_regs_struct r;
+    if (ptrace(PTRACE_GETREGS, tid, 0, &r) != 0) return -errno;
+    memcpy(regs, &r, sizeof r < ML_NREGS * 8 ? sizeof r : ML_NREGS * 8);
+    return 0;
+}
+
+static void on_seccomp(struct ml_thread *t)
+{
+    struct ml_proc *p = t->proc;
+    uint64_t r[ML_NREGS] = {0};
+    if (get_regs(t->tid, r) != 0) return;
+    long nr = (long)r[REG_ORIG_RAX];
+    if (nr >= 0 && nr < 16) p->syscalls[nr]++;
+    if (nr == SYS_exit_group) p->group_exiting = 1;
+    if (nr == SYS_execve || nr == SYS_execveat) p->execing = 1;
+    if (nr != SYS_mmap || !p->report_it) return;
+    uint64_t len = REG_ARG(r, 1), flags = REG_ARG(r, 3);
+    int fd = (int)REG_ARG(r, 4);
+    if (fd < 0 || !(flags & MAP_SHARED) || len != ML_SESSION_SIZE) return;
+    struct ml_session *s = ml_session_adopt(p->pid, fd);
+    if (!s) return;
+    ml_session_close(p->session);      /* a stale one, should the shim start over */
+    p->session = s;
+}
+
+static void on_exec(struct ml_thread *t)
+{
+    unsigned long former = 0;
+    struct ml_proc *p = t->proc;
+    ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &former);
+    if ((int)former != t->tid) {
+        struct ml_thread *old = ml_thread_find((int)former);
+        if (old) ml_thread_remove(old);
+    }
+    /* The old image's allocations are gone with it. */
+    ml_session_close(p->session);
+    p->session = NULL;
+    p->execing = 0;
+    p->ngone = 0;
+    ml_proc_read_identity(p);
+}
+
+static void remember_gone(struct ml_proc *p, struct ml_thread *t)
+{
+    struct ml_thread_state *g = realloc(p->gone, (p->ngone + 1) * sizeof *g);
+    if (!g) return;
+    p->gone = g;
+    memset(&g[p->ngone], 0, sizeof g[0]);
+    g[p->ngone].tid = t->tid;
+    g[p->ngone].exited = 1;
+    g[p->ngone].sp = t->regs[REG_SP];
+    p->ngone++;
+}
+
+/* All threads of p are held at exit: snapshot, release, hand over. */
+static void snapshot_process(const struct ml_loop_config *cfg, struct ml_proc *p)
+{
+    size_t n = 0, cap = (size_t)p->nthreads + p->ngone + 1;
+    struct ml_thread_state *ts = calloc(cap, sizeof *ts);
+    struct ml_thread *t;
+    struct ml_snapshot *snap = calloc(1, sizeof *snap);
+    for (t = ml_threads_all(); ts && t; t = t->hh.next)
+        if (t->proc == p && t->at_exit && n < cap) {
+            ts[n].tid = t->tid;
+            ts[n].sp = t->regs[REG_SP];
+            memcpy(ts[n].regs, t->regs, sizeof ts[n].regs);
+            n++;
+        }
+    for (size_t i = 0; ts && i < p->ngone && n < cap; i++) ts[n++] = p->gone[i];
+    if (p->session) ml_session_finish(p->session);
+    if (snap && ts && p->report_it && ml_capture(p->pid, ts, n, snap) != 0) snap->scanned = 0;
+    p->snapshot_done = 1;
+    for (t = ml_threads_all(); t; t = t->hh.next)
+        if (t->proc == p && t->at_exit) {
+            t->at_exit = 0;
+            resume(t->tid, 0);
+        }
+    free(ts);
+    if (p->report_it && snap) cfg->on_process_end(p, snap, cfg->ctx);
+    else if (snap) { ml_snapshot_free(snap); free(snap); }
+}
+
+static int all_at_exit(struct ml_proc *p)
+{
+    for (struct ml_thread *t = ml_threads_all(); t; t = t->hh.next)
+        if (t->proc == p && !t->at_exit) return 0;
+    return 1;
+}
+
+static void on_exit_event(const struct ml_loop_config *cfg, struct ml_thread *t)
+{
+    struct ml_proc *p = t->proc;
+    unsigned long msg = 0;
+    ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &msg);
+    get_regs(t->tid, t->regs);
+    int status = (int)msg;
+    int whole = p->group_exiting || p->nthreads == 1 || (WIFSIGNALED(status) && !p->execing);
+    if (!whole || p->snapshot_done) {
+        remember_gone(p, t);
+        if (p->session) ml_session_thread_exited(p->session, t->tid);
+        resume(t->tid, 0);
+        return;
+    }
+    p->group_exiting = 1;
+    t->at_exit = 1;
+    if (all_at_exit(p)) snapshot_process(cfg, p);
+}
+
+static void on_gone(const struct ml_loop_config *cfg, struct ml_thread *t, int status)
+{
+    struct ml_proc *p = t->proc;
+    int leader = t->tid == p->pid;
+    ml_thread_remove(t);
+    if (!leader) {
+        /* A thread that left while the others wait at exit may complete the set. */
+        if (p->group_exiting && !p->snapshot_done && p->nthreads > 0 && all_at_exit(p))
+            snapshot_process(cfg, p);
+        return;
+    }
+    p->wait_status = status;
+    if (!p->snapshot_done && p->report_it) {
+        struct ml_snapshot *snap = calloc(1, sizeof *snap);
+        if (p->session) ml_session_finish(p->session);
+        p->snapshot_done = 1;
+        if (snap) cfg->on_process_end(p, snap, cfg->ctx);
+    }
+    p->reaped = 1;
+    if (cfg->on_reaped) cfg->on_reaped(p, cfg->ctx);
+}
+
+static void on_new_task(struct ml_thread *t)
+{
+    unsigned long child = 0;
+    if (ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &child) == 0 && child > 0)
+        ml_thread_get((int)child);
+}
+
+static void on_stop(const struct ml_loop_config *cfg, struct ml_thread *t, int status)
+{
+    int sig = WSTOPSIG(status), event = (unsigned)status >> 16;
+    switch (event) {
+    case PTRACE_EVENT_SECCOMP: on_seccomp(t); resume(t->tid, 0); break;
+    case PTRACE_EVENT_FORK:
+    case PTRACE_EVENT_VFORK:
+    case PTRACE_EVENT_CLONE: on_new_task(t); resume(t->tid, 0); break;
+    case PTRACE_EVENT_EXEC: on_exec(t); resume(t->tid, 0); break;
+    case PTRACE_EVENT_EXIT: on_exit_event(cfg, t); break;
+    case PTRACE_EVENT_STOP:
+        if (t->started && (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU))
+            ptrace(PTRACE_LISTEN, t->tid, 0, 0);     /* group-stop: stay stopped */
+        else
+            resume(t->tid, 0);
+        break;
+    default:
+        resume(t->tid, sig == (SIGTRAP | 0x80) ? 0 : sig);   /* deliver the signal */
+    }
+    t->started = 1;
+}
+
+static void forward_pending(const struct ml_loop_config *cfg)
+{
+    int sig = pending_signal;
+    pending_signal = 0;
+    if (sig) kill(cfg->root_pid, sig);
+}
+
+int ml_loop_run(const struct ml_loop_config *cfg)
+{
+    struct ml_thread *root = ml_thread_get(cfg->root_pid);
+    if (!root) return -ENOMEM;
+    root->started = 1;
+    while (ml_proc_count_live() > 0) {
+        int status;
+        forward_pending(cfg);
+        pid_t tid = waitpid(-1, &status, __WALL);
+        if (tid < 0) {
+            if (errno == EINTR) continue;
+            if (errno == ECHILD) break;
+            return -errno;
+        }
+        struct ml_thread *t = ml_thread_get(tid);
+        if (!t) return -ENOMEM;
+        if (WIFEXITED(status) || WIFSIGNALED(status)) on_gone(cfg, t, status);
+        else if (WIFSTOPPED(status)) on_stop(cfg, t, status);
+    }
+    return 0;
+}

@@ -1,0 +1,214 @@
+/* main.c - memlens: run (or attach to) a program, report its leaks.
+ *
+ * Owns the command line's decisions: option errors, output files, which
+ * exit status memlens ends with, and every message printed to the user.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "errors.h"
+#include "leaks.h"
+#include "loop.h"
+#include "model.h"
+#include "options.h"
+#include "procs.h"
+#include "render.h"
+#include "session.h"
+#include "spawn.h"
+#include "symbols.h"
+
+static __thread char last_error[512];
+
+void ml_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+}
+
+const char *ml_last_error(void)
+{
+    return last_error[0] ? last_error : "unknown error";
+}
+
+static int fail(int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("memlens: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return status;
+}
+
+struct run {
+    const struct ml_options *opt;
+};
+
+static char **copy_argv(char **argv)
+{
+    size_t n = 0;
+    while (argv && argv[n]) n++;
+    char **out = calloc(n + 1, sizeof *out);
+    for (size_t i = 0; out && i < n; i++) out[i] = strdup(argv[i]);
+    return out;
+}
+
+static void on_process_end(struct ml_proc *p, struct ml_snapshot *snap, void *ctx)
+{
+    const struct run *run = ctx;
+    struct ml_proc_report *r = calloc(1, sizeof *r);
+    struct ml_blocks *empty = p->session ? NULL : ml_blocks_new();
+    if (!r) goto out;
+    r->pid = p->pid;
+    r->ppid = p->ppid;
+    r->exe = p->exe ? strdup(p->exe) : NULL;
+    r->argv = copy_argv(p->argv);
+    r->exit_how = ML_EXIT_UNKNOWN;
+    r->saw_shim = p->session != NULL;
+    struct ml_symbolizer *sym = snap->maps_text ? ml_symbolizer_new(snap->maps_text, p->pid) : NULL;
+    struct ml_leak_input in = {
+        .snap = snap,
+        .blocks = p->session ? ml_session_blocks(p->session) : empty,
+        .stacks = p->session ? ml_session_stacks(p->session) : (struct ml_stack_source){0},
+        .sym = sym,
+        .heuristics = run->opt->heuristics,
+        .max_frames = (unsigned)run->opt->num_callers,
+    };
+    if (in.blocks && ml_leaks_build(&in, r) != 0)
+        fprintf(stderr, "memlens: warning: leak analysis of pid %d incomplete: out of memory\n", p->pid);
+    if (sym) ml_symbolizer_free(sym);
+    p->report = r;
+out:
+    ml_blocks_free(empty);
+    ml_session_close(p->session);
+    p->session = NULL;
+    ml_snapshot_free(snap);
+    free(snap);
+}
+
+static void on_reaped(struct ml_proc *p, void *ctx)
+{
+    (void)ctx;
+    if (!p->report) return;
+    if (WIFSIGNALED(p->wait_status)) {
+        p->report->exit_how = ML_EXIT_SIGNAL;
+        p->report->exit_value = WTERMSIG(p->wait_status);
+    } else if (WIFEXITED(p->wait_status)) {
+        p->report->exit_how = ML_EXIT_CODE;
+        p->report->exit_value = WEXITSTATUS(p->wait_status);
+    }
+}
+
+/* Collect the processes' reports, in the order they started. */
+static struct ml_report collect(const struct ml_options *o)
+{
+    struct ml_report rep = {.mode = o->pid ? "attach" : "run", .command = o->command};
+    size_t n = 0;
+    for (struct ml_proc *p = ml_proc_first(); p; p = p->next) n += p->report != NULL;
+    rep.procs = calloc(n ? n : 1, sizeof *rep.procs);
+    for (struct ml_proc *p = ml_proc_first(); rep.procs && p; p = p->next)
+        if (p->report) rep.procs[rep.nprocs++] = *p->report;
+    return rep;
+}
+
+static int leaks_are_errors(const struct ml_report *rep, unsigned kinds)
+{
+    for (size_t i = 0; i < rep->nprocs; i++)
+        for (int k = 0; k < ML_LK_COUNT; k++)
+            if ((kinds & (1u << k)) && rep->procs[i].summary[k].blocks > 0) return 1;
+    return 0;
+}
+
+static FILE *open_output(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) ml_error("cannot write %s: %s", path, strerror(errno));
+    return f;
+}
+
+static int write_reports(const struct ml_options *o, const struct ml_report *rep,
+                         FILE *log, FILE *json)
+{
+    struct ml_render_opts ro = {.show_kinds = o->show_kinds, .leak_check = o->leak_check,
+                                .gen_suppressions = o->gen_suppressions,
+                                .tool_version = PACKAGE_VERSION};
+    ml_render_text(log ? log : stderr, rep, &ro);
+    if (json && (ml_render_json(json, rep, &ro) != 0 || fflush(json) != 0))
+        return fail(ML_EXIT_FAILURE, "cannot write %s: %s", o->json_file, strerror(errno));
+    return 0;
+}
+
+/* The exit status of memlens for the root process's wait status. */
+static int root_status(int pid)
+{
+    for (struct ml_proc *p = ml_proc_first(); p; p = p->next)
+        if (p->pid == pid) {
+            if (WIFSIGNALED(p->wait_status)) return 128 + WTERMSIG(p->wait_status);
+            return WEXITSTATUS(p->wait_status);
+        }
+    return ML_EXIT_FAILURE;
+}
+
+static int run_program(const struct ml_options *o, FILE *log, FILE *json)
+{
+    char *path = ml_find_program(o->command[0]);
+    if (!path)
+        return errno == ENOENT ? fail(ML_EXIT_NOT_FOUND, "%s: program not found", o->command[0])
+                               : fail(ML_EXIT_CANNOT_EXEC, "%s: cannot execute: permission denied", o->command[0]);
+    char *shim = ml_find_shim();
+    if (!shim) return fail(ML_EXIT_FAILURE, "libmemlens.so not found (set MEMLENS_SHIM or reinstall)");
+    struct ml_spawn_config sc = {.path = path, .argv = o->command, .shim = shim,
+                                 .num_callers = o->num_callers, .run_cxx_freeres = o->run_cxx_freeres};
+    if (ml_drainer_start() != 0) return fail(ML_EXIT_FAILURE, "cannot start the event drainer");
+    int errfd = -1, pid = ml_spawn(&sc, &errfd);
+    if (pid < 0) return fail(ML_EXIT_FAILURE, "%s", ml_last_error());
+    ml_procs_set_default_report(o->trace_children, pid);
+    ml_loop_forward_signals();
+    struct run run = {.opt = o};
+    struct ml_loop_config lc = {.root_pid = pid, .on_process_end = on_process_end,
+                                .on_reaped = on_reaped, .ctx = &run};
+    int rc = ml_loop_run(&lc);
+    ml_drainer_stop();
+    int exec_err = 0;
+    if (read(errfd, &exec_err, sizeof exec_err) == (ssize_t)sizeof exec_err)
+        return fail(exec_err == ENOENT ? ML_EXIT_NOT_FOUND : ML_EXIT_CANNOT_EXEC,
+                    "%s: cannot execute: %s", path, strerror(exec_err));
+    if (rc < 0) fprintf(stderr, "memlens: error: tracing stopped early: %s\n", strerror(-rc));
+    struct ml_report rep = collect(o);
+    int status = root_status(pid);
+    if (write_reports(o, &rep, log, json) != 0) status = ML_EXIT_FAILURE;
+    else if (o->error_exitcode && leaks_are_errors(&rep, o->error_kinds)) status = o->error_exitcode;
+    free(rep.procs);
+    free(path);
+    free(shim);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    struct ml_options o;
+    switch (ml_options_parse(&o, argc, argv)) {
+    case ML_PARSE_EXIT_OK: return 0;
+    case ML_PARSE_ERROR: return fail(ML_EXIT_FAILURE, "%s", ml_last_error());
+    case ML_PARSE_OK: break;
+    }
+    if (o.pid) return fail(ML_EXIT_FAILURE, "-p: attaching to a running process is not supported by this build");
+    if (o.html_file) return fail(ML_EXIT_FAILURE, "--html: the HTML report is not supported by this build");
+    for (int i = 0; i < o.nsuppressions; i++)
+        if (access(o.suppressions[i], R_OK) != 0)
+            return fail(ML_EXIT_FAILURE, "cannot read suppressions file %s: %s", o.suppressions[i], strerror(errno));
+    FILE *log = NULL, *json = NULL;
+    if (o.log_file && !(log = open_output(o.log_file))) return fail(ML_EXIT_FAILURE, "%s", ml_last_error());
+    if (o.json_file && !(json = open_output(o.json_file))) return fail(ML_EXIT_FAILURE, "%s", ml_last_error());
+    int status = run_program(&o, log, json);
+    if (log) fclose(log);
+    if (json) fclose(json);
+    return status;
+}

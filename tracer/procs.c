@@ -1,0 +1,133 @@
+/* procs.c - process and thread tables (see procs.h). */
+#include "procs.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "capture.h"
+
+static struct ml_thread *threads;
+static struct ml_proc *procs, **procs_tail = &procs;
+static int report_children = 1, root_pid;
+
+void ml_procs_set_default_report(int children, int root)
+{
+    report_children = children;
+    root_pid = root;
+}
+
+struct ml_thread *ml_threads_all(void)
+{
+    return threads;
+}
+
+struct ml_thread *ml_thread_find(int tid)
+{
+    struct ml_thread *t;
+    HASH_FIND_INT(threads, &tid, t);
+    return t;
+}
+
+struct ml_proc *ml_proc_find(int pid)
+{
+    for (struct ml_proc *p = procs; p; p = p->next)
+        if (p->pid == pid && !p->reaped) return p;
+    return NULL;
+}
+
+struct ml_proc *ml_proc_first(void)
+{
+    return procs;
+}
+
+int ml_proc_count_live(void)
+{
+    int n = 0;
+    for (struct ml_proc *p = procs; p; p = p->next) n += !p->reaped;
+    return n;
+}
+
+/* A field "Name:\tvalue" of /proc/tid/status, or -1. */
+static int status_field(int tid, const char *name)
+{
+    char *text = ml_read_proc_file(tid, "status", NULL);
+    int v = -1;
+    if (!text) return -1;
+    size_t len = strlen(name);
+    for (char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+        if (strncmp(line, name, len) == 0 && line[len] == ':') {
+            v = atoi(line + len + 1);
+            break;
+        }
+    free(text);
+    return v;
+}
+
+static void free_argv(char **argv)
+{
+    for (size_t i = 0; argv && argv[i]; i++) free(argv[i]);
+    free(argv);
+}
+
+void ml_proc_read_identity(struct ml_proc *p)
+{
+    char path[64], buf[4096];
+    snprintf(path, sizeof path, "/proc/%d/exe", p->pid);
+    ssize_t len = readlink(path, buf, sizeof buf - 1);
+    if (len > 0) {
+        buf[len] = '\0';
+        free(p->exe);
+        p->exe = strdup(buf);
+    }
+    size_t clen = 0;
+    char *cmd = ml_read_proc_file(p->pid, "cmdline", &clen);
+    if (!cmd) return;
+    size_t n = 0;
+    for (size_t i = 0; i < clen; i++) n += cmd[i] == '\0';
+    char **argv = calloc(n + 2, sizeof *argv);
+    if (argv) {
+        size_t k = 0;
+        for (size_t i = 0; i < clen; i += strlen(cmd + i) + 1) argv[k++] = strdup(cmd + i);
+        free_argv(p->argv);
+        p->argv = argv;
+    }
+    free(cmd);
+}
+
+static struct ml_proc *proc_new(int pid)
+{
+    struct ml_proc *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    p->pid = pid;
+    p->ppid = status_field(pid, "PPid");
+    ml_proc_read_identity(p);
+    p->report_it = report_children || pid == root_pid;
+    *procs_tail = p;
+    procs_tail = &p->next;
+    return p;
+}
+
+struct ml_thread *ml_thread_get(int tid)
+{
+    struct ml_thread *t = ml_thread_find(tid);
+    if (t) return t;
+    int tgid = status_field(tid, "Tgid");
+    if (tgid <= 0) tgid = tid;
+    struct ml_proc *p = ml_proc_find(tgid);
+    if (!p && !(p = proc_new(tgid))) return NULL;
+    t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->tid = tid;
+    t->proc = p;
+    p->nthreads++;
+    HASH_ADD_INT(threads, tid, t);
+    return t;
+}
+
+void ml_thread_remove(struct ml_thread *t)
+{
+    HASH_DEL(threads, t);
+    t->proc->nthreads--;
+    free(t);
+}

@@ -1,0 +1,58 @@
+/* procs.h - the traced processes and threads, found by pid.
+ *
+ * Owns one ml_proc per traced process image history (pid) and one
+ * ml_thread per traced task, and the finished reports of processes that
+ * ended, in the order they ended.
+ */
+#ifndef ML_PROCS_H
+#define ML_PROCS_H
+
+#include <stdint.h>
+#include <uthash.h>
+#include "model.h"
+#include "snapshot.h"
+
+struct ml_session;
+
+struct ml_thread {
+    int tid;
+    struct ml_proc *proc;
+    int started;              /* its first stop has been seen */
+    int at_exit;              /* held at PTRACE_EVENT_EXIT */
+    uint64_t regs[ML_NREGS];  /* registers at that stop */
+    UT_hash_handle hh;
+};
+
+struct ml_proc {
+    int pid, ppid;
+    int report_it;            /* traced for the report (--trace-children) */
+    int group_exiting;        /* exit_group seen, or a fatal signal */
+    int execing;              /* execve seen, image not replaced yet */
+    int nthreads;             /* live threads we know */
+    int snapshot_done;
+    int reaped;
+    int wait_status;          /* of the thread-group leader */
+    struct ml_session *session;
+    struct ml_thread_state *gone; /* threads that ended: final stack pointers */
+    size_t ngone;
+    struct ml_proc_report *report;  /* filled at the snapshot */
+    char *exe;                /* image path, read at start and at each exec */
+    char **argv;              /* NULL-terminated */
+    uint64_t syscalls[16];
+    struct ml_proc *next;
+};
+
+/* Every known thread; iterate with t->hh.next. */
+struct ml_thread *ml_threads_all(void);
+struct ml_thread *ml_thread_find(int tid);
+/* Find or create the thread tid (and its process, looked up in /proc). */
+struct ml_thread *ml_thread_get(int tid);
+void ml_thread_remove(struct ml_thread *t);
+struct ml_proc *ml_proc_find(int pid);
+struct ml_proc *ml_proc_first(void);
+int ml_proc_count_live(void);
+void ml_procs_set_default_report(int report_children, int root_pid);
+/* Re-read p's exe and argv from /proc (after an exec). */
+void ml_proc_read_identity(struct ml_proc *p);
+
+#endif

@@ -1,0 +1,264 @@
+/* session.c - adopting sessions and replaying their events (see session.h). */
+#include "session.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#include "memlens/session.h"
+
+#define WINDOW (1u << 18)     /* reorder window, events; power of two */
+
+struct ml_session {
+    void *base;
+    int pid;
+    struct ml_blocks *blocks;
+    struct ml_event *window;  /* slot seq % WINDOW; type 0xffff = empty */
+    uint64_t next_seq;
+    pthread_mutex_t lock;
+    struct ml_session *next;  /* drainer list */
+};
+
+static pthread_mutex_t list_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ml_session *sessions;
+static pthread_t drainer;
+static int drainer_running, drainer_stop;
+
+#define EMPTY 0xffffu
+
+static int is_session_fd(int pid, int fd)
+{
+    char path[64], link[256];
+    snprintf(path, sizeof path, "/proc/%d/fd/%d", pid, fd);
+    ssize_t len = readlink(path, link, sizeof link - 1);
+    if (len < 0) return 0;
+    link[len] = '\0';
+    return strncmp(link, "/memfd:" ML_SESSION_NAME, strlen("/memfd:" ML_SESSION_NAME)) == 0;
+}
+
+static void *map_session(int pid, int fd)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/fd/%d", pid, fd);
+    int myfd = open(path, O_RDWR | O_CLOEXEC);
+    if (myfd < 0) return NULL;
+    void *base = mmap(NULL, ML_SESSION_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, myfd, 0);
+    close(myfd);
+    if (base == MAP_FAILED) return NULL;
+    const struct ml_header *h = base;
+    if (h->magic != ML_SESSION_MAGIC || h->version != ML_SESSION_VERSION ||
+        h->file_size != ML_SESSION_SIZE) {
+        munmap(base, ML_SESSION_SIZE);
+        errno = EPROTO;
+        return NULL;
+    }
+    return base;
+}
+
+struct ml_session *ml_session_adopt(int pid, int fd)
+{
+    if (!is_session_fd(pid, fd)) {
+        errno = ENOENT;
+        return NULL;
+    }
+    struct ml_session *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->base = map_session(pid, fd);
+    s->blocks = ml_blocks_new();
+    s->window = malloc(WINDOW * sizeof *s->window);
+    if (!s->base || !s->blocks || !s->window) {
+        int err = errno ? errno : ENOMEM;
+        if (s->base) munmap(s->base, ML_SESSION_SIZE);
+        ml_blocks_free(s->blocks);
+        free(s->window);
+        free(s);
+        errno = err;
+        return NULL;
+    }
+    for (size_t i = 0; i < WINDOW; i++) s->window[i].type = EMPTY;
+    s->pid = pid;
+    pthread_mutex_init(&s->lock, NULL);
+    struct ml_header *h = s->base;
+    h->tracer_pid = getpid();
+    __atomic_store_n(&h->adopted, 1u, __ATOMIC_RELEASE);
+    pthread_mutex_lock(&list_lock);
+    s->next = sessions;
+    sessions = s;
+    pthread_mutex_unlock(&list_lock);
+    return s;
+}
+
+static void apply(struct ml_session *s, const struct ml_event *ev)
+{
+    if (ev->type == ML_EV_ALLOC) {
+        struct ml_block b = {.addr = ev->addr, .size = ev->size, .seq = ev->seq,
+                             .stack = ev->stack, .fn = ev->fn};
+        ml_blocks_alloc(s->blocks, &b);
+    } else if (ev->type == ML_EV_FREE) {
+        ml_blocks_release(s->blocks, ev->addr);
+    }
+}
+
+/* Apply the window's events from next_seq on while they are contiguous. */
+static void advance(struct ml_session *s)
+{
+    for (;;) {
+        struct ml_event *slot = &s->window[s->next_seq & (WINDOW - 1)];
+        if (slot->type == EMPTY || slot->seq != s->next_seq) return;
+        apply(s, slot);
+        slot->type = EMPTY;
+        s->next_seq++;
+    }
+}
+
+/* Move published events of one ring into the window. Returns events moved. */
+static size_t pull_ring(struct ml_session *s, struct ml_ring *ring, struct ml_event *evs)
+{
+    uint64_t head = __atomic_load_n(&ring->head, __ATOMIC_ACQUIRE);
+    uint64_t tail = ring->tail, moved = 0;
+    while (tail < head) {
+        const struct ml_event *ev = &evs[tail & (ML_RING_EVENTS - 1)];
+        if (ev->seq - s->next_seq >= WINDOW) break;     /* window full: wait for a gap */
+        s->window[ev->seq & (WINDOW - 1)] = *ev;
+        tail++;
+        moved++;
+    }
+    if (moved) __atomic_store_n(&ring->tail, tail, __ATOMIC_RELEASE);
+    return moved;
+}
+
+static size_t drain(struct ml_session *s)
+{
+    struct ml_header *h = s->base;
+    uint32_t nrings = __atomic_load_n(&h->ring_count, __ATOMIC_ACQUIRE);
+    size_t moved = 0;
+    if (nrings > ML_MAX_RINGS) nrings = ML_MAX_RINGS;
+    for (uint32_t r = 0; r < nrings; r++) {
+        struct ml_ring *ring = &ml_rings(s->base)[r];
+        if (__atomic_load_n(&ring->state, __ATOMIC_ACQUIRE) == ML_RING_FREE) continue;
+        moved += pull_ring(s, ring, ml_ring_events(s->base, r));
+        advance(s);
+    }
+    return moved;
+}
+
+void ml_session_thread_exited(struct ml_session *s, int tid)
+{
+    pthread_mutex_lock(&s->lock);
+    drain(s);
+    struct ml_header *h = s->base;
+    uint32_t nrings = h->ring_count < ML_MAX_RINGS ? h->ring_count : ML_MAX_RINGS;
+    for (uint32_t r = 0; r < nrings; r++) {
+        struct ml_ring *ring = &ml_rings(s->base)[r];
+        if (ring->state != ML_RING_LIVE || ring->tid != tid) continue;
+        /* Events the window could not take yet stay in the ring; keep it then. */
+        if (__atomic_load_n(&ring->head, __ATOMIC_ACQUIRE) != ring->tail) continue;
+        ring->tid = 0;
+        __atomic_store_n(&ring->state, (uint32_t)ML_RING_FREE, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* Lowest sequence number waiting in the window, or UINT64_MAX. */
+static uint64_t lowest_waiting(const struct ml_session *s)
+{
+    uint64_t low = UINT64_MAX;
+    for (size_t i = 0; i < WINDOW; i++)
+        if (s->window[i].type != EMPTY && s->window[i].seq < low) low = s->window[i].seq;
+    return low;
+}
+
+void ml_session_finish(struct ml_session *s)
+{
+    pthread_mutex_lock(&s->lock);
+    for (;;) {
+        size_t moved = drain(s);
+        advance(s);
+        if (moved) continue;
+        /* A gap: a thread died between taking a number and publishing. */
+        uint64_t low = lowest_waiting(s);
+        if (low == UINT64_MAX) break;
+        s->next_seq = low;
+        advance(s);
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+const struct ml_blocks *ml_session_blocks(const struct ml_session *s)
+{
+    return s->blocks;
+}
+
+static const uint64_t *stack_frames(void *ctx, uint32_t id, uint32_t *depth)
+{
+    struct ml_session *s = ctx;
+    const struct ml_stack_rec *rec = ml_stack(s->base, id);
+    if (!rec) return NULL;
+    *depth = rec->depth;
+    return rec->frames;
+}
+
+struct ml_stack_source ml_session_stacks(struct ml_session *s)
+{
+    return (struct ml_stack_source){.frames = stack_frames, .ctx = s};
+}
+
+int ml_session_stacks_full(const struct ml_session *s)
+{
+    return ((const struct ml_header *)s->base)->stacks_full != 0;
+}
+
+void ml_session_close(struct ml_session *s)
+{
+    if (!s) return;
+    pthread_mutex_lock(&list_lock);
+    for (struct ml_session **p = &sessions; *p; p = &(*p)->next)
+        if (*p == s) {
+            *p = s->next;
+            break;
+        }
+    pthread_mutex_unlock(&list_lock);
+    munmap(s->base, ML_SESSION_SIZE);
+    ml_blocks_free(s->blocks);
+    free(s->window);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
+static void *drainer_main(void *arg)
+{
+    (void)arg;
+    while (!__atomic_load_n(&drainer_stop, __ATOMIC_ACQUIRE)) {
+        size_t moved = 0;
+        pthread_mutex_lock(&list_lock);
+        for (struct ml_session *s = sessions; s; s = s->next) {
+            if (pthread_mutex_trylock(&s->lock) != 0) continue;
+            moved += drain(s);
+            pthread_mutex_unlock(&s->lock);
+        }
+        pthread_mutex_unlock(&list_lock);
+        if (!moved) nanosleep(&(struct timespec){0, 200000}, NULL);
+    }
+    return NULL;
+}
+
+int ml_drainer_start(void)
+{
+    int rc = pthread_create(&drainer, NULL, drainer_main, NULL);
+    if (rc) return -rc;
+    drainer_running = 1;
+    return 0;
+}
+
+void ml_drainer_stop(void)
+{
+    if (!drainer_running) return;
+    __atomic_store_n(&drainer_stop, 1, __ATOMIC_RELEASE);
+    pthread_join(drainer, NULL);
+    drainer_running = 0;
+}

@@ -1,0 +1,34 @@
+/* session.h - the tracer's side of a shared-memory session.
+ *
+ * A session is adopted when the shim maps its memfd (seen at the mmap
+ * seccomp stop).  The tracer keeps its own mapping, so every event stays
+ * readable even if the target dies.  A drainer thread replays the events of
+ * all sessions, in sequence order, into each session's live-block table.
+ * Owns: the mapping, the reorder window, the live blocks.
+ */
+#ifndef ML_SESSION_TRACER_H
+#define ML_SESSION_TRACER_H
+
+#include "blocks.h"
+#include "leaks.h"
+
+struct ml_session;
+
+/* Adopt the memfd that target pid is mapping from its descriptor fd.
+ * Returns NULL when it is not a memlens session (errno set). */
+struct ml_session *ml_session_adopt(int pid, int fd);
+/* The thread tid has exited: drain its ring and hand the ring back. */
+void ml_session_thread_exited(struct ml_session *s, int tid);
+/* All threads are stopped or gone: apply every remaining event. */
+void ml_session_finish(struct ml_session *s);
+const struct ml_blocks *ml_session_blocks(const struct ml_session *s);
+struct ml_stack_source ml_session_stacks(struct ml_session *s);
+/* 1 when the shim ran out of room for stacks (some have id 0). */
+int ml_session_stacks_full(const struct ml_session *s);
+void ml_session_close(struct ml_session *s);
+
+/* The drainer thread; start once, stop before exit. */
+int ml_drainer_start(void);
+void ml_drainer_stop(void);
+
+#endif

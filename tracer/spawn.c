@@ -1,0 +1,146 @@
+/* spawn.c - program lookup, shim lookup and the traced child (see spawn.h). */
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "errors.h"
+#include "memlens/session.h"
+#include "seccomp.h"
+
+extern char **environ;
+
+static int is_executable_file(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) return -errno;
+    if (S_ISDIR(st.st_mode)) return -EACCES;
+    return access(path, X_OK) == 0 ? 0 : -errno;
+}
+
+char *ml_find_program(const char *name)
+{
+    if (strchr(name, '/')) {
+        int rc = is_executable_file(name);
+        if (rc == 0) return strdup(name);
+        errno = rc == -ENOENT || rc == -ENOTDIR ? ENOENT : EACCES;
+        return NULL;
+    }
+    const char *path = getenv("PATH");
+    if (!path || !*path) path = "/usr/local/bin:/usr/bin:/bin";
+    int saw_eacces = 0;
+    for (const char *p = path; *p;) {
+        size_t len = strcspn(p, ":");
+        char buf[PATH_MAX];
+        if (snprintf(buf, sizeof buf, "%.*s/%s", (int)len, len ? p : ".", name) < (int)sizeof buf) {
+            int rc = is_executable_file(buf);
+            if (rc == 0) return strdup(buf);
+            if (rc == -EACCES) saw_eacces = 1;
+        }
+        p += len + (p[len] == ':');
+    }
+    errno = saw_eacces ? EACCES : ENOENT;
+    return NULL;
+}
+
+char *ml_find_shim(void)
+{
+    const char *env = getenv("MEMLENS_SHIM");
+    if (env && *env) return access(env, R_OK) == 0 ? strdup(env) : NULL;
+    char exe[PATH_MAX], buf[PATH_MAX + 64];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len > 0) {
+        exe[len] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) *slash = '\0';
+        snprintf(buf, sizeof buf, "%s/../preload/.libs/libmemlens.so", exe);
+        char *real = realpath(buf, NULL);
+        if (real) return real;
+    }
+    snprintf(buf, sizeof buf, "%s/libmemlens.so", ML_PKGLIBDIR);
+    return access(buf, R_OK) == 0 ? strdup(buf) : NULL;
+}
+
+unsigned long ml_ptrace_options(void)
+{
+    return PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
+           PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT |
+           PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL;
+}
+
+/* environ plus LD_PRELOAD=shim[:old] and MEMLENS_SESSION=options. */
+static char **target_env(const struct ml_spawn_config *cfg)
+{
+    size_t n = 0;
+    while (environ[n]) n++;
+    char **env = calloc(n + 3, sizeof *env);
+    if (!env) return NULL;
+    const char *old = getenv(ML_ENV_PRELOAD);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], ML_ENV_PRELOAD "=", strlen(ML_ENV_PRELOAD) + 1) != 0 &&
+            strncmp(environ[i], ML_ENV_SESSION "=", strlen(ML_ENV_SESSION) + 1) != 0)
+            env[k++] = environ[i];
+    if (asprintf(&env[k++], "%s=%s%s%s", ML_ENV_PRELOAD, cfg->shim, old && *old ? ":" : "",
+                 old ? old : "") < 0 ||
+        asprintf(&env[k++], "%s=frames=%d,cxxfreeres=%d", ML_ENV_SESSION, cfg->num_callers,
+                 cfg->run_cxx_freeres) < 0)
+        return NULL;
+    return env;
+}
+
+/* In the child: wait until seized, install the filter, exec. Never returns. */
+static void child_main(const struct ml_spawn_config *cfg, char **env, int gate, int errfd)
+{
+    char c;
+    while (read(gate, &c, 1) < 0 && errno == EINTR) {}
+    int err = 0;
+    int rc = ml_seccomp_install();
+    if (rc == 0) {
+        execve(cfg->path, cfg->argv, env);
+        err = errno;
+    } else {
+        err = -rc;
+    }
+    while (write(errfd, &err, sizeof err) < 0 && errno == EINTR) {}
+    _exit(err == ENOENT ? ML_EXIT_NOT_FOUND : ML_EXIT_CANNOT_EXEC);
+}
+
+int ml_spawn(const struct ml_spawn_config *cfg, int *exec_errfd)
+{
+    char **env = target_env(cfg);
+    int gate[2], errp[2];
+    if (!env) return -ENOMEM;
+    if (pipe2(gate, O_CLOEXEC) != 0) return -errno;
+    if (pipe2(errp, O_CLOEXEC) != 0) return -errno;
+    pid_t pid = fork();
+    if (pid < 0) return -errno;
+    if (pid == 0) {
+        close(gate[1]);
+        close(errp[0]);
+        child_main(cfg, env, gate[0], errp[1]);
+    }
+    close(gate[0]);
+    close(errp[1]);
+    if (ptrace(PTRACE_SEIZE, pid, 0, ml_ptrace_options()) != 0) {
+        int err = errno;
+        ml_error("cannot trace %s: %s%s", cfg->path, strerror(err),
+                 err == EPERM ? " (check /proc/sys/kernel/yama/ptrace_scope)" : "");
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        close(gate[1]);
+        close(errp[0]);
+        return -err;
+    }
+    close(gate[1]);                /* lets the child go on to exec */
+    *exec_errfd = errp[0];
+    return pid;
+}
