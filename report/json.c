@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include "jsonw.h"
 #include "render.h"
+#include "regions.h"
 #include "signame.h"
 
 #define ML_JSON_SCHEMA 1
@@ -156,19 +157,99 @@ static void write_heap(struct ml_jsonw *w, const struct ml_proc_report *p)
     (void)w, (void)p;
 }
 
+static void key_hex(struct ml_jsonw *w, const char *key, uint64_t v)
+{
+    ml_jsonw_key(w, key);
+    ml_jsonw_stringf(w, "0x%" PRIx64, v);
+}
+
+static void write_region(struct ml_jsonw *w, const struct ml_region_out *r)
+{
+    ml_jsonw_begin_object(w);
+    key_hex(w, "start", r->start);
+    key_hex(w, "end", r->end);
+    ml_jsonw_key_string(w, "perms", r->perms);
+    ml_jsonw_key_string(w, "kind", ml_region_kind_name((enum ml_region_kind)r->kind));
+    ml_jsonw_key_string(w, "path", r->path);
+    ml_jsonw_key_uint(w, "size", r->size);
+    ml_jsonw_key_uint(w, "resident", r->resident);
+    ml_jsonw_key_uint(w, "swapped", r->swapped);
+    ml_jsonw_key_uint(w, "untouched", r->untouched);
+    ml_jsonw_key_string(w, "origin", r->origin);
+    if (r->stack.nframes) write_stack(w, &r->stack);
+    ml_jsonw_end_object(w);
+}
+
 static void write_regions(struct ml_jsonw *w, const struct ml_proc_report *p)
 {
-    (void)w, (void)p;
+    if (!p->nregions) return;
+    ml_jsonw_key(w, "regions");
+    ml_jsonw_begin_array(w);
+    for (size_t i = 0; i < p->nregions; i++) write_region(w, &p->regions[i]);
+    ml_jsonw_end_array(w);
 }
 
 static void write_syscalls(struct ml_jsonw *w, const struct ml_proc_report *p)
 {
-    (void)w, (void)p;
+    if (!p->have_syscalls) return;
+    ml_jsonw_key(w, "syscalls");
+    ml_jsonw_begin_object(w);
+    for (int i = 0; i < ML_SC_COUNT; i++) ml_jsonw_key_uint(w, ml_syscall_name(i), p->syscalls[i]);
+    ml_jsonw_end_object(w);
+    ml_jsonw_key(w, "timeline");
+    ml_jsonw_begin_array(w);
+    for (size_t i = 0; i < p->ntimeline; i++) {
+        const struct ml_timeline_point *t = &p->timeline[i];
+        ml_jsonw_begin_object(w);
+        ml_jsonw_key_double(w, "seconds", t->seconds);
+        ml_jsonw_key_uint(w, "brk_bytes", t->brk_bytes);
+        ml_jsonw_key_uint(w, "mmap_bytes", t->mmap_bytes);
+        ml_jsonw_end_object(w);
+    }
+    ml_jsonw_end_array(w);
+}
+
+static void write_shm_entry(struct ml_jsonw *w, const struct ml_shm_out *s)
+{
+    ml_jsonw_begin_object(w);
+    if (s->path) {
+        ml_jsonw_key_string(w, "kind", "posix");
+        ml_jsonw_key_string(w, "path", s->path);
+    } else {
+        ml_jsonw_key_string(w, "kind", "sysv");
+        ml_jsonw_key_int(w, "shmid", s->shmid);
+        ml_jsonw_key_int(w, "key", s->key);
+        ml_jsonw_key_uint(w, "size", s->size);
+        ml_jsonw_key(w, "attached");
+        if (s->attached) ml_jsonw_stringf(w, "0x%" PRIx64, s->attached);
+        else ml_jsonw_null(w);
+        ml_jsonw_key_bool(w, "detached", s->detached);
+    }
+    ml_jsonw_key_bool(w, "removed", s->removed);
+    ml_jsonw_key_bool(w, "leaked", s->leaked);
+    if (s->stack.nframes) write_stack(w, &s->stack);
+    ml_jsonw_end_object(w);
 }
 
 static void write_shm(struct ml_jsonw *w, const struct ml_proc_report *p)
 {
-    (void)w, (void)p;
+    if (!p->have_syscalls) return;
+    ml_jsonw_key(w, "shm");
+    ml_jsonw_begin_array(w);
+    for (size_t i = 0; i < p->nshm; i++) write_shm_entry(w, &p->shm[i]);
+    ml_jsonw_end_array(w);
+    ml_jsonw_key(w, "mapping_leaks");
+    ml_jsonw_begin_array(w);
+    for (size_t i = 0; i < p->nmapping_leaks; i++) {
+        const struct ml_mapping_leak *l = &p->mapping_leaks[i];
+        ml_jsonw_begin_object(w);
+        ml_jsonw_key_uint(w, "mappings", l->mappings);
+        ml_jsonw_key_uint(w, "bytes", l->bytes);
+        ml_jsonw_key_uint(w, "resident_bytes", l->resident_bytes);
+        write_stack(w, &l->stack);
+        ml_jsonw_end_object(w);
+    }
+    ml_jsonw_end_array(w);
 }
 
 /* ---- document -------------------------------------------------------------- */

@@ -115,19 +115,19 @@ static int add_frame(struct ml_stack_out *st, size_t *cap, const struct ml_symfr
     return 0;
 }
 
-static int build_stack(const struct ml_leak_input *in, const struct group *g,
-                       struct ml_stack_out *st)
+int ml_stack_resolve(struct ml_stack_source src, struct ml_symbolizer *sym, unsigned max_frames,
+                     uint32_t id, const char *top_function, struct ml_stack_out *st)
 {
     size_t cap = 0;
     uint32_t depth = 0;
-    const uint64_t *frames = in->stacks.frames ? in->stacks.frames(in->stacks.ctx, g->stack, &depth) : NULL;
-    if (add_frame(st, &cap, NULL, ml_alloc_fn_name(g->fn))) return -ENOMEM;
-    if (in->max_frames && depth > in->max_frames) depth = in->max_frames;
+    const uint64_t *frames = src.frames ? src.frames(src.ctx, id, &depth) : NULL;
+    if (top_function && add_frame(st, &cap, NULL, top_function)) return -ENOMEM;
+    if (max_frames && depth > max_frames) depth = max_frames;
     for (uint32_t i = 0; frames && i < depth; i++) {
         struct ml_symframe sf[16];
         int k = 1;
-        if (in->sym) {
-            k = ml_symbolize(in->sym, frames[i], 1, sf, 16);
+        if (sym) {
+            k = ml_symbolize(sym, frames[i], 1, sf, 16);
         } else {
             memset(sf, 0, sizeof sf[0]);
             sf[0].address = frames[i];
@@ -152,7 +152,9 @@ static int fill_records(const struct ml_leak_input *in, struct group *g, size_t 
         out->nrecords = i + 1;
         out->summary[rec->kind].blocks += rec->blocks;
         out->summary[rec->kind].bytes += rec->bytes;
-        if (build_stack(in, &g[i], &rec->stack)) return -ENOMEM;
+        if (ml_stack_resolve(in->stacks, in->sym, in->max_frames, g[i].stack,
+                             ml_alloc_fn_name(g[i].fn), &rec->stack))
+            return -ENOMEM;
     }
     return 0;
 }

@@ -11,6 +11,7 @@
 #include "blocks.h"
 #include "model.h"
 #include "snapshot.h"
+#include "suppress.h"
 #include "symbols.h"
 
 struct ml_stack_source {
@@ -26,10 +27,17 @@ struct ml_leak_input {
     struct ml_symbolizer *sym;        /* NULL: frames are left unresolved */
     unsigned heuristics;              /* enum ml_heuristic bits */
     unsigned max_frames;              /* frames kept per stack (--num-callers) */
+    const struct ml_suppressions *supp;   /* NULL: nothing is suppressed */
 };
 
-/* Fill out's alloc, summary, records and scanned fields. Returns 0 or -errno. */
+/* Fill out's alloc, summary, records and scanned fields; records that a
+ * suppression matches are marked and counted as suppressed. Returns 0 or -errno. */
 int ml_leaks_build(const struct ml_leak_input *in, struct ml_proc_report *out);
+
+/* Symbolize stack id into st (appending frames); top_function, when not
+ * NULL, is put first as the allocator's own frame.  Returns 0 or -ENOMEM. */
+int ml_stack_resolve(struct ml_stack_source src, struct ml_symbolizer *sym, unsigned max_frames,
+                     uint32_t id, const char *top_function, struct ml_stack_out *st);
 
 /* Name of the allocating function as memcheck prints it ("malloc", "operator new[](unsigned long)"). */
 const char *ml_alloc_fn_name(unsigned fn);

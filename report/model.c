@@ -4,6 +4,7 @@
  * module knows that ownership and frees it.  It owns nothing itself.
  */
 #include <stdlib.h>
+#include <string.h>
 #include "model.h"
 
 static const char *const kind_keys[ML_LK_COUNT] = {
@@ -45,6 +46,7 @@ static void free_stack(struct ml_stack_out *st)
         free(st->frames[i].function);
         free(st->frames[i].file);
         free(st->frames[i].module);
+        free(st->frames[i].mangled);
     }
     free(st->frames);
     st->frames = NULL;
@@ -63,10 +65,25 @@ void ml_proc_report_free(struct ml_proc_report *p)
         free(p->records[i].suppression);
     }
     free(p->records);
-    p->exe = NULL;
-    p->argv = NULL;
-    p->records = NULL;
-    p->nrecords = 0;
+    for (size_t i = 0; i < p->nregions; i++) {
+        free(p->regions[i].path);
+        free(p->regions[i].origin);
+        free_stack(&p->regions[i].stack);
+    }
+    free(p->regions);
+    for (size_t i = 0; i < p->heap.nsites; i++) free_stack(&p->heap.sites[i].stack);
+    free(p->heap.sites);
+    free(p->heap.parts);
+    free(p->heap.page_map);
+    for (size_t i = 0; i < p->nshm; i++) {
+        free_stack(&p->shm[i].stack);
+        free(p->shm[i].path);
+    }
+    free(p->shm);
+    free(p->timeline);
+    for (size_t i = 0; i < p->nmapping_leaks; i++) free_stack(&p->mapping_leaks[i].stack);
+    free(p->mapping_leaks);
+    memset(p, 0, sizeof *p);
 }
 
 /* Frees what r owns and r itself.  r->mode points to a literal: not freed. */

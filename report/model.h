@@ -26,6 +26,7 @@ struct ml_frame_out {
     int line;
     char *module;        /* NULL when unknown */
     int inlined;
+    char *mangled;       /* linkage name (C++: "_Znwm"), NULL when not known */
 };
 
 struct ml_stack_out {
@@ -46,6 +47,86 @@ struct ml_leak_record {
 
 struct ml_totals { uint64_t blocks, bytes; };
 
+/* One region of /proc/PID/maps at exit, with residency (DESIGN "regions"). */
+struct ml_region_out {
+    uint64_t start, end;
+    char perms[5];
+    char *path;                 /* "" when anonymous */
+    int kind;                   /* enum ml_region_kind (snapshot.h) */
+    uint64_t size, resident, swapped, untouched;   /* bytes */
+    char *origin;               /* syscall that made it ("mmap", "brk", ...), NULL unknown */
+    uint64_t origin_seq;        /* when: the tracer's event counter */
+    struct ml_stack_out stack;  /* who made it, when the shim saw the call */
+};
+
+/* An allocation site's share of the heap (fragmentation culprits). */
+struct ml_heap_site {
+    uint64_t blocks, live_bytes, resident_bytes, pinned_pages;
+    struct ml_stack_out stack;
+};
+
+/* Figures of DESIGN "Fragmentation and residency", for one heap or all. */
+struct ml_heap_figures {
+    uint64_t extent_bytes, live_bytes, usable_bytes, internal_fragmentation_bytes;
+    uint64_t free_bytes, largest_free_bytes;
+    double external_fragmentation;
+    uint64_t resident_bytes, resident_free_pages;
+    uint64_t trimmable_bytes;   /* what malloc_trim(0) could give back */
+};
+
+enum ml_heap_kind { ML_HEAP_MAIN = 0, ML_HEAP_ARENA, ML_HEAP_MMAPPED };
+
+struct ml_heap_part {
+    enum ml_heap_kind kind;
+    uint64_t start, end;
+    struct ml_heap_figures fig;
+};
+
+/* Heap page states for the fragmentation strip (one byte per page). */
+enum ml_page_state { ML_PAGE_LIVE = 1, ML_PAGE_FREE_RESIDENT = 2, ML_PAGE_FREE_RELEASED = 3 };
+
+struct ml_heap_out {
+    int present;                /* 0: not computed */
+    struct ml_heap_figures total;
+    struct ml_heap_part *parts; /* main heap, arenas, mmapped chunks */
+    size_t nparts;
+    uint64_t gap_histogram[24]; /* free gaps by size: [2^(i+4), 2^(i+5)) bytes */
+    struct ml_heap_site *sites; /* sorted by pinned_pages, then live_bytes, descending */
+    size_t nsites;
+    unsigned char *page_map;    /* main heap pages, enum ml_page_state */
+    size_t npages;
+    uint64_t page_map_start;
+};
+
+enum ml_syscall_index {
+    ML_SC_BRK = 0, ML_SC_MMAP, ML_SC_MUNMAP, ML_SC_MREMAP, ML_SC_MPROTECT,
+    ML_SC_SHMGET, ML_SC_SHMAT, ML_SC_SHMDT, ML_SC_SHMCTL, ML_SC_COUNT
+};
+
+struct ml_shm_out {
+    char *path;                 /* POSIX shm (/dev/shm/NAME): its file; NULL for SysV */
+    int shmid;
+    int64_t key;
+    uint64_t size;
+    uint64_t attached;          /* address of the last attach, 0 never */
+    int detached, removed;      /* at exit */
+    int leaked;                 /* never removed: outlives the process */
+    struct ml_stack_out stack;  /* shmget's caller, when known */
+};
+
+/* Heap size over time, from the syscall watcher. */
+struct ml_timeline_point {
+    uint64_t seq;               /* event counter */
+    double seconds;             /* since the process started */
+    uint64_t brk_bytes, mmap_bytes;
+};
+
+/* Anonymous mappings the program made itself and never unmapped, by stack. */
+struct ml_mapping_leak {
+    uint64_t mappings, bytes, resident_bytes;
+    struct ml_stack_out stack;
+};
+
 enum ml_exit_how { ML_EXIT_CODE = 0, ML_EXIT_SIGNAL, ML_EXIT_DETACHED, ML_EXIT_UNKNOWN };
 
 struct ml_proc_report {
@@ -60,6 +141,18 @@ struct ml_proc_report {
     struct ml_totals summary[ML_LK_COUNT + 1];  /* per kind, then suppressed */
     struct ml_leak_record *records;  /* sorted: bytes ascending, as memcheck */
     size_t nrecords;
+    double duration;            /* seconds traced */
+    struct ml_region_out *regions;  /* by address; nregions 0 when unknown */
+    size_t nregions;
+    struct ml_heap_out heap;
+    int have_syscalls;
+    uint64_t syscalls[ML_SC_COUNT];
+    struct ml_shm_out *shm;
+    size_t nshm;
+    struct ml_timeline_point *timeline;
+    size_t ntimeline;
+    struct ml_mapping_leak *mapping_leaks;
+    size_t nmapping_leaks;
 };
 
 struct ml_report {

@@ -16,6 +16,7 @@ struct ml_render_opts {
     enum ml_leak_check leak_check;
     int gen_suppressions;       /* print a suppression entry after each record */
     const char *tool_version;   /* PACKAGE_VERSION */
+    int quiet;                  /* only leak records and summaries */
 };
 
 int ml_render_text(FILE *out, const struct ml_report *r, const struct ml_render_opts *o);

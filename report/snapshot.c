@@ -147,9 +147,17 @@ void ml_snapshot_free(struct ml_snapshot *snap)
     for (size_t i = 0; i < snap->nregions; i++) {
         free(snap->regions[i].path);
         free(snap->regions[i].data);
+        free(snap->regions[i].pages);
     }
     free(snap->regions);
     free(snap->threads);
     free(snap->maps_text);
     memset(snap, 0, sizeof *snap);
+}
+
+unsigned ml_snapshot_page(const struct ml_snapshot *snap, uint64_t addr)
+{
+    const struct ml_region *r = ml_snapshot_find(snap, addr);
+    if (!r || !r->pages) return 0;
+    return r->pages[(addr - r->start) / ML_PAGE_SIZE];
 }

@@ -25,8 +25,13 @@ struct ml_region {
     char *path;               /* "" when anonymous; owned */
     enum ml_region_kind kind;
     unsigned char *data;      /* bytes read at exit, NULL when not read; owned */
-    uint64_t resident, swapped; /* bytes, from smaps/pagemap (0 when unknown) */
+    uint64_t resident, swapped; /* bytes, from smaps (0 when unknown) */
+    unsigned char *pages;     /* per page ML_PAGE_* bits from pagemap, NULL when not read; owned */
 };
+
+#define ML_PAGE_PRESENT 1u
+#define ML_PAGE_SWAPPED 2u
+#define ML_PAGE_SIZE 4096u
 
 #define ML_NREGS 27           /* struct user_regs_struct on x86_64, as words */
 
@@ -54,6 +59,8 @@ struct ml_region *ml_snapshot_find(const struct ml_snapshot *snap, uint64_t addr
 /* Read a word of target memory from the captured data; 0 when not captured. */
 int ml_snapshot_read_word(const struct ml_snapshot *snap, uint64_t addr, uint64_t *out);
 void ml_snapshot_free(struct ml_snapshot *snap);
+/* ML_PAGE_* bits of the page holding addr; 0 when unknown or untouched. */
+unsigned ml_snapshot_page(const struct ml_snapshot *snap, uint64_t addr);
 const char *ml_region_kind_name(enum ml_region_kind kind);
 
 #endif

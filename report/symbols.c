@@ -1,22 +1,20 @@
 /* symbols.c - symbolization of code addresses with elfutils libdwfl.
  *
- * A symbolizer turns the /proc/PID/maps text saved at exit into a Dwfl (one
- * module per mapped file, opened lazily by path) and resolves an address to
- * frames: the inlined functions around it, innermost first, then the
- * function holding them, each with source file, line and module path.
- * Each distinct (address, return_address) pair is resolved once.
- *
- * It owns the Dwfl (and through it every module path and DWARF string it
- * hands out), the strings it makes (demangled names, source paths joined to
- * the compilation directory) and the cache of frames, all until
- * ml_symbolizer_free().  Nothing is printed; errors are set in errno.
- *
- * C++ names are demangled with __cxa_demangle if the running program has
- * it (memlens is C and does not link libstdc++): a weak reference finds it
- * when the program links libstdc++, dlsym(RTLD_DEFAULT) when some library
- * loaded it.  Otherwise mangled names are returned unchanged.
+ * Turns the /proc/PID/maps text saved at exit into a Dwfl (one module per
+ * mapped file, opened lazily by path) and resolves each distinct (address,
+ * return_address) once: inlined functions innermost first, then the one
+ * holding them, each with source file, line and module path.
+ * Owns the Dwfl (so every module path and DWARF string handed out), the
+ * strings it makes (demangled names, joined source paths) and the cache,
+ * until ml_symbolizer_free().  Prints nothing; errors are set in errno.
+ * C++ names are demangled by __cxa_demangle when the program has it (memlens
+ * is C, without libstdc++): a weak reference finds it if linked, dlsym if
+ * some library loaded it, else libstdc++.so.6 is opened for it (it is on
+ * every machine that builds C++); failing all that, names stay mangled.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -34,6 +32,7 @@
 typedef char *(*demangle_fn)(const char *mangled, char *buf, size_t *len, int *status);
 extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status)
     __attribute__((weak));
+static demangle_fn find_demangler(void);
 
 struct interned {              /* a string made here */
     UT_hash_handle hh;
@@ -83,14 +82,13 @@ static char *file_lines(const char *maps_text, size_t *outlen, uint64_t vdso[2])
     for (const char *p = maps_text; *p != '\0';) {
         size_t len = strcspn(p, "\n");
         char *line = memcpy(out + n, p, len);
-        uint64_t start, end, off, ino;
-        unsigned dmaj, dmin;
-        int at = -1;
+        uint64_t start, end;
+        int at = -1;           /* set only when the whole line prefix matched */
 
         line[len] = '\0';
         p += len + (p[len] == '\n');
-        if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %*s %" SCNx64 " %x:%x %" SCNu64 " %n",
-                   &start, &end, &off, &dmaj, &dmin, &ino, &at) < 6 || at <= 0)
+        if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %*s %*x %*x:%*x %*u %n",
+                   &start, &end, &at) < 2 || at <= 0)
             continue;
         const char *path = line + at;
         size_t plen = strlen(path);
@@ -147,8 +145,7 @@ struct ml_symbolizer *ml_symbolizer_new(const char *maps_text, int pid)
     }
     if ((s = calloc(1, sizeof *s)) == NULL)
         return NULL;
-    s->demangle = __cxa_demangle != NULL ? __cxa_demangle
-                  : (demangle_fn)dlsym(RTLD_DEFAULT, "__cxa_demangle");
+    s->demangle = find_demangler();
     s->dwfl = dwfl_begin(&callbacks);
     err = s->dwfl == NULL ? ENOMEM : report_maps(s->dwfl, maps_text, pid);
     if (err == 0 && dwfl_report_end(s->dwfl, NULL, NULL) != 0)
@@ -195,6 +192,15 @@ static const char *intern(struct ml_symbolizer *s, const char *str)
         }
     }
     return e != NULL ? e->str : NULL;
+}
+
+static demangle_fn find_demangler(void)
+{
+    if (__cxa_demangle != NULL) return __cxa_demangle;
+    demangle_fn fn = (demangle_fn)dlsym(RTLD_DEFAULT, "__cxa_demangle");
+    if (fn != NULL) return fn;
+    void *lib = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL);  /* kept open */
+    return lib != NULL ? (demangle_fn)dlsym(lib, "__cxa_demangle") : NULL;
 }
 
 /* The demangled form of name, owned by s; name itself when it is not a C++
@@ -294,8 +300,8 @@ static void locate(Dwfl *dwfl, Dwarf_Addr pc, struct site *at)
 }
 
 /* The function DIEs around the site, innermost first: inlined subroutines,
- * then the subprogram holding them.  Returns their count (0 without DWARF)
- * and sets *out to a malloc'd array. */
+ * then the subprogram holding them.  Returns their count (0 without DWARF);
+ * *out is left NULL or set to a malloc'd array. */
 static int function_chain(const struct site *at, Dwarf_Die **out)
 {
     Dwarf_Die *scopes = NULL, inner;
@@ -316,10 +322,7 @@ static int function_chain(const struct site *at, Dwarf_Die **out)
             break;
         }
     }
-    if (k == 0)
-        free(scopes);
-    else
-        *out = scopes;
+    *out = scopes;
     return k;
 }
 
@@ -399,9 +402,7 @@ int ml_symbolize(struct ml_symbolizer *s, uint64_t addr, int return_address,
         errno = EINVAL;
         return 0;
     }
-    if (s == NULL)
-        errno = EINVAL;
-    else
+    if (s != NULL)
         HASH_FIND(hh, s->cache, key, sizeof key, e);
     if (s != NULL && e == NULL && (e = resolve(s, addr, return_address)) != NULL) {
         HASH_ADD(hh, s->cache, key, sizeof key, e);

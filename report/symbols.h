@@ -13,6 +13,7 @@
 struct ml_symframe {
     uint64_t address;         /* the address as captured */
     const char *function;     /* demangled when C++; NULL when unknown */
+    const char *linkage_name; /* the mangled C++ name ("_ZN3Foo3barEv"); NULL when not C++ */
     const char *file;         /* source file (full path as in DWARF); NULL when unknown */
     int line;                 /* 0 when unknown */
     const char *module;       /* absolute path of the object; NULL when unknown */

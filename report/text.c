@@ -15,6 +15,7 @@
 #include <string.h>
 #include "render.h"
 #include "signame.h"
+#include "snapshot.h"
 
 struct tout {
     FILE *out;
@@ -257,6 +258,107 @@ static void put_leaks(const struct tout *t, const struct ml_proc_report *p)
     }
 }
 
+/* ---- memory map, shm and mappings -------------------------------------------- */
+
+static struct num kib(uint64_t bytes)
+{
+    return commas((bytes + 1023) / 1024);
+}
+
+static void put_region_line(const struct tout *t, const char *kind, uint64_t start, uint64_t end,
+                            uint64_t size, uint64_t resident, uint64_t swapped, const char *perms,
+                            const char *path)
+{
+    char range[40];
+    snprintf(range, sizeof range, "%012" PRIx64 "-%012" PRIx64, start, end);
+    prefix(t);
+    fprintf(t->out, "   %-9s %-25s %10s %10s %8s %-4s ", kind, range, kib(size).s, kib(resident).s,
+            kib(swapped).s, perms);
+    put_clean(t->out, path);
+    fputc('\n', t->out);
+}
+
+/* Low to high; the mappings of one loaded object (and its .bss) form one line. */
+static void put_layout(const struct tout *t, const struct ml_proc_report *p)
+{
+    if (!p->nregions) return;
+    line(t, "PROCESS LAYOUT (low to high address; sizes in KiB):");
+    line(t, "   %-9s %-25s %10s %10s %8s %-4s %s", "kind", "range", "size", "resident", "swapped",
+         "perm", "object");
+    for (size_t i = 0; i < p->nregions;) {
+        const struct ml_region_out *r = &p->regions[i];
+        size_t j = i + 1;
+        uint64_t size = r->size, res = r->resident, swp = r->swapped;
+        if (r->path[0] == '/' && (r->kind == ML_RK_TEXT || r->kind == ML_RK_RODATA || r->kind == ML_RK_DATA)) {
+            while (j < p->nregions && p->regions[j].start == p->regions[j - 1].end &&
+                   (strcmp(p->regions[j].path, r->path) == 0 || p->regions[j].kind == ML_RK_BSS)) {
+                size += p->regions[j].size;
+                res += p->regions[j].resident;
+                swp += p->regions[j].swapped;
+                if (p->regions[j++].kind == ML_RK_BSS) break;
+            }
+            put_region_line(t, "object", r->start, p->regions[j - 1].end, size, res, swp, "", r->path);
+        } else {
+            put_region_line(t, ml_region_kind_name((enum ml_region_kind)r->kind), r->start, r->end,
+                            size, res, swp, r->perms, r->path);
+        }
+        i = j;
+    }
+    blank(t);
+}
+
+static void put_stack_frames(const struct tout *t, const struct ml_stack_out *st)
+{
+    for (size_t i = 0; i < st->nframes; i++) put_frame(t, &st->frames[i], i == 0);
+}
+
+static void put_shm(const struct tout *t, const struct ml_proc_report *p)
+{
+    if (!p->nshm) return;
+    line(t, "SHARED MEMORY:");
+    for (size_t i = 0; i < p->nshm; i++) {
+        const struct ml_shm_out *s = &p->shm[i];
+        prefix(t);
+        if (s->path) {
+            fputs("   POSIX shm ", t->out);
+            put_clean(t->out, s->path);
+            fprintf(t->out, ": %s\n", s->leaked ? "never unlinked: outlives the process (leak)"
+                                                 : "unlinked");
+        } else {
+            fprintf(t->out, "   SysV shmid %d key 0x%08" PRIx64 ", %s bytes: %s, %s%s\n", s->shmid,
+                    (uint64_t)s->key & 0xffffffffu, commas(s->size).s,
+                    s->attached == 0 ? "never attached" : s->detached ? "detached" : "still attached at exit",
+                    s->removed ? "removed" : "never removed",
+                    s->leaked ? ": outlives the process (leak)" : "");
+        }
+        put_stack_frames(t, &s->stack);
+    }
+    blank(t);
+}
+
+static void put_mapping_leaks(const struct tout *t, const struct ml_proc_report *p)
+{
+    for (size_t i = 0; i < p->nmapping_leaks; i++) {
+        const struct ml_mapping_leak *l = &p->mapping_leaks[i];
+        line(t, "%s bytes in %s anonymous mappings are never unmapped (%s resident)",
+             commas(l->bytes).s, commas(l->mappings).s, commas(l->resident_bytes).s);
+        put_stack_frames(t, &l->stack);
+        blank(t);
+    }
+}
+
+static void put_syscalls(const struct tout *t, const struct ml_proc_report *p)
+{
+    if (!p->have_syscalls) return;
+    prefix(t);
+    fputs("MEMORY SYSCALLS:", t->out);
+    static const char *const names[ML_SC_COUNT] = {
+        "brk", "mmap", "munmap", "mremap", "mprotect", "shmget", "shmat", "shmdt", "shmctl"};
+    for (int i = 0; i < ML_SC_COUNT; i++) fprintf(t->out, " %s %s", names[i], commas(p->syscalls[i]).s);
+    fputc('\n', t->out);
+    blank(t);
+}
+
 /* ---- report ---------------------------------------------------------------------- */
 
 static void put_process(const struct tout *t, const struct ml_report *r,
@@ -268,10 +370,15 @@ static void put_process(const struct tout *t, const struct ml_report *r,
         line(t, "No allocation was seen: the program uses a static allocator, or the");
         line(t, "memlens shim was not loaded into it. No heap summary is available.");
         blank(t);
-        return;
+    } else {
+        put_heap_summary(t, p);
+        put_leaks(t, p);
     }
-    put_heap_summary(t, p);
-    put_leaks(t, p);
+    if (t->o->quiet || t->o->leak_check != ML_LEAK_CHECK_FULL) return;
+    put_mapping_leaks(t, p);
+    put_shm(t, p);
+    put_layout(t, p);
+    put_syscalls(t, p);
 }
 
 int ml_render_text(FILE *out, const struct ml_report *r, const struct ml_render_opts *o)

@@ -66,6 +66,54 @@ static void read_region(int pid, struct ml_region *r)
     }
 }
 
+/* Rss and Swap of each region from /proc/PID/smaps. */
+static void read_smaps(int pid, struct ml_snapshot *snap)
+{
+    char *text = ml_read_proc_file(pid, "smaps", NULL);
+    struct ml_region *cur = NULL;
+    for (char *line = text; line && *line;) {
+        char *nl = strchr(line, '\n');
+        unsigned long long start, end, kb;
+        if (sscanf(line, "%llx-%llx ", &start, &end) == 2 && strchr(line, '-') < strchr(line, ' '))
+            cur = ml_snapshot_find(snap, start);
+        else if (cur && sscanf(line, "Rss: %llu kB", &kb) == 1)
+            cur->resident = kb * 1024;
+        else if (cur && sscanf(line, "Swap: %llu kB", &kb) == 1)
+            cur->swapped = kb * 1024;
+        line = nl ? nl + 1 : NULL;
+    }
+    free(text);
+}
+
+/* Page presence of the regions where heap blocks can live (brk heap and
+ * private anonymous read-write mappings), from /proc/PID/pagemap. */
+static void read_pagemap(int pid, struct ml_snapshot *snap)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/pagemap", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    for (size_t i = 0; i < snap->nregions; i++) {
+        struct ml_region *r = &snap->regions[i];
+        size_t npages = (r->end - r->start) / ML_PAGE_SIZE;
+        int heapish = r->kind == ML_RK_HEAP || (r->kind == ML_RK_MMAP_ANON && r->perms[1] == 'w');
+        if (!heapish || npages == 0 || npages > (1u << 20)) continue;
+        uint64_t *ents = malloc(npages * 8);
+        r->pages = calloc(npages, 1);
+        if (!ents || !r->pages ||
+            pread(fd, ents, npages * 8, (off_t)(r->start / ML_PAGE_SIZE * 8)) != (ssize_t)(npages * 8)) {
+            free(r->pages);
+            r->pages = NULL;
+        } else {
+            for (size_t k = 0; k < npages; k++)
+                r->pages[k] = (unsigned char)(((ents[k] >> 63) & 1) ? ML_PAGE_PRESENT
+                                              : ((ents[k] >> 62) & 1) ? ML_PAGE_SWAPPED : 0);
+        }
+        free(ents);
+    }
+    close(fd);
+}
+
 int ml_capture(int pid, const struct ml_thread_state *threads, size_t nthreads,
                struct ml_snapshot *out)
 {
@@ -85,6 +133,8 @@ int ml_capture(int pid, const struct ml_thread_state *threads, size_t nthreads,
     }
     for (size_t i = 0; i < out->nregions; i++)
         if (wanted(out, i)) read_region(pid, &out->regions[i]);
+    read_smaps(pid, out);
+    read_pagemap(pid, out);
     out->scanned = 1;
     return 0;
 }

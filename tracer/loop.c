@@ -6,10 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <stdio.h>
+#include <sys/ipc.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/user.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include "capture.h"
 #include "memlens/session.h"
 #include "session.h"
@@ -54,23 +57,97 @@ static int get_regs(int tid, uint64_t *regs)
     return 0;
 }
 
-static void on_seccomp(struct ml_thread *t)
+static int syscall_index(long nr)
 {
-    struct ml_proc *p = t->proc;
-    uint64_t r[ML_NREGS] = {0};
-    if (get_regs(t->tid, r) != 0) return;
-    long nr = (long)r[REG_ORIG_RAX];
-    if (nr >= 0 && nr < 16) p->syscalls[nr]++;
-    if (nr == SYS_exit_group) p->group_exiting = 1;
-    if (nr == SYS_execve || nr == SYS_execveat) p->execing = 1;
-    if (nr != SYS_mmap || !p->report_it) return;
+    switch (nr) {
+    case SYS_brk: return ML_SC_BRK;
+    case SYS_mmap: return ML_SC_MMAP;
+    case SYS_munmap: return ML_SC_MUNMAP;
+    case SYS_mremap: return ML_SC_MREMAP;
+    case SYS_mprotect: return ML_SC_MPROTECT;
+    case SYS_shmget: return ML_SC_SHMGET;
+    case SYS_shmat: return ML_SC_SHMAT;
+    case SYS_shmdt: return ML_SC_SHMDT;
+    case SYS_shmctl: return ML_SC_SHMCTL;
+    default: return -1;
+    }
+}
+
+/* The shim maps its session: adopt it. */
+static void maybe_adopt(struct ml_proc *p, const uint64_t *r)
+{
     uint64_t len = REG_ARG(r, 1), flags = REG_ARG(r, 3);
     int fd = (int)REG_ARG(r, 4);
-    if (fd < 0 || !(flags & MAP_SHARED) || len != ML_SESSION_SIZE) return;
+    if (!p->report_it || fd < 0 || !(flags & MAP_SHARED) || len != ML_SESSION_SIZE) return;
     struct ml_session *s = ml_session_adopt(p->pid, fd);
     if (!s) return;
     ml_session_close(p->session);      /* a stale one, should the shim start over */
     p->session = s;
+}
+
+/* Seccomp stop at a watched syscall's entry: note it, and for the memory
+ * syscalls ask for the exit stop to see the result. */
+static void on_seccomp(struct ml_thread *t)
+{
+    struct ml_proc *p = t->proc;
+    uint64_t r[ML_NREGS] = {0};
+    if (get_regs(t->tid, r) != 0) {
+        resume(t->tid, 0);
+        return;
+    }
+    long nr = (long)r[REG_ORIG_RAX];
+    if (nr == SYS_exit_group) p->group_exiting = 1;
+    if (nr == SYS_execve || nr == SYS_execveat) p->execing = 1;
+    if (nr == SYS_mmap) maybe_adopt(p, r);
+    if (syscall_index(nr) < 0) {
+        resume(t->tid, 0);
+        return;
+    }
+    t->sc_nr = nr;
+    for (int i = 0; i < 6; i++) t->sc_args[i] = REG_ARG(r, i);
+    ptrace(PTRACE_SYSCALL, t->tid, 0, 0);
+}
+
+static void note_posix_shm(struct ml_proc *p, int fd)
+{
+    char path[64], link[512];
+    snprintf(path, sizeof path, "/proc/%d/fd/%d", p->pid, fd);
+    ssize_t len = readlink(path, link, sizeof link - 1);
+    if (len <= 0) return;
+    link[len] = '\0';
+    if (strncmp(link, "/dev/shm/", 9) == 0) ml_memtrace_posix_shm(&p->mt, link);
+}
+
+/* The watched syscall has returned: record what it did to the memory map. */
+static void on_syscall_exit(struct ml_thread *t)
+{
+    struct ml_proc *p = t->proc;
+    struct ml_memtrace *mt = &p->mt;
+    uint64_t r[ML_NREGS] = {0}, *a = t->sc_args;
+    long nr = t->sc_nr;
+    t->sc_nr = -1;
+    if (get_regs(t->tid, r) != 0) return;
+    uint64_t res = r[10];                      /* rax */
+    int ok = res < (uint64_t)-4095;
+    double now = ml_now();
+    ml_memtrace_count(mt, syscall_index(nr));
+    if (!ok) return;
+    switch (nr) {
+    case SYS_brk: ml_memtrace_brk(mt, res, now); break;
+    case SYS_mmap:
+        ml_memtrace_mmap(mt, res, a[1], (int)a[2], (int)a[3], now);
+        if ((int)a[4] >= 0 && (a[3] & MAP_SHARED)) note_posix_shm(p, (int)a[4]);
+        break;
+    case SYS_munmap: ml_memtrace_munmap(mt, a[0], a[1], now); break;
+    case SYS_mremap: ml_memtrace_mremap(mt, a[0], a[1], res, a[2], now); break;
+    case SYS_mprotect: ml_memtrace_mprotect(mt, a[0], a[1], (int)a[2]); break;
+    case SYS_shmget: ml_memtrace_shmget(mt, (int)res, (int64_t)(int)a[0], a[1]); break;
+    case SYS_shmat: ml_memtrace_shmat(mt, (int)a[0], res, 0, now); break;
+    case SYS_shmdt: ml_memtrace_shmdt(mt, a[0], now); break;
+    case SYS_shmctl:
+        if (((int)a[1] & 0xff) == IPC_RMID) ml_memtrace_shm_rmid(mt, (int)a[0]);
+        break;
+    }
 }
 
 static void on_exec(struct ml_thread *t)
@@ -82,8 +159,10 @@ static void on_exec(struct ml_thread *t)
         struct ml_thread *old = ml_thread_find((int)former);
         if (old) ml_thread_remove(old);
     }
-    /* The old image's allocations are gone with it. */
+    /* The old image's allocations and mappings are gone with it. */
     ml_session_close(p->session);
+    ml_memtrace_free(&p->mt);
+    ml_memtrace_init(&p->mt, ml_now());
     p->session = NULL;
     p->execing = 0;
     p->ngone = 0;
@@ -181,15 +260,17 @@ static void on_gone(const struct ml_loop_config *cfg, struct ml_thread *t, int s
 static void on_new_task(struct ml_thread *t)
 {
     unsigned long child = 0;
-    if (ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &child) == 0 && child > 0)
-        ml_thread_get((int)child);
+    if (ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &child) != 0 || child == 0) return;
+    struct ml_thread *c = ml_thread_get((int)child);
+    if (c && c->proc != t->proc && c->proc->mt.nmaps == 0)
+        ml_memtrace_inherit(&c->proc->mt, &t->proc->mt);
 }
 
 static void on_stop(const struct ml_loop_config *cfg, struct ml_thread *t, int status)
 {
     int sig = WSTOPSIG(status), event = (unsigned)status >> 16;
     switch (event) {
-    case PTRACE_EVENT_SECCOMP: on_seccomp(t); resume(t->tid, 0); break;
+    case PTRACE_EVENT_SECCOMP: on_seccomp(t); break;
     case PTRACE_EVENT_FORK:
     case PTRACE_EVENT_VFORK:
     case PTRACE_EVENT_CLONE: on_new_task(t); resume(t->tid, 0); break;
@@ -202,7 +283,12 @@ static void on_stop(const struct ml_loop_config *cfg, struct ml_thread *t, int s
             resume(t->tid, 0);
         break;
     default:
-        resume(t->tid, sig == (SIGTRAP | 0x80) ? 0 : sig);   /* deliver the signal */
+        if (sig == (SIGTRAP | 0x80)) {          /* syscall-exit stop we asked for */
+            if (t->sc_nr >= 0) on_syscall_exit(t);
+            resume(t->tid, 0);
+        } else {
+            resume(t->tid, sig);                /* deliver the signal */
+        }
     }
     t->started = 1;
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/shm.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "errors.h"
@@ -16,6 +17,7 @@
 #include "model.h"
 #include "options.h"
 #include "procs.h"
+#include "regions.h"
 #include "render.h"
 #include "session.h"
 #include "spawn.h"
@@ -60,6 +62,17 @@ static char **copy_argv(char **argv)
     return out;
 }
 
+static int shm_exists(int shmid)
+{
+    struct shmid_ds ds;
+    return shmctl(shmid, IPC_STAT, &ds) == 0 || (errno != EINVAL && errno != EIDRM);
+}
+
+static int file_exists(const char *path)
+{
+    return access(path, F_OK) == 0;
+}
+
 static void on_process_end(struct ml_proc *p, struct ml_snapshot *snap, void *ctx)
 {
     const struct run *run = ctx;
@@ -83,12 +96,20 @@ static void on_process_end(struct ml_proc *p, struct ml_snapshot *snap, void *ct
     };
     if (in.blocks && ml_leaks_build(&in, r) != 0)
         fprintf(stderr, "memlens: warning: leak analysis of pid %d incomplete: out of memory\n", p->pid);
+    if (p->session) ml_session_take_maps(p->session, &p->mt);
+    struct ml_regions_input ri = {.snap = snap, .mt = &p->mt, .stacks = in.stacks, .sym = sym,
+                                  .max_frames = in.max_frames, .shm_exists = shm_exists,
+                                  .file_exists = file_exists};
+    if (ml_regions_build(&ri, r) != 0)
+        fprintf(stderr, "memlens: warning: memory map of pid %d incomplete: out of memory\n", p->pid);
+    r->duration = ml_now() - p->started;
     if (sym) ml_symbolizer_free(sym);
     p->report = r;
 out:
     ml_blocks_free(empty);
     ml_session_close(p->session);
     p->session = NULL;
+    ml_memtrace_free(&p->mt);
     ml_snapshot_free(snap);
     free(snap);
 }
@@ -138,7 +159,7 @@ static int write_reports(const struct ml_options *o, const struct ml_report *rep
 {
     struct ml_render_opts ro = {.show_kinds = o->show_kinds, .leak_check = o->leak_check,
                                 .gen_suppressions = o->gen_suppressions,
-                                .tool_version = PACKAGE_VERSION};
+                                .tool_version = PACKAGE_VERSION, .quiet = o->quiet};
     ml_render_text(log ? log : stderr, rep, &ro);
     if (json && (ml_render_json(json, rep, &ro) != 0 || fflush(json) != 0))
         return fail(ML_EXIT_FAILURE, "cannot write %s: %s", o->json_file, strerror(errno));

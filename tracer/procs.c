@@ -103,6 +103,8 @@ static struct ml_proc *proc_new(int pid)
     p->ppid = status_field(pid, "PPid");
     ml_proc_read_identity(p);
     p->report_it = report_children || pid == root_pid;
+    p->started = ml_now();
+    ml_memtrace_init(&p->mt, p->started);
     *procs_tail = p;
     procs_tail = &p->next;
     return p;
@@ -120,6 +122,7 @@ struct ml_thread *ml_thread_get(int tid)
     if (!t) return NULL;
     t->tid = tid;
     t->proc = p;
+    t->sc_nr = -1;
     p->nthreads++;
     HASH_ADD_INT(threads, tid, t);
     return t;

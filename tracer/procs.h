@@ -8,7 +8,9 @@
 #define ML_PROCS_H
 
 #include <stdint.h>
+#include <time.h>
 #include <uthash.h>
+#include "memtrace.h"
 #include "model.h"
 #include "snapshot.h"
 
@@ -19,6 +21,8 @@ struct ml_thread {
     struct ml_proc *proc;
     int started;              /* its first stop has been seen */
     int at_exit;              /* held at PTRACE_EVENT_EXIT */
+    long sc_nr;               /* watched syscall in progress, -1 none */
+    uint64_t sc_args[6];
     uint64_t regs[ML_NREGS];  /* registers at that stop */
     UT_hash_handle hh;
 };
@@ -38,12 +42,20 @@ struct ml_proc {
     struct ml_proc_report *report;  /* filled at the snapshot */
     char *exe;                /* image path, read at start and at each exec */
     char **argv;              /* NULL-terminated */
-    uint64_t syscalls[16];
+    struct ml_memtrace mt;    /* the memory map as the watcher saw it change */
+    double started;           /* monotonic seconds */
     struct ml_proc *next;
 };
 
 /* Every known thread; iterate with t->hh.next. */
 struct ml_thread *ml_threads_all(void);
+static inline double ml_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 struct ml_thread *ml_thread_find(int tid);
 /* Find or create the thread tid (and its process, looked up in /proc). */
 struct ml_thread *ml_thread_get(int tid);

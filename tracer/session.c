@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "memlens/session.h"
+#include "memtrace.h"
 
 #define WINDOW (1u << 18)     /* reorder window, events; power of two */
 
@@ -20,6 +21,7 @@ struct ml_session {
     struct ml_blocks *blocks;
     struct ml_event *window;  /* slot seq % WINDOW; type 0xffff = empty */
     uint64_t next_seq;
+    struct ml_memtrace prog;  /* the program's own mmaps and shmgets, from the shim */
     pthread_mutex_t lock;
     struct ml_session *next;  /* drainer list */
 };
@@ -82,6 +84,7 @@ struct ml_session *ml_session_adopt(int pid, int fd)
     }
     for (size_t i = 0; i < WINDOW; i++) s->window[i].type = EMPTY;
     s->pid = pid;
+    ml_memtrace_init(&s->prog, 0);
     pthread_mutex_init(&s->lock, NULL);
     struct ml_header *h = s->base;
     h->tracer_pid = getpid();
@@ -101,6 +104,12 @@ static void apply(struct ml_session *s, const struct ml_event *ev)
         ml_blocks_alloc(s->blocks, &b);
     } else if (ev->type == ML_EV_FREE) {
         ml_blocks_release(s->blocks, ev->addr);
+    } else if (ev->type == ML_EV_MMAP) {
+        ml_memtrace_prog_mmap(&s->prog, ev->addr, ev->size, ev->stack);
+    } else if (ev->type == ML_EV_MUNMAP) {
+        ml_memtrace_prog_munmap(&s->prog, ev->addr, ev->size);
+    } else if (ev->type == ML_EV_SHMGET) {
+        ml_memtrace_shm_stack(&s->prog, (int)ev->addr, ev->stack);
     }
 }
 
@@ -189,6 +198,18 @@ void ml_session_finish(struct ml_session *s)
     pthread_mutex_unlock(&s->lock);
 }
 
+void ml_session_take_maps(struct ml_session *s, struct ml_memtrace *mt)
+{
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < s->prog.nprog; i++) {
+        const struct ml_prog_map *p = &s->prog.prog[i];
+        ml_memtrace_prog_mmap(mt, p->addr, p->len, p->stack);
+    }
+    for (size_t i = 0; i < s->prog.nshm; i++)
+        ml_memtrace_shm_stack(mt, s->prog.shm[i].shmid, s->prog.shm[i].stack);
+    pthread_mutex_unlock(&s->lock);
+}
+
 const struct ml_blocks *ml_session_blocks(const struct ml_session *s)
 {
     return s->blocks;
@@ -225,6 +246,7 @@ void ml_session_close(struct ml_session *s)
     pthread_mutex_unlock(&list_lock);
     munmap(s->base, ML_SESSION_SIZE);
     ml_blocks_free(s->blocks);
+    ml_memtrace_free(&s->prog);
     free(s->window);
     pthread_mutex_destroy(&s->lock);
     free(s);

@@ -21,6 +21,9 @@ struct ml_session *ml_session_adopt(int pid, int fd);
 void ml_session_thread_exited(struct ml_session *s, int tid);
 /* All threads are stopped or gone: apply every remaining event. */
 void ml_session_finish(struct ml_session *s);
+struct ml_memtrace;
+/* Copy the program's own mappings and shm stacks seen by the shim into mt. */
+void ml_session_take_maps(struct ml_session *s, struct ml_memtrace *mt);
 const struct ml_blocks *ml_session_blocks(const struct ml_session *s);
 struct ml_stack_source ml_session_stacks(struct ml_session *s);
 /* 1 when the shim ran out of room for stacks (some have id 0). */

@@ -40,6 +40,9 @@ enum ml_event_type {
     ML_EV_NOP = 0,     /* a sequence number that ended up carrying nothing */
     ML_EV_ALLOC = 1,   /* addr = returned pointer, size = requested bytes */
     ML_EV_FREE = 2,    /* addr = pointer handed to free/delete/realloc */
+    ML_EV_MMAP = 3,    /* the program's own mmap: addr = result, size = length */
+    ML_EV_MUNMAP = 4,  /* the program's own munmap: addr, size = length */
+    ML_EV_SHMGET = 5,  /* the program's shmget: addr = shmid returned, size = size */
 };
 
 enum ml_alloc_fn {     /* which entry point made or released the block */

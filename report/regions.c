@@ -1,0 +1,148 @@
+/* regions.c - layout, shm and mapping leaks for the report (see regions.h). */
+#include "regions.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *ml_syscall_name(int index)
+{
+    static const char *const names[ML_SC_COUNT] = {
+        "brk", "mmap", "munmap", "mremap", "mprotect", "shmget", "shmat", "shmdt", "shmctl",
+    };
+    return index >= 0 && index < ML_SC_COUNT ? names[index] : NULL;
+}
+
+/* Resident bytes of [start, end) from the snapshot's page map, or -1 when unknown. */
+static int64_t resident_in(const struct ml_snapshot *snap, uint64_t start, uint64_t end)
+{
+    const struct ml_region *r = ml_snapshot_find(snap, start);
+    if (!r || !r->pages) return -1;
+    int64_t total = 0;
+    for (uint64_t a = start & ~(uint64_t)(ML_PAGE_SIZE - 1); a < end && a < r->end; a += ML_PAGE_SIZE)
+        if (r->pages[(a - r->start) / ML_PAGE_SIZE] & ML_PAGE_PRESENT) total += ML_PAGE_SIZE;
+    return total;
+}
+
+static const struct ml_prog_map *prog_at(const struct ml_memtrace *mt, uint64_t addr)
+{
+    for (size_t i = 0; mt && i < mt->nprog; i++)
+        if (mt->prog[i].addr == addr) return &mt->prog[i];
+    return NULL;
+}
+
+static int fill_region(const struct ml_regions_input *in, const struct ml_region *r,
+                       struct ml_region_out *o)
+{
+    o->start = r->start;
+    o->end = r->end;
+    memcpy(o->perms, r->perms, sizeof o->perms);
+    o->path = strdup(r->path);
+    o->kind = r->kind;
+    o->size = r->end - r->start;
+    o->resident = r->resident;
+    o->swapped = r->swapped;
+    o->untouched = o->size > o->resident + o->swapped ? o->size - o->resident - o->swapped : 0;
+    const struct ml_map_interval *iv = in->mt ? ml_memtrace_find(in->mt, r->start) : NULL;
+    const char *origin = r->kind == ML_RK_HEAP ? "brk" : iv ? ml_syscall_name(iv->syscall) : "exec";
+    o->origin = strdup(origin);
+    o->origin_seq = iv ? iv->seq : 0;
+    const struct ml_prog_map *pm = prog_at(in->mt, r->start);
+    if (!o->path || !o->origin) return -ENOMEM;
+    if (pm && ml_stack_resolve(in->stacks, in->sym, in->max_frames, pm->stack, "mmap", &o->stack))
+        return -ENOMEM;
+    return 0;
+}
+
+static int build_layout(const struct ml_regions_input *in, struct ml_proc_report *out)
+{
+    const struct ml_snapshot *snap = in->snap;
+    out->regions = calloc(snap->nregions ? snap->nregions : 1, sizeof *out->regions);
+    if (!out->regions) return -ENOMEM;
+    for (size_t i = 0; i < snap->nregions; i++) {
+        if (snap->regions[i].kind == ML_RK_SESSION) continue;   /* memlens's own */
+        if (fill_region(in, &snap->regions[i], &out->regions[out->nregions++])) return -ENOMEM;
+    }
+    return 0;
+}
+
+static int build_shm(const struct ml_regions_input *in, struct ml_proc_report *out)
+{
+    const struct ml_memtrace *mt = in->mt;
+    size_t n = mt->nshm + mt->nposix_shm;
+    out->shm = calloc(n ? n : 1, sizeof *out->shm);
+    if (!out->shm) return -ENOMEM;
+    for (size_t i = 0; i < mt->nshm; i++) {
+        const struct ml_shm_seg *s = &mt->shm[i];
+        struct ml_shm_out *o = &out->shm[out->nshm++];
+        o->shmid = s->shmid;
+        o->key = s->key;
+        o->size = s->size;
+        o->attached = s->attached;
+        o->detached = s->attaches > 0 && s->detaches >= s->attaches;
+        o->removed = s->removed || (in->shm_exists && !in->shm_exists(s->shmid));
+        o->leaked = !o->removed;
+        if (s->stack && ml_stack_resolve(in->stacks, in->sym, in->max_frames, s->stack, "shmget", &o->stack))
+            return -ENOMEM;
+    }
+    for (size_t i = 0; i < mt->nposix_shm; i++) {
+        struct ml_shm_out *o = &out->shm[out->nshm++];
+        o->path = strdup(mt->posix_shm[i]);
+        o->shmid = -1;
+        o->key = -1;
+        o->removed = in->file_exists ? !in->file_exists(mt->posix_shm[i]) : 0;
+        o->leaked = !o->removed;
+        if (!o->path) return -ENOMEM;
+    }
+    return 0;
+}
+
+/* The program's own anonymous mappings still mapped at exit, by stack. */
+static int build_mapping_leaks(const struct ml_regions_input *in, struct ml_proc_report *out)
+{
+    const struct ml_memtrace *mt = in->mt;
+    out->mapping_leaks = calloc(mt->nprog ? mt->nprog : 1, sizeof *out->mapping_leaks);
+    if (!out->mapping_leaks) return -ENOMEM;
+    uint32_t *stack_of = calloc(mt->nprog ? mt->nprog : 1, sizeof *stack_of);
+    if (!stack_of) return -ENOMEM;
+    for (size_t i = 0; i < mt->nprog; i++) {
+        const struct ml_prog_map *pm = &mt->prog[i];
+        const struct ml_map_interval *iv = ml_memtrace_find(mt, pm->addr);
+        uint64_t bytes = ml_memtrace_mapped_bytes(mt, pm->addr, pm->len);
+        if (!bytes || (iv && !iv->anon)) continue;
+        size_t k = 0;
+        while (k < out->nmapping_leaks && stack_of[k] != pm->stack) k++;
+        struct ml_mapping_leak *l = &out->mapping_leaks[k];
+        if (k == out->nmapping_leaks) {
+            out->nmapping_leaks++;
+            stack_of[k] = pm->stack;
+            if (ml_stack_resolve(in->stacks, in->sym, in->max_frames, pm->stack, "mmap", &l->stack)) {
+                free(stack_of);
+                return -ENOMEM;
+            }
+        }
+        int64_t res = in->snap->scanned ? resident_in(in->snap, pm->addr, pm->addr + bytes) : -1;
+        l->mappings++;
+        l->bytes += bytes;
+        l->resident_bytes += res > 0 ? (uint64_t)res : 0;
+    }
+    free(stack_of);
+    return 0;
+}
+
+int ml_regions_build(const struct ml_regions_input *in, struct ml_proc_report *out)
+{
+    int rc = 0;
+    if (in->snap && in->snap->nregions) rc = build_layout(in, out);
+    if (rc || !in->mt) return rc;
+    out->have_syscalls = 1;
+    memcpy(out->syscalls, in->mt->counts, sizeof out->syscalls);
+    if (in->mt->ntimeline) {
+        out->timeline = malloc(in->mt->ntimeline * sizeof *out->timeline);
+        if (!out->timeline) return -ENOMEM;
+        memcpy(out->timeline, in->mt->timeline, in->mt->ntimeline * sizeof *out->timeline);
+        out->ntimeline = in->mt->ntimeline;
+    }
+    if ((rc = build_shm(in, out))) return rc;
+    return build_mapping_leaks(in, out);
+}
