@@ -20,7 +20,9 @@
  * Owns: g_state, g_hdr, g_gen (bumped per session so stale per-thread ring
  * pointers are noticed), the per-thread ring cursor t_rec.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "record.h"
 
 #include <errno.h>
@@ -85,6 +87,13 @@ static const char *env_get(char **env, const char *name)
     return NULL;
 }
 
+static int g_cxx_freeres;            /* free libstdc++'s pool at exit */
+
+bool ml_rec_cxx_freeres(void)
+{
+    return g_cxx_freeres != 0;
+}
+
 /* MEMLENS_SESSION holds comma-separated key=value options; unknown keys are
  * ignored so that the tracer can add options older shims do not know. */
 static uint32_t parse_frames(const char *opts)
@@ -98,6 +107,8 @@ static uint32_t parse_frames(const char *opts)
                 if (v <= ML_MAX_FRAMES)
                     v = v * 10 + (uint64_t)(*p - '0');
             frames = v > ML_MAX_FRAMES ? ML_MAX_FRAMES : (uint32_t)v;
+        } else if (strncmp(p, "cxxfreeres=", 11) == 0) {
+            g_cxx_freeres = p[11] == '1';
         }
         while (*p && *p != ',')
             p++;
@@ -182,8 +193,8 @@ static bool fork_recover(void)
     fork_lock();
     pid_t pid = getpid();
     if (__atomic_load_n(&g_state, __ATOMIC_ACQUIRE) == ML_ST_ON && g_sess_pid != pid) {
+        munmap(g_hdr, ML_SESSION_SIZE);   /* first: address space may be tight */
         struct ml_header *hdr = session_open(g_frames, pid);
-        munmap(g_hdr, ML_SESSION_SIZE);
         if (hdr) {
             g_hdr = hdr;
             g_sess_pid = pid;
@@ -210,7 +221,6 @@ static void on_fork_child(void)
 
 static bool open_first(const char *opts)
 {
-    static int atfork_done;
     pid_t pid = getpid();
 
     g_frames = parse_frames(opts);
@@ -221,10 +231,7 @@ static bool open_first(const char *opts)
     g_sess_pid = pid;
     canary_init();
     ml_stacks_init();
-    if (!atfork_done) {
-        atfork_done = 1;
-        pthread_atfork(NULL, NULL, on_fork_child);
-    }
+    pthread_atfork(NULL, NULL, on_fork_child);   /* once: we run once */
     return true;
 }
 
@@ -246,13 +253,23 @@ bool ml_rec_start(char **envp)
     return st == ML_ST_ON;
 }
 
+/* First use or first use after a fork: system calls, errno preserved. */
+static bool rec_on_slow(int st)
+{
+    int err = errno;
+    bool on = st == ML_ST_UNINIT ? ml_rec_start(NULL) : fork_recover();
+
+    errno = err;
+    return on;
+}
+
 bool ml_rec_on(void)
 {
     int st = __atomic_load_n(&g_state, __ATOMIC_ACQUIRE);
 
     if (ML_LIKELY(st == ML_ST_ON)) {
         if (ML_UNLIKELY(*(volatile uint32_t *)g_canary == 0))
-            return fork_recover();
+            return rec_on_slow(st);
         if (ML_LIKELY(__atomic_load_n(&g_hdr->adopted, __ATOMIC_RELAXED)))
             return true;
         /* The tracer detached: stop recording, keep the mapping (other
@@ -260,9 +277,7 @@ bool ml_rec_on(void)
         __atomic_store_n(&g_state, ML_ST_OFF, __ATOMIC_RELEASE);
         return false;
     }
-    if (st == ML_ST_UNINIT)
-        return ml_rec_start(NULL);
-    return false;
+    return st == ML_ST_UNINIT && rec_on_slow(st);
 }
 
 /* ---- rings ------------------------------------------------------------- */
@@ -377,6 +392,17 @@ void ml_rec_alloc(const void *p, size_t size, unsigned fn)
     if (ensure_ring(&t_rec)) {
         uint32_t stack = ml_stack_id(g_hdr, t_rec.gen, g_frames);
         emit(next_seq(), ML_EV_ALLOC, fn, p, size, stack);
+    }
+    errno = err;
+}
+
+void ml_rec_map(unsigned type, const void *p, size_t size)
+{
+    int err = errno;
+
+    if (ensure_ring(&t_rec)) {
+        uint32_t stack = type == ML_EV_MUNMAP ? 0 : ml_stack_id(g_hdr, t_rec.gen, g_frames);
+        emit(next_seq(), type, 0, p, size, stack);
     }
     errno = err;
 }

@@ -2,7 +2,8 @@
  *
  * Exports malloc, calloc, realloc, reallocarray, free, posix_memalign,
  * aligned_alloc, memalign, valloc, pvalloc and every C++ operator new/delete
- * (by mangled name); nothing else leaves the library.  Each interposer calls
+ * (by mangled name), and mmap, munmap, mremap and shmget (see the end of the
+ * file); nothing else leaves the library.  Each interposer calls
  * the real function found with dlsym(RTLD_NEXT) and reports the call to
  * record.c exactly once:
  *   - allocations are reported after the real call returned a block,
@@ -20,7 +21,9 @@
  * Owns: the table of real functions, the bootstrap buffer, the guard, and
  * the library constructor that starts recording.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "shim.h"
 
 #include <dlfcn.h>
@@ -30,10 +33,18 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdarg.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "memlens/session.h"
 #include "record.h"
+
+#ifndef __EXCEPTIONS
+#error "shim.c must be built with -fexceptions (see the guard cleanup below)"
+#endif
 
 /* ---- real functions ---------------------------------------------------- */
 
@@ -67,6 +78,7 @@ static bool resolve_real(void)
     if (__atomic_compare_exchange_n(&g_resolving, &expect, 1, 0,
                                     __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
         struct ml_real r;
+        int err = errno;
         bool ok = ML_SYM(malloc, "malloc") & ML_SYM(calloc, "calloc") &
                   ML_SYM(realloc, "realloc") & ML_SYM(free, "free") &
                   ML_SYM(posix_memalign, "posix_memalign") &
@@ -79,6 +91,7 @@ static bool resolve_real(void)
             abort();
         }
         real = r;
+        errno = err;
         __atomic_store_n(&g_ready, 1, __ATOMIC_RELEASE);
     }
     return __atomic_load_n(&g_ready, __ATOMIC_ACQUIRE) != 0;
@@ -163,10 +176,12 @@ __attribute__((constructor)) static void ml_ctor(int argc, char **argv, char **e
 {
     (void)argc;
     (void)argv;
+    int err = errno;
     if (ready() && guard_take()) {
         ml_rec_start(envp);
         t_guard = 0;
     }
+    errno = err;
 }
 
 /* ---- malloc family ----------------------------------------------------- */
@@ -335,14 +350,15 @@ static void *op_sym(void **slot, const char *name)
 
     if (ML_LIKELY(f != NULL))
         return f;
-    int saved = t_guard;
+    int saved = t_guard, err = errno;
     t_guard = 1;   /* what dlsym allocates is not the program's */
     f = dlsym(RTLD_NEXT, name);
     for (unsigned i = 0; !f && i < sizeof(runtimes) / sizeof(runtimes[0]); i++) {
         void *h = dlopen(runtimes[i], RTLD_LAZY | RTLD_NOLOAD);
-        f = h ? dlsym(h, name) : NULL;
+        f = h ? dlsym(h, name) : NULL;   /* h stays open: f must stay valid */
     }
     t_guard = saved;
+    errno = err;
     if (!f) {
         static const char msg[] = "memlens: cannot find the real C++ operator\n";
         (void)!write(2, msg, sizeof(msg) - 1);
@@ -433,3 +449,80 @@ ML_DELETE(_ZdlPvmSt11align_val_t, ML_FN_DELETE, ml_del_sz_al_t,
           (void *p, size_t n, AL), (p, n, al), n)
 ML_DELETE(_ZdaPvmSt11align_val_t, ML_FN_DELETE_ARRAY, ml_del_sz_al_t,
           (void *p, size_t n, AL), (p, n, al), n)
+
+/* ---- the program's own mappings ----------------------------------------
+ * mmap, munmap, mremap and shmget made by the program itself (malloc, the
+ * thread library and the loader call the kernel directly and never come
+ * here) are reported with their stacks, so that mappings never unmapped and
+ * SysV segments never removed can be traced to their callers.  They go
+ * straight to the kernel: no real function needs to be found first. */
+
+static inline bool map_guard(void)
+{
+    return ready() && guard_take();
+}
+
+ML_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    void *p = (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+    if (p != MAP_FAILED && map_guard()) {
+        if (ml_rec_on())
+            ml_rec_map(ML_EV_MMAP, p, len);
+        t_guard = 0;
+    }
+    return p;
+}
+
+ML_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    return mmap(addr, len, prot, flags, fd, off);
+}
+
+ML_EXPORT int munmap(void *addr, size_t len)
+{
+    if (map_guard()) {               /* before the call, as free: the range may be reused at once */
+        if (ml_rec_on())
+            ml_rec_map(ML_EV_MUNMAP, addr, len);
+        t_guard = 0;
+    }
+    return (int)syscall(SYS_munmap, addr, len);
+}
+
+ML_EXPORT void *mremap(void *old, size_t oldlen, size_t len, int flags, ...)
+{
+    va_list ap;
+    va_start(ap, flags);
+    void *want = (flags & MREMAP_FIXED) ? va_arg(ap, void *) : NULL;
+    va_end(ap);
+    void *p = (void *)syscall(SYS_mremap, old, oldlen, len, flags, want);
+    if (p != MAP_FAILED && map_guard()) {
+        if (ml_rec_on()) {
+            ml_rec_map(ML_EV_MUNMAP, old, oldlen);
+            ml_rec_map(ML_EV_MMAP, p, len);
+        }
+        t_guard = 0;
+    }
+    return p;
+}
+
+ML_EXPORT int shmget(key_t key, size_t size, int shmflg)
+{
+    int id = (int)syscall(SYS_shmget, key, size, shmflg);
+    if (id >= 0 && map_guard()) {
+        if (ml_rec_on())
+            ml_rec_map(ML_EV_SHMGET, (const void *)(intptr_t)id, size);
+        t_guard = 0;
+    }
+    return id;
+}
+
+/* valgrind frees libstdc++'s emergency exception pool at exit
+ * (--run-cxx-freeres=yes) so that it is not reported; do the same. */
+__attribute__((destructor)) static void ml_dtor(void)
+{
+    if (!ml_rec_cxx_freeres())
+        return;
+    void (*freeres)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "_ZN9__gnu_cxx9__freeresEv");
+    if (freeres)
+        freeres();
+}

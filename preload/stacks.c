@@ -16,7 +16,9 @@
  *
  * Owns: the skip ranges, the per-thread cache of recent stacks.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "stacks.h"
 
 #include <link.h>
@@ -118,7 +120,7 @@ static uint32_t capture(void **raw, uint32_t max_frames, uint32_t *first)
     while (s < n && is_skipped((uintptr_t)raw[s]))
         s++;
     uint32_t depth = 0;
-    while (s + (int)depth < n && depth < max_frames && raw[s + depth] != NULL)
+    while (s + (int)depth < n && depth < max_frames && raw[(uint32_t)s + depth] != NULL)
         depth++;
     *first = (uint32_t)s;
     return depth;
