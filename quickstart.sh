@@ -2,13 +2,17 @@
 # quickstart.sh - set up, build and try memlens on a fresh Debian 12 machine.
 #   ./quickstart.sh         install missing build dependencies (apt-get), build,
 #                           run memlens on a sample and write its reports
-#   ./quickstart.sh check   the same set-up, then the whole test suite
+#   ./quickstart.sh check   the same set-up (and chromium, which renders the
+#                           HTML report in its tests), then the whole test suite
 set -eu
 cd "$(dirname "$0")"
 
 # Debian packages the build and the tests need.
 PACKAGES="build-essential autoconf automake libtool pkg-config libunwind-dev
 libdw-dev libelf-dev uthash-dev libcmocka-dev python3 valgrind"
+# Only the test suite needs these: a headless browser for the HTML report.
+CHECK_PACKAGES="chromium"
+if [ "${1:-}" = check ]; then PACKAGES="$PACKAGES $CHECK_PACKAGES"; fi
 
 missing_packages() {
     for p in $PACKAGES; do
@@ -39,9 +43,11 @@ build() {
 demo() {
     mkdir -p out
     echo "quickstart: memlens -- samples/leaky"
-    ./tracer/memlens --json=out/leaky.json -- ./samples/leaky || true
+    ./tracer/memlens --json=out/leaky.json --html=out/leaky.html -- ./samples/leaky || true
     echo
-    echo "quickstart: reports written: out/leaky.json (JSON); the text report is above"
+    echo "quickstart: the text report is above; also written:"
+    echo "  out/leaky.json  (JSON)"
+    echo "  out/leaky.html  (HTML: open file://$(pwd)/out/leaky.html in a browser)"
 }
 
 install_dependencies

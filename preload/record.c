@@ -133,6 +133,19 @@ static int write_header(int fd, uint32_t frames, pid_t pid)
     return pwrite(fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h);
 }
 
+/* The shim's own mappings go straight to the kernel: the exported mmap and
+ * munmap report the program's calls and must never see these (the fork
+ * handler runs them without the re-entrancy guard). */
+static void *raw_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    return (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+}
+
+static int raw_munmap(void *addr, size_t len)
+{
+    return (int)syscall(SYS_munmap, addr, len);
+}
+
 /* A file size limit below the session size would raise SIGXFSZ. */
 static int size_allowed(void)
 {
@@ -152,13 +165,13 @@ static struct ml_header *session_open(uint32_t frames, pid_t pid)
         return NULL;
     void *base = MAP_FAILED;
     if (ftruncate(fd, (off_t)ML_SESSION_SIZE) == 0 && write_header(fd, frames, pid))
-        base = mmap(NULL, ML_SESSION_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        base = raw_mmap(NULL, ML_SESSION_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     close(fd);
     if (base == MAP_FAILED)
         return NULL;
     /* The tracer, stopped at that mmap, has set `adopted` before it returned. */
     if (!adopted(base)) {
-        munmap(base, ML_SESSION_SIZE);
+        raw_munmap(base, ML_SESSION_SIZE);
         return NULL;
     }
     return base;
@@ -168,13 +181,13 @@ static struct ml_header *session_open(uint32_t frames, pid_t pid)
 
 static void canary_init(void)
 {
-    void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+    void *p = raw_mmap(NULL, 4096, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
     if (p == MAP_FAILED)
         return;
     if (madvise(p, 4096, MADV_WIPEONFORK) != 0) {
-        munmap(p, 4096);
+        raw_munmap(p, 4096);
         return;
     }
     *(volatile uint32_t *)p = 1;
@@ -193,7 +206,7 @@ static bool fork_recover(void)
     fork_lock();
     pid_t pid = getpid();
     if (__atomic_load_n(&g_state, __ATOMIC_ACQUIRE) == ML_ST_ON && g_sess_pid != pid) {
-        munmap(g_hdr, ML_SESSION_SIZE);   /* first: address space may be tight */
+        raw_munmap(g_hdr, ML_SESSION_SIZE);   /* first: address space may be tight */
         struct ml_header *hdr = session_open(g_frames, pid);
         if (hdr) {
             g_hdr = hdr;

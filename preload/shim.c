@@ -172,6 +172,16 @@ static inline void *alloc_done(void *p, size_t n, unsigned fn)
     return p;
 }
 
+static void (*g_cxx_freeres)(void);
+
+/* Found at start, with the guard held: a failed dlsym allocates its error
+ * message, which must neither be recorded nor happen at exit. */
+static void find_cxx_freeres(void)
+{
+    if (ml_rec_cxx_freeres())
+        g_cxx_freeres = (void (*)(void))dlsym(RTLD_DEFAULT, "_ZN9__gnu_cxx9__freeresEv");
+}
+
 __attribute__((constructor)) static void ml_ctor(int argc, char **argv, char **envp)
 {
     (void)argc;
@@ -179,6 +189,7 @@ __attribute__((constructor)) static void ml_ctor(int argc, char **argv, char **e
     int err = errno;
     if (ready() && guard_take()) {
         ml_rec_start(envp);
+        find_cxx_freeres();
         t_guard = 0;
     }
     errno = err;
@@ -520,9 +531,6 @@ ML_EXPORT int shmget(key_t key, size_t size, int shmflg)
  * (--run-cxx-freeres=yes) so that it is not reported; do the same. */
 __attribute__((destructor)) static void ml_dtor(void)
 {
-    if (!ml_rec_cxx_freeres())
-        return;
-    void (*freeres)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "_ZN9__gnu_cxx9__freeresEv");
-    if (freeres)
-        freeres();
+    if (g_cxx_freeres)
+        g_cxx_freeres();
 }

@@ -135,6 +135,26 @@ const struct ml_alloc_stats *ml_blocks_stats(const struct ml_blocks *b)
     return &b->stats;
 }
 
+struct ml_blocks *ml_blocks_clone(const struct ml_blocks *b)
+{
+    struct ml_blocks *c = malloc(sizeof *c);
+    if (!c) return NULL;
+    *c = *b;
+    c->slots = malloc((b->mask + 1) * sizeof *c->slots);
+    if (!c->slots) {
+        free(c);
+        return NULL;
+    }
+    memcpy(c->slots, b->slots, (b->mask + 1) * sizeof *c->slots);
+    return c;
+}
+
+void ml_blocks_map_stacks(struct ml_blocks *b, uint32_t (*map)(void *ctx, uint32_t id), void *ctx)
+{
+    for (size_t i = 0; i <= b->mask; i++)
+        if (b->slots[i].addr) b->slots[i].stack = map(ctx, b->slots[i].stack);
+}
+
 static int by_addr(const void *a, const void *b)
 {
     uint64_t x = ((const struct ml_block *)a)->addr, y = ((const struct ml_block *)b)->addr;

@@ -38,6 +38,10 @@ int ml_blocks_alloc(struct ml_blocks *b, const struct ml_block *blk);
 int ml_blocks_release(struct ml_blocks *b, uint64_t addr);
 const struct ml_block *ml_blocks_find(const struct ml_blocks *b, uint64_t addr);
 const struct ml_alloc_stats *ml_blocks_stats(const struct ml_blocks *b);
+/* A copy of the whole table, statistics included (a forked child's heap). */
+struct ml_blocks *ml_blocks_clone(const struct ml_blocks *b);
+/* Rewrite every block's stack id with map(ctx, id). */
+void ml_blocks_map_stacks(struct ml_blocks *b, uint32_t (*map)(void *ctx, uint32_t id), void *ctx);
 /* Copy out the live blocks sorted by address; caller frees *out. Returns count or -1. */
 long ml_blocks_sorted(const struct ml_blocks *b, struct ml_block **out);
 

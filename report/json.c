@@ -10,6 +10,8 @@
 #endif
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
+#include "frag.h"
 #include "jsonw.h"
 #include "render.h"
 #include "regions.h"
@@ -110,6 +112,7 @@ static void write_record(struct ml_jsonw *w, const struct ml_leak_record *rec)
     ml_jsonw_key_bool(w, "suppressed", rec->suppressed);
     ml_jsonw_key_string(w, "suppression", rec->suppressed ? rec->suppression : NULL);
     write_stack(w, &rec->stack);
+    ml_jsonw_key_uint(w, "swapped_bytes", rec->swapped_bytes);
     ml_jsonw_end_object(w);
 }
 
@@ -152,9 +155,110 @@ static void write_leaks(struct ml_jsonw *w, const struct ml_proc_report *p)
  * writer here once model.h holds its data; until then nothing is written,
  * rather than zeros that would read as measurements. */
 
+/* ---- heap: fragmentation, residency and culprits ---------------------------- */
+
+static void write_figures(struct ml_jsonw *w, const struct ml_heap_figures *f)
+{
+    ml_jsonw_key_uint(w, "extent_bytes", f->extent_bytes);
+    ml_jsonw_key_uint(w, "live_bytes", f->live_bytes);
+    ml_jsonw_key_uint(w, "usable_bytes", f->usable_bytes);
+    ml_jsonw_key_uint(w, "internal_fragmentation_bytes", f->internal_fragmentation_bytes);
+    ml_jsonw_key_uint(w, "free_bytes", f->free_bytes);
+    ml_jsonw_key_uint(w, "largest_free_bytes", f->largest_free_bytes);
+    ml_jsonw_key_double(w, "external_fragmentation", f->external_fragmentation);
+    ml_jsonw_key_uint(w, "resident_bytes", f->resident_bytes);
+    ml_jsonw_key_uint(w, "resident_free_pages", f->resident_free_pages);
+    ml_jsonw_key_uint(w, "trimmable_bytes", f->trimmable_bytes);
+}
+
+static void write_heap_parts(struct ml_jsonw *w, const struct ml_heap_out *h)
+{
+    ml_jsonw_key(w, "parts");
+    ml_jsonw_begin_array(w);
+    for (size_t i = 0; i < h->nparts; i++) {
+        ml_jsonw_begin_object(w);
+        ml_jsonw_key_string(w, "kind", ml_heap_kind_key(h->parts[i].kind));
+        ml_jsonw_key(w, "start");
+        ml_jsonw_stringf(w, "0x%" PRIx64, h->parts[i].start);
+        ml_jsonw_key(w, "end");
+        ml_jsonw_stringf(w, "0x%" PRIx64, h->parts[i].end);
+        write_figures(w, &h->parts[i].fig);
+        ml_jsonw_end_object(w);
+    }
+    ml_jsonw_end_array(w);
+}
+
+static void write_heap_sites(struct ml_jsonw *w, const struct ml_heap_out *h)
+{
+    ml_jsonw_key(w, "sites");
+    ml_jsonw_begin_array(w);
+    for (size_t i = 0; i < h->nsites; i++) {
+        ml_jsonw_begin_object(w);
+        ml_jsonw_key_uint(w, "blocks", h->sites[i].blocks);
+        ml_jsonw_key_uint(w, "live_bytes", h->sites[i].live_bytes);
+        ml_jsonw_key_uint(w, "resident_bytes", h->sites[i].resident_bytes);
+        ml_jsonw_key_uint(w, "pinned_pages", h->sites[i].pinned_pages);
+        write_stack(w, &h->sites[i].stack);
+        ml_jsonw_end_object(w);
+    }
+    ml_jsonw_end_array(w);
+}
+
+/* Non-empty buckets only: {"min_bytes": 2^(i+4), "max_bytes": 2^(i+5) - 1, "gaps": n}. */
+static void write_gap_histogram(struct ml_jsonw *w, const struct ml_heap_out *h)
+{
+    size_t nb = sizeof h->gap_histogram / sizeof h->gap_histogram[0];
+    ml_jsonw_key(w, "gap_histogram");
+    ml_jsonw_begin_array(w);
+    for (size_t i = 0; i < nb; i++) {
+        if (!h->gap_histogram[i]) continue;
+        ml_jsonw_begin_object(w);
+        ml_jsonw_key_uint(w, "min_bytes", i == 0 ? 0 : 16ull << i);
+        ml_jsonw_key(w, "max_bytes");
+        if (i + 1 < nb) ml_jsonw_uint(w, (32ull << i) - 1);
+        else ml_jsonw_null(w);
+        ml_jsonw_key_uint(w, "gaps", h->gap_histogram[i]);
+        ml_jsonw_end_object(w);
+    }
+    ml_jsonw_end_array(w);
+}
+
+/* The main heap's pages, one character each: L live, F free and resident,
+ * . free and not resident (released, swapped out or never touched). */
+static void write_page_map(struct ml_jsonw *w, const struct ml_heap_out *h)
+{
+    static const char glyph[] = {'?', 'L', 'F', '.'};
+    char *s = malloc(h->npages + 1);
+    ml_jsonw_key(w, "page_map_start");
+    ml_jsonw_stringf(w, "0x%" PRIx64, h->page_map_start);
+    ml_jsonw_key_uint(w, "page_size", ML_PAGE_SIZE);
+    ml_jsonw_key(w, "page_map");
+    if (!s) {
+        ml_jsonw_null(w);
+        return;
+    }
+    for (size_t i = 0; i < h->npages; i++)
+        s[i] = h->page_map[i] < sizeof glyph ? glyph[h->page_map[i]] : '?';
+    ml_jsonw_string_n(w, s, h->npages);
+    free(s);
+}
+
+/* DESIGN's heap object (totals of every part), then parts, histogram, strip. */
 static void write_heap(struct ml_jsonw *w, const struct ml_proc_report *p)
 {
-    (void)w, (void)p;
+    const struct ml_heap_out *h = &p->heap;
+    ml_jsonw_key(w, "heap");
+    if (!h->present) {
+        ml_jsonw_null(w);
+        return;
+    }
+    ml_jsonw_begin_object(w);
+    write_figures(w, &h->total);
+    write_heap_sites(w, h);
+    write_heap_parts(w, h);
+    write_gap_histogram(w, h);
+    write_page_map(w, h);
+    ml_jsonw_end_object(w);
 }
 
 static void key_hex(struct ml_jsonw *w, const char *key, uint64_t v)

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "frag.h"
 #include "heapwalk.h"
 #include "memlens/session.h"
 #include "reach.h"
@@ -32,6 +33,7 @@ struct group {
     uint16_t fn;
     uint32_t stack;
     uint64_t blocks, bytes, indirect, first_seq;
+    uint64_t resident, swapped;       /* bytes of its blocks on such pages */
 };
 
 static int cmp_block_key(const void *a, const void *b)
@@ -55,8 +57,8 @@ static int cmp_group(const void *a, const void *b)
 }
 
 /* Group classified blocks (resorted by key here). Returns count or -1. */
-static long make_groups(struct ml_block *blocks, const uint64_t *indirect, size_t n,
-                        struct group **out)
+static long make_groups(const struct ml_snapshot *snap, struct ml_block *blocks,
+                        const uint64_t *indirect, size_t n, struct group **out)
 {
     /* carry the indirect bytes through the sort in the block's seq slot pairing */
     struct { struct ml_block b; uint64_t ind; } *tmp = malloc((n ? n : 1) * sizeof *tmp);
@@ -82,6 +84,10 @@ static long make_groups(struct ml_block *blocks, const uint64_t *indirect, size_
         g[ng].blocks++;
         g[ng].bytes += b->size;
         g[ng].indirect += tmp[i].ind;
+        uint64_t res, swp;
+        ml_frag_span_pages(snap, b->addr, b->addr + b->size, &res, &swp);
+        g[ng].resident += res;
+        g[ng].swapped += swp;
         if (b->seq < g[ng].first_seq) g[ng].first_seq = b->seq;
     }
     free(tmp);
@@ -93,6 +99,21 @@ static long make_groups(struct ml_block *blocks, const uint64_t *indirect, size_
 static char *dup_or_null(const char *s)
 {
     return s ? strdup(s) : NULL;
+}
+
+/* The linkage name of a synthetic top frame, as suppressions name it:
+ * C names are their own, operator new is _Znwm; NULL when not known. */
+static const char *top_linkage_name(const char *function)
+{
+    static const char *const cxx[][2] = {
+        {"operator new(unsigned long)", "_Znwm"},
+        {"operator new[](unsigned long)", "_Znam"},
+    };
+    for (size_t i = 0; i < sizeof cxx / sizeof cxx[0]; i++)
+        if (strcmp(function, cxx[i][0]) == 0)
+            return cxx[i][1];
+    return function[strspn(function, "abcdefghijklmnopqrstuvwxyz"
+                           "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")] ? NULL : function;
 }
 
 static int add_frame(struct ml_stack_out *st, size_t *cap, const struct ml_symframe *f,
@@ -112,6 +133,7 @@ static int add_frame(struct ml_stack_out *st, size_t *cap, const struct ml_symfr
     o->line = f ? f->line : 0;
     o->module = f ? dup_or_null(f->module) : NULL;
     o->inlined = f ? f->inlined : 0;
+    o->mangled = dup_or_null(f ? f->linkage_name : function ? top_linkage_name(function) : NULL);
     return 0;
 }
 
@@ -149,12 +171,34 @@ static int fill_records(const struct ml_leak_input *in, struct group *g, size_t 
         rec->blocks = g[i].blocks;
         rec->bytes = g[i].bytes;
         rec->indirect_bytes = g[i].indirect;
+        rec->resident_bytes = g[i].resident;
+        rec->swapped_bytes = g[i].swapped;
         out->nrecords = i + 1;
         out->summary[rec->kind].blocks += rec->blocks;
         out->summary[rec->kind].bytes += rec->bytes;
         if (ml_stack_resolve(in->stacks, in->sym, in->max_frames, g[i].stack,
                              ml_alloc_fn_name(g[i].fn), &rec->stack))
             return -ENOMEM;
+    }
+    return 0;
+}
+
+/* Mark the records that a suppression matches and move their blocks and
+ * bytes from their kind's totals to the suppressed ones. */
+static int apply_suppressions(const struct ml_suppressions *supp, struct ml_proc_report *out)
+{
+    for (size_t i = 0; supp && i < out->nrecords; i++) {
+        struct ml_leak_record *rec = &out->records[i];
+        const char *name = ml_suppressions_match(supp, rec->kind, &rec->stack);
+        if (!name)
+            continue;
+        if (!(rec->suppression = strdup(name)))
+            return -ENOMEM;
+        rec->suppressed = 1;
+        out->summary[rec->kind].blocks -= rec->blocks;
+        out->summary[rec->kind].bytes -= rec->bytes;
+        out->summary[ML_LK_SUPPRESSED].blocks += rec->blocks;
+        out->summary[ML_LK_SUPPRESSED].bytes += rec->bytes;
     }
     return 0;
 }
@@ -177,12 +221,18 @@ int ml_leaks_build(const struct ml_leak_input *in, struct ml_proc_report *out)
         for (long i = 0; i < n; i++) blocks[i].kind = ML_LK_DEFINITE;  /* unclassified */
     }
     struct group *g = NULL;
-    long ng = rc == 0 ? make_groups(blocks, indirect, (size_t)n, &g) : -1;
+    long ng = rc == 0 ? make_groups(in->snap, blocks, indirect, (size_t)n, &g) : -1;
     if (rc == 0 && ng < 0) rc = -ENOMEM;
     if (rc == 0) rc = fill_records(in, g, (size_t)ng, out);
+    if (rc == 0) rc = apply_suppressions(in->supp, out);
     ml_heap_layout_free(&heap);
     free(g);
     free(indirect);
+    if (rc == 0 && in->sorted) {             /* handed over for ml_frag_build */
+        *in->sorted = blocks;
+        *in->nsorted = (size_t)n;
+        blocks = NULL;
+    }
     free(blocks);
     return rc;
 }

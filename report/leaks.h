@@ -27,6 +27,9 @@ struct ml_leak_input {
     struct ml_symbolizer *sym;        /* NULL: frames are left unresolved */
     unsigned heuristics;              /* enum ml_heuristic bits */
     unsigned max_frames;              /* frames kept per stack (--num-callers) */
+    struct ml_block **sorted;         /* not NULL: receives the live blocks sorted by
+                                         address (caller frees), *nsorted their count */
+    size_t *nsorted;
     const struct ml_suppressions *supp;   /* NULL: nothing is suppressed */
 };
 

@@ -225,14 +225,33 @@ void ml_memtrace_prog_mmap(struct ml_memtrace *mt, uint64_t addr, uint64_t len, 
     mt->prog[mt->nprog++] = (struct ml_prog_map){.addr = addr, .len = len, .stack = stack};
 }
 
+/* Forget what [addr, addr+len) unmaps of the program's mappings; a mapping
+ * unmapped in part keeps only what is left, so that a later mapping placed
+ * in the freed range is never counted as part of it. */
 void ml_memtrace_prog_munmap(struct ml_memtrace *mt, uint64_t addr, uint64_t len)
 {
+    uint64_t end = addr + page_up(len);
     for (size_t i = 0; i < mt->nprog;) {
         struct ml_prog_map *p = &mt->prog[i];
-        if (addr <= p->addr && addr + len >= p->addr + p->len)
-            *p = mt->prog[--mt->nprog];          /* wholly unmapped: forget it */
-        else
+        uint64_t pend = p->addr + page_up(p->len);
+        if (end <= p->addr || addr >= pend) {
             i++;
+        } else if (addr <= p->addr && end >= pend) {
+            *p = mt->prog[--mt->nprog];          /* wholly unmapped: forget it */
+        } else if (addr > p->addr && end < pend) {  /* a hole: two pieces remain */
+            struct ml_prog_map tail = {.addr = end, .len = pend - end, .stack = p->stack};
+            p->len = addr - p->addr;
+            if (grow((void **)&mt->prog, &mt->capprog, mt->nprog + 1, sizeof *mt->prog)) return;
+            mt->prog[mt->nprog++] = tail;
+            i++;
+        } else if (addr <= p->addr) {              /* the head went */
+            p->len = pend - end;
+            p->addr = end;
+            i++;
+        } else {                                    /* the tail went */
+            p->len = addr - p->addr;
+            i++;
+        }
     }
 }
 

@@ -39,7 +39,8 @@ struct ml_leak_record {
     uint64_t blocks;
     uint64_t bytes;             /* direct bytes */
     uint64_t indirect_bytes;    /* for definite records: bytes they keep lost */
-    uint64_t resident_bytes;
+    uint64_t resident_bytes;    /* bytes of its blocks on pages present in RAM */
+    uint64_t swapped_bytes;     /* ... on pages swapped out */
     struct ml_stack_out stack;
     int suppressed;             /* 1 when a suppression matched */
     char *suppression;          /* its name, when suppressed */

@@ -13,15 +13,27 @@ const char *ml_syscall_name(int index)
     return index >= 0 && index < ML_SC_COUNT ? names[index] : NULL;
 }
 
-/* Resident bytes of [start, end) from the snapshot's page map, or -1 when unknown. */
+/* Resident bytes of [start, end) from the snapshot, or -1 when unknown.  The
+ * range may span several regions (mprotect splits a mapping): each counts
+ * by its page map, or, without one, by smaps when it lies wholly inside. */
 static int64_t resident_in(const struct ml_snapshot *snap, uint64_t start, uint64_t end)
 {
-    const struct ml_region *r = ml_snapshot_find(snap, start);
-    if (!r || !r->pages) return -1;
     int64_t total = 0;
-    for (uint64_t a = start & ~(uint64_t)(ML_PAGE_SIZE - 1); a < end && a < r->end; a += ML_PAGE_SIZE)
-        if (r->pages[(a - r->start) / ML_PAGE_SIZE] & ML_PAGE_PRESENT) total += ML_PAGE_SIZE;
-    return total;
+    int known = 0;
+    for (size_t i = 0; i < snap->nregions; i++) {
+        const struct ml_region *r = &snap->regions[i];
+        uint64_t lo = r->start > start ? r->start : start, hi = r->end < end ? r->end : end;
+        if (lo >= hi) continue;
+        if (r->pages) {
+            known = 1;
+            for (uint64_t a = lo & ~(uint64_t)(ML_PAGE_SIZE - 1); a < hi; a += ML_PAGE_SIZE)
+                if (r->pages[(a - r->start) / ML_PAGE_SIZE] & ML_PAGE_PRESENT) total += ML_PAGE_SIZE;
+        } else if (lo == r->start && hi == r->end) {
+            known = 1;
+            total += (int64_t)r->resident;
+        }
+    }
+    return known ? total : -1;
 }
 
 static const struct ml_prog_map *prog_at(const struct ml_memtrace *mt, uint64_t addr)
@@ -121,7 +133,8 @@ static int build_mapping_leaks(const struct ml_regions_input *in, struct ml_proc
                 return -ENOMEM;
             }
         }
-        int64_t res = in->snap->scanned ? resident_in(in->snap, pm->addr, pm->addr + bytes) : -1;
+        uint64_t end = pm->addr + ((pm->len + ML_PAGE_SIZE - 1) & ~(uint64_t)(ML_PAGE_SIZE - 1));
+        int64_t res = in->snap->scanned ? resident_in(in->snap, pm->addr, end) : -1;
         l->mappings++;
         l->bytes += bytes;
         l->resident_bytes += res > 0 ? (uint64_t)res : 0;

@@ -1,4 +1,4 @@
-/* render.h - the renderers: memcheck-like text and schema-1 JSON.
+/* render.h - the renderers: memcheck-like text, schema-1 JSON and HTML.
  *
  * Each takes a finished report (model.h) and writes it to a stream; they
  * neither compute nor filter anything beyond what the options ask to show.
@@ -21,5 +21,8 @@ struct ml_render_opts {
 
 int ml_render_text(FILE *out, const struct ml_report *r, const struct ml_render_opts *o);
 int ml_render_json(FILE *out, const struct ml_report *r, const struct ml_render_opts *o);
+/* One self-contained HTML page (inline CSS, JS and SVG; the data as a JSON
+ * island); every record of every kind, as in the JSON. */
+int ml_render_html(FILE *out, const struct ml_report *r, const struct ml_render_opts *o);
 
 #endif

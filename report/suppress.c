@@ -455,13 +455,60 @@ static int stack_matches(const struct entry *e, const struct ml_stack_out *st)
     return 1;
 }
 
+/* The allocator frames valgrind (3.19) shows for the memalign family: its
+ * valloc, pvalloc and aligned_alloc are memalign, and its posix_memalign
+ * calls memalign.  NULL when the allocator is shown under its own name. */
+static const char *const *valgrind_alloc_frames(const char *fn)
+{
+    static const char *const memalign[] = {"memalign", NULL};
+    static const char *const posix[] = {"memalign", "posix_memalign", NULL};
+
+    if (!fn)
+        return NULL;
+    if (strcmp(fn, "posix_memalign") == 0)
+        return posix;
+    if (strcmp(fn, "valloc") == 0 || strcmp(fn, "pvalloc") == 0 ||
+        strcmp(fn, "aligned_alloc") == 0)
+        return memalign;
+    return NULL;
+}
+
+/* The stack as valgrind would show it, when its allocator frames differ
+ * (see above): they replace frames[0].  NULL otherwise, or on ENOMEM. */
+static struct ml_frame_out *valgrind_view(const struct ml_stack_out *st, size_t *n)
+{
+    const char *const *vg = st->nframes ? valgrind_alloc_frames(st->frames[0].function) : NULL;
+    size_t k = 0;
+    struct ml_frame_out *v;
+
+    while (vg && vg[k])
+        k++;
+    if (!k || !(v = calloc(k + st->nframes - 1, sizeof *v)))
+        return NULL;
+    for (size_t i = 0; i < k; i++) {
+        v[i] = st->frames[0];
+        v[i].function = (char *)vg[i];      /* only read */
+        v[i].mangled = NULL;
+    }
+    memcpy(v + k, st->frames + 1, (st->nframes - 1) * sizeof *v);
+    *n = k + st->nframes - 1;
+    return v;
+}
+
 const char *ml_suppressions_match(const struct ml_suppressions *s, enum ml_leak_kind kind,
                                   const struct ml_stack_out *stack)
 {
+    struct ml_stack_out vg = {0};
+    const char *name = NULL;
+
     if (!s || !stack || (unsigned)kind >= ML_LK_COUNT)
         return NULL;
-    for (size_t i = 0; i < s->n; i++)
-        if ((s->entries[i].kinds & (1u << kind)) && stack_matches(&s->entries[i], stack))
-            return s->entries[i].name;
-    return NULL;
+    vg.frames = valgrind_view(stack, &vg.nframes);
+    for (size_t i = 0; i < s->n && !name; i++)
+        if ((s->entries[i].kinds & (1u << kind)) &&
+            (stack_matches(&s->entries[i], stack) ||
+             (vg.frames && stack_matches(&s->entries[i], &vg))))
+            name = s->entries[i].name;
+    free(vg.frames);
+    return name;
 }

@@ -23,7 +23,9 @@
  * stack may go on after them, and an inlined frame counts as a frame.  A
  * fun: pattern matches the frame's mangled or demangled name, and
  * "(below main)" names glibc's __libc_start_* frames.  Unknown names read
- * as "???".
+ * as "???".  The allocator frames that valgrind shows for posix_memalign,
+ * valloc, pvalloc and aligned_alloc (memalign first) match too, so that
+ * entries valgrind generated for them apply.
  *
  * The set owns copies of every string it holds.  Errors are returned with
  * a message ("FILE:LINE: cause") in the caller's buffer; nothing is printed.

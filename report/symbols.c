@@ -247,6 +247,12 @@ static const char *linkage_name(Dwarf_Die *die)
         : dwarf_formstring(dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr));
 }
 
+/* name when it is a mangled C++ name, else NULL. */
+static const char *cxx_only(const char *name)
+{
+    return name != NULL && strncmp(name, "_Z", 2) == 0 ? name : NULL;
+}
+
 /* The name of a subprogram or inlined subroutine DIE, demangled. */
 static const char *die_name(struct ml_symbolizer *s, Dwarf_Die *die)
 {
@@ -258,9 +264,10 @@ static const char *die_name(struct ml_symbolizer *s, Dwarf_Die *die)
 /* The name of the out-of-line function at the site, given its DIE (or
  * NULL) and DWARF name.  The DWARF name wins for C (no ".isra.0"-like clone
  * suffixes); the ELF symbol fills in when DWARF has no name, or only a
- * short C++ one (lambdas get no linkage name). */
+ * short C++ one (lambdas get no linkage name).  *mangled is set to the
+ * name's linkage name when the ELF symbol gives it. */
 static const char *outer_name(struct ml_symbolizer *s, const struct site *at, Dwarf_Die *fn,
-                              const char *dwarf_name)
+                              const char *dwarf_name, const char **mangled)
 {
     GElf_Off off;
     GElf_Sym sym;
@@ -269,8 +276,10 @@ static const char *outer_name(struct ml_symbolizer *s, const struct site *at, Dw
     if (fn != NULL && linkage_name(fn) != NULL)
         return dwarf_name;
     elf = dwfl_module_addrinfo(at->mod, at->pc, &off, &sym, NULL, NULL, NULL);
-    if (elf != NULL && (dwarf_name == NULL || strncmp(elf, "_Z", 2) == 0))
+    if (elf != NULL && (dwarf_name == NULL || strncmp(elf, "_Z", 2) == 0)) {
+        *mangled = cxx_only(elf);
         return demangled(s, elf);
+    }
     return dwarf_name;
 }
 
@@ -380,6 +389,7 @@ static struct cached *resolve(struct ml_symbolizer *s, uint64_t addr, int return
         f->module = module != NULL && module[0] == '/' ? module : NULL;  /* not the vDSO */
         f->inlined = i < nframes - 1;
         f->function = i < n ? die_name(s, &chain[i]) : NULL;
+        f->linkage_name = i < n ? cxx_only(linkage_name(&chain[i])) : NULL;
         if (i == 0)
             line_of(s, &at, &f->file, &f->line);
         else
@@ -387,7 +397,8 @@ static struct cached *resolve(struct ml_symbolizer *s, uint64_t addr, int return
     }
     if (at.mod != NULL)
         e->frames[nframes - 1].function = outer_name(s, &at, n > 0 ? &chain[n - 1] : NULL,
-                                                     e->frames[nframes - 1].function);
+                                                     e->frames[nframes - 1].function,
+                                                     &e->frames[nframes - 1].linkage_name);
     free(chain);
     return e;
 }

@@ -13,6 +13,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <string.h>
+#include "frag.h"
 #include "render.h"
 #include "signame.h"
 #include "snapshot.h"
@@ -149,16 +150,20 @@ static void put_frame(const struct tout *t, const struct ml_frame_out *f, int fi
 }
 
 /* A valgrind suppression matching the record, unprefixed so that it can be
- * pasted into a --suppressions file. */
+ * pasted into a --suppressions file that valgrind reads too: C++ functions
+ * by their mangled names, and, as valgrind, no frame below main. */
 static void put_suppression(const struct tout *t, const struct ml_leak_record *rec)
 {
     fprintf(t->out, "{\n   <insert_a_suppression_name_here>\n   Memcheck:Leak\n"
                     "   match-leak-kinds: %s\n", ml_leak_kind_key(rec->kind));
     for (size_t i = 0; i < rec->stack.nframes; i++) {
         const struct ml_frame_out *f = &rec->stack.frames[i];
-        fputs(f->function ? "   fun:" : "   obj:", t->out);
-        put_clean(t->out, f->function ? f->function : f->module ? f->module : "*");
+        const char *fn = f->mangled ? f->mangled : f->function;
+        fputs(fn ? "   fun:" : "   obj:", t->out);
+        put_clean(t->out, fn ? fn : f->module ? f->module : "*");
         fputc('\n', t->out);
+        if (f->function && strcmp(f->function, "main") == 0 && !f->inlined)
+            break;
     }
     fputs("}\n", t->out);
 }
@@ -256,6 +261,132 @@ static void put_leaks(const struct tout *t, const struct ml_proc_report *p)
             put_records(t, p);
         put_leak_summary(t, p);
     }
+}
+
+/* ---- heap fragmentation and residency ---------------------------------------- */
+
+#define CULPRITS_SHOWN 5
+#define CULPRIT_FRAMES 8
+
+/* 512 -> "512", 2048 -> "2K", 3 << 20 -> "3M": bucket bounds are powers of two. */
+static struct num size_label(uint64_t v)
+{
+    static const char unit[] = {'\0', 'K', 'M', 'G'};
+    struct num n;
+    int u = 0;
+    while (u < 3 && v >= 1024 && v % 1024 == 0) {
+        v /= 1024;
+        u++;
+    }
+    snprintf(n.s, sizeof n.s, "%" PRIu64 "%.1s", v, unit[u] ? &unit[u] : "");
+    return n;
+}
+
+static void put_gap_histogram(const struct tout *t, const struct ml_heap_out *h)
+{
+    size_t nb = sizeof h->gap_histogram / sizeof h->gap_histogram[0], any = 0;
+    prefix(t);
+    fputs("   free gaps between live chunks, by size:", t->out);
+    for (size_t i = 0; i < nb; i++) {
+        if (!h->gap_histogram[i]) continue;
+        fprintf(t->out, " [%s, ", size_label(i ? 16ull << i : 0).s);
+        fprintf(t->out, "%s): %s", i + 1 < nb ? size_label(32ull << i).s : "...",
+                commas(h->gap_histogram[i]).s);
+        any = 1;
+    }
+    fputs(any ? "\n" : " none\n", t->out);
+}
+
+static void put_part(const struct tout *t, const struct ml_heap_part *part)
+{
+    const struct ml_heap_figures *f = &part->fig;
+    line(t, "   %-14s %012" PRIx64 "-%012" PRIx64 ": %s bytes, %s live, %s free, "
+            "largest free %s, external fragmentation %.3f",
+         ml_heap_kind_text(part->kind), part->start, part->end, commas(f->extent_bytes).s,
+         commas(f->live_bytes).s, commas(f->free_bytes).s, commas(f->largest_free_bytes).s,
+         f->external_fragmentation);
+}
+
+/* Sites with pinned pages, worst first, with their top frames. */
+static void put_culprits(const struct tout *t, const struct ml_heap_out *h)
+{
+    size_t shown = 0;
+    for (size_t i = 0; i < h->nsites && shown < CULPRITS_SHOWN; i++) {
+        const struct ml_heap_site *s = &h->sites[i];
+        if (s->pinned_pages == 0) break;
+        if (shown++ == 0)
+            line(t, "Top fragmentation culprits (resident pages on which a site's blocks "
+                    "are the only live data):");
+        line(t, "%s pinned pages (%s bytes) by %s live bytes in %s blocks (%s bytes resident)",
+             commas(s->pinned_pages).s, commas(s->pinned_pages * ML_PAGE_SIZE).s,
+             commas(s->live_bytes).s, commas(s->blocks).s, commas(s->resident_bytes).s);
+        for (size_t k = 0; k < s->stack.nframes && k < CULPRIT_FRAMES; k++)
+            put_frame(t, &s->stack.frames[k], k == 0);
+        blank(t);
+    }
+}
+
+static void put_fragmentation(const struct tout *t, const struct ml_proc_report *p)
+{
+    const struct ml_heap_out *h = &p->heap;
+    const struct ml_heap_figures *f = &h->total;
+    if (!h->present) return;
+    line(t, "HEAP FRAGMENTATION:");
+    if (h->nparts == 0) {
+        line(t, "   no malloc heap was found at exit");
+        blank(t);
+        return;
+    }
+    line(t, "         heap extent: %s bytes in %s part%s", commas(f->extent_bytes).s,
+         commas(h->nparts).s, h->nparts == 1 ? "" : "s");
+    line(t, "          live bytes: %s requested, %s usable (internal fragmentation: %s bytes)",
+         commas(f->live_bytes).s, commas(f->usable_bytes).s,
+         commas(f->internal_fragmentation_bytes).s);
+    line(t, "          free bytes: %s, largest free range %s bytes", commas(f->free_bytes).s,
+         commas(f->largest_free_bytes).s);
+    line(t, "   external fragmentation: %.3f (1 - largest free / free)", f->external_fragmentation);
+    line(t, "   malloc_trim(0) could return %s resident bytes", commas(f->trimmable_bytes).s);
+    put_gap_histogram(t, h);
+    for (size_t i = 0; i < h->nparts; i++)
+        put_part(t, &h->parts[i]);
+    blank(t);
+    put_culprits(t, h);
+}
+
+/* Which shown loss records cost RAM now, and which sit in swap. */
+static void put_record_residency(const struct tout *t, const struct ml_proc_report *p)
+{
+    for (size_t i = 0; i < p->nrecords; i++) {
+        const struct ml_leak_record *rec = &p->records[i];
+        if (rec->suppressed || (unsigned)rec->kind >= ML_LK_COUNT ||
+            !(t->o->show_kinds & (1u << rec->kind)))
+            continue;
+        prefix(t);
+        fprintf(t->out, "   loss record %s of %s (%s): %s of %s bytes resident",
+                commas(i + 1).s, commas(p->nrecords).s, ml_leak_kind_text(rec->kind),
+                commas(rec->resident_bytes).s, commas(rec->bytes).s);
+        if (rec->swapped_bytes)
+            fprintf(t->out, ", %s swapped out", commas(rec->swapped_bytes).s);
+        fputc('\n', t->out);
+    }
+}
+
+static void put_residency(const struct tout *t, const struct ml_proc_report *p)
+{
+    const struct ml_heap_out *h = &p->heap;
+    if (!h->present) return;
+    line(t, "RESIDENCY:");
+    line(t, "   heap resident: %s of %s bytes; %s resident page%s hold%s no live data",
+         commas(h->total.resident_bytes).s, commas(h->total.extent_bytes).s,
+         commas(h->total.resident_free_pages).s, h->total.resident_free_pages == 1 ? "" : "s",
+         h->total.resident_free_pages == 1 ? "s" : "");
+    for (size_t i = 0; i < h->nparts; i++)
+        line(t, "   %-14s %s of %s bytes resident, %s free pages resident",
+             ml_heap_kind_text(h->parts[i].kind), commas(h->parts[i].fig.resident_bytes).s,
+             commas(h->parts[i].fig.extent_bytes).s,
+             commas(h->parts[i].fig.resident_free_pages).s);
+    put_record_residency(t, p);
+    blank(t);
 }
 
 /* ---- memory map, shm and mappings -------------------------------------------- */
@@ -375,6 +506,8 @@ static void put_process(const struct tout *t, const struct ml_report *r,
         put_leaks(t, p);
     }
     if (t->o->quiet || t->o->leak_check != ML_LEAK_CHECK_FULL) return;
+    put_fragmentation(t, p);
+    put_residency(t, p);
     put_mapping_leaks(t, p);
     put_shm(t, p);
     put_layout(t, p);

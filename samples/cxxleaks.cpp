@@ -46,6 +46,7 @@
 //
 // `cxxleaks --expect` prints the figures as JSON and exits before it
 // allocates anything.
+
 // The answer above depends on every allocation and every named frame being
 // there as written: keep -O0 and no inlining even when the build's CXXFLAGS
 // (which automake places after the per-target flags) say -O2.

@@ -7,6 +7,7 @@
  * `exitcode --expect` prints the figures as JSON and exits 0 before it
  * allocates anything; the measured run prints nothing.
  */
+
 /* The answer above depends on every allocation and every named frame being
  * there as written: keep -O0 and no inlining even when the build's CFLAGS
  * (which automake places after the per-target flags) say -O2. */

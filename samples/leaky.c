@@ -40,6 +40,7 @@
  *   glibc's allocator keeps to a neighbouring chunk header can fall inside
  *   a lost block and make it look possibly lost.
  */
+
 /* The answer above depends on every allocation and every named frame being
  * there as written: keep -O0 and no inlining even when the build's CFLAGS
  * (which automake places after the per-target flags) say -O2. */
@@ -69,7 +70,7 @@ char *g_global;                 /* start pointer: still reachable */
 char *g_interior;               /* interior pointer only: possibly lost */
 struct node *g_list;            /* head of a reachable list */
 
-/* One sink per call so that the compiler cannot keep anything. */
+/* Where a lost pointer is let go. */
 static void drop(void *p)
 {
     (void)p;

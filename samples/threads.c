@@ -41,6 +41,7 @@
  * (in each thread before it returns, and in main before it returns), and
  * every lost size is a multiple of 16 (see leaky.c for why).
  */
+
 /* The answer above depends on every allocation and every named frame being
  * there as written: keep -O0 and no inlining even when the build's CFLAGS
  * (which automake places after the per-target flags) say -O2. */

@@ -131,10 +131,13 @@ int ml_capture(int pid, const struct ml_thread_state *threads, size_t nthreads,
         struct ml_region *r = ml_snapshot_find(out, threads[t].sp);
         if (r && r->kind == ML_RK_MMAP_ANON) r->kind = ML_RK_STACK;
     }
-    for (size_t i = 0; i < out->nregions; i++)
-        if (wanted(out, i)) read_region(pid, &out->regions[i]);
+    /* Residency before reading memory: reading faults pages in (an untouched
+     * anonymous page gets the zero page, which pagemap reports present; a
+     * shared page becomes resident in smaps too). */
     read_smaps(pid, out);
     read_pagemap(pid, out);
+    for (size_t i = 0; i < out->nregions; i++)
+        if (wanted(out, i)) read_region(pid, &out->regions[i]);
     out->scanned = 1;
     return 0;
 }

@@ -79,8 +79,9 @@ static void maybe_adopt(struct ml_proc *p, const uint64_t *r)
     uint64_t len = REG_ARG(r, 1), flags = REG_ARG(r, 3);
     int fd = (int)REG_ARG(r, 4);
     if (!p->report_it || fd < 0 || !(flags & MAP_SHARED) || len != ML_SESSION_SIZE) return;
-    struct ml_session *s = ml_session_adopt(p->pid, fd);
+    struct ml_session *s = ml_session_adopt(p->pid, fd, p->inh.blocks);
     if (!s) return;
+    p->inh.blocks = NULL;                /* the session owns the inherited heap now */
     ml_session_close(p->session);      /* a stale one, should the shim start over */
     p->session = s;
 }
@@ -163,6 +164,7 @@ static void on_exec(struct ml_thread *t)
     ml_session_close(p->session);
     ml_memtrace_free(&p->mt);
     ml_memtrace_init(&p->mt, ml_now());
+    ml_inherit_free(&p->inh);
     p->session = NULL;
     p->execing = 0;
     p->ngone = 0;
@@ -257,13 +259,15 @@ static void on_gone(const struct ml_loop_config *cfg, struct ml_thread *t, int s
     if (cfg->on_reaped) cfg->on_reaped(p, cfg->ctx);
 }
 
-static void on_new_task(struct ml_thread *t)
+static void on_new_task(struct ml_thread *t, int event)
 {
     unsigned long child = 0;
     if (ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &child) != 0 || child == 0) return;
     struct ml_thread *c = ml_thread_get((int)child);
-    if (c && c->proc != t->proc && c->proc->mt.nmaps == 0)
-        ml_memtrace_inherit(&c->proc->mt, &t->proc->mt);
+    if (!c || c->proc == t->proc) return;            /* a thread */
+    if (c->proc->mt.nmaps == 0) ml_memtrace_inherit(&c->proc->mt, &t->proc->mt);
+    /* A vfork child shares its parent's memory until it execs or exits. */
+    if (event != PTRACE_EVENT_VFORK && c->proc->report_it) ml_proc_inherit(c->proc, t->proc);
 }
 
 static void on_stop(const struct ml_loop_config *cfg, struct ml_thread *t, int status)
@@ -273,7 +277,7 @@ static void on_stop(const struct ml_loop_config *cfg, struct ml_thread *t, int s
     case PTRACE_EVENT_SECCOMP: on_seccomp(t); break;
     case PTRACE_EVENT_FORK:
     case PTRACE_EVENT_VFORK:
-    case PTRACE_EVENT_CLONE: on_new_task(t); resume(t->tid, 0); break;
+    case PTRACE_EVENT_CLONE: on_new_task(t, event); resume(t->tid, 0); break;
     case PTRACE_EVENT_EXEC: on_exec(t); resume(t->tid, 0); break;
     case PTRACE_EVENT_EXIT: on_exit_event(cfg, t); break;
     case PTRACE_EVENT_STOP:

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "errors.h"
+#include "frag.h"
 #include "leaks.h"
 #include "loop.h"
 #include "model.h"
@@ -21,6 +22,7 @@
 #include "render.h"
 #include "session.h"
 #include "spawn.h"
+#include "suppress.h"
 #include "symbols.h"
 
 static __thread char last_error[512];
@@ -53,6 +55,10 @@ struct run {
     const struct ml_options *opt;
 };
 
+/* Set up by main() before the run: the --html stream, the --suppressions. */
+static FILE *html_out;
+static struct ml_suppressions *suppressions;
+
 static char **copy_argv(char **argv)
 {
     size_t n = 0;
@@ -77,25 +83,35 @@ static void on_process_end(struct ml_proc *p, struct ml_snapshot *snap, void *ct
 {
     const struct run *run = ctx;
     struct ml_proc_report *r = calloc(1, sizeof *r);
-    struct ml_blocks *empty = p->session ? NULL : ml_blocks_new();
+    struct ml_blocks *empty = p->session || p->inh.blocks ? NULL : ml_blocks_new();
     if (!r) goto out;
     r->pid = p->pid;
     r->ppid = p->ppid;
     r->exe = p->exe ? strdup(p->exe) : NULL;
     r->argv = copy_argv(p->argv);
     r->exit_how = ML_EXIT_UNKNOWN;
-    r->saw_shim = p->session != NULL;
+    r->saw_shim = p->session != NULL || p->inh.blocks != NULL;
     struct ml_symbolizer *sym = snap->maps_text ? ml_symbolizer_new(snap->maps_text, p->pid) : NULL;
+    struct ml_block *sorted = NULL;   /* the live blocks by address, for the heap analysis */
+    size_t nsorted = 0;
     struct ml_leak_input in = {
         .snap = snap,
-        .blocks = p->session ? ml_session_blocks(p->session) : empty,
-        .stacks = p->session ? ml_session_stacks(p->session) : (struct ml_stack_source){0},
+        .blocks = p->session ? ml_session_blocks(p->session) : p->inh.blocks ? p->inh.blocks : empty,
+        .stacks = ml_proc_stacks(p),
         .sym = sym,
         .heuristics = run->opt->heuristics,
         .max_frames = (unsigned)run->opt->num_callers,
+        .supp = suppressions,
+        .sorted = &sorted,
+        .nsorted = &nsorted,
     };
     if (in.blocks && ml_leaks_build(&in, r) != 0)
         fprintf(stderr, "memlens: warning: leak analysis of pid %d incomplete: out of memory\n", p->pid);
+    struct ml_frag_input fi = {.snap = snap, .blocks = sorted, .nblocks = nsorted,
+                               .stacks = in.stacks, .sym = sym, .max_frames = in.max_frames};
+    if (sorted && ml_frag_build(&fi, &r->heap) != 0)
+        fprintf(stderr, "memlens: warning: heap analysis of pid %d incomplete: out of memory\n", p->pid);
+    free(sorted);
     if (p->session) ml_session_take_maps(p->session, &p->mt);
     struct ml_regions_input ri = {.snap = snap, .mt = &p->mt, .stacks = in.stacks, .sym = sym,
                                   .max_frames = in.max_frames, .shm_exists = shm_exists,
@@ -110,6 +126,7 @@ out:
     ml_session_close(p->session);
     p->session = NULL;
     ml_memtrace_free(&p->mt);
+    ml_inherit_free(&p->inh);
     ml_snapshot_free(snap);
     free(snap);
 }
@@ -163,6 +180,8 @@ static int write_reports(const struct ml_options *o, const struct ml_report *rep
     ml_render_text(log ? log : stderr, rep, &ro);
     if (json && (ml_render_json(json, rep, &ro) != 0 || fflush(json) != 0))
         return fail(ML_EXIT_FAILURE, "cannot write %s: %s", o->json_file, strerror(errno));
+    if (html_out && (ml_render_html(html_out, rep, &ro) != 0 || fflush(html_out) != 0))
+        return fail(ML_EXIT_FAILURE, "cannot write %s: %s", o->html_file, strerror(errno));
     return 0;
 }
 
@@ -221,15 +240,21 @@ int main(int argc, char **argv)
     case ML_PARSE_OK: break;
     }
     if (o.pid) return fail(ML_EXIT_FAILURE, "-p: attaching to a running process is not supported by this build");
-    if (o.html_file) return fail(ML_EXIT_FAILURE, "--html: the HTML report is not supported by this build");
-    for (int i = 0; i < o.nsuppressions; i++)
-        if (access(o.suppressions[i], R_OK) != 0)
-            return fail(ML_EXIT_FAILURE, "cannot read suppressions file %s: %s", o.suppressions[i], strerror(errno));
+    if (o.nsuppressions && !(suppressions = ml_suppressions_new()))
+        return fail(ML_EXIT_FAILURE, "out of memory");
+    for (int i = 0; i < o.nsuppressions; i++) {
+        char why[512];
+        if (ml_suppressions_load(suppressions, o.suppressions[i], why, sizeof why) != 0)
+            return fail(ML_EXIT_FAILURE, "cannot use suppressions file %s", why);
+    }
     FILE *log = NULL, *json = NULL;
     if (o.log_file && !(log = open_output(o.log_file))) return fail(ML_EXIT_FAILURE, "%s", ml_last_error());
     if (o.json_file && !(json = open_output(o.json_file))) return fail(ML_EXIT_FAILURE, "%s", ml_last_error());
+    if (o.html_file && !(html_out = open_output(o.html_file))) return fail(ML_EXIT_FAILURE, "%s", ml_last_error());
     int status = run_program(&o, log, json);
     if (log) fclose(log);
     if (json) fclose(json);
+    if (html_out) fclose(html_out);
+    ml_suppressions_free(suppressions);
     return status;
 }

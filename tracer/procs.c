@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "capture.h"
+#include "session.h"
 
 static struct ml_thread *threads;
 static struct ml_proc *procs, **procs_tail = &procs;
@@ -15,6 +16,28 @@ void ml_procs_set_default_report(int children, int root)
 {
     report_children = children;
     root_pid = root;
+}
+
+static const uint64_t *proc_frames(void *ctx, uint32_t id, uint32_t *depth)
+{
+    struct ml_proc *p = ctx;
+    if (id & ML_INHERITED_BIT) return ml_inherit_frames(&p->inh, id, depth);
+    if (!p->session) return NULL;
+    struct ml_stack_source s = ml_session_stacks(p->session);
+    return s.frames(s.ctx, id, depth);
+}
+
+struct ml_stack_source ml_proc_stacks(struct ml_proc *p)
+{
+    return (struct ml_stack_source){.frames = proc_frames, .ctx = p};
+}
+
+void ml_proc_inherit(struct ml_proc *child, struct ml_proc *parent)
+{
+    struct ml_blocks *copy = parent->session ? ml_session_clone_blocks(parent->session) : NULL;
+    const struct ml_blocks *from = copy ? copy : parent->inh.blocks;
+    if (from) ml_inherit_copy(&child->inh, from, ml_proc_stacks(parent));
+    ml_blocks_free(copy);
 }
 
 struct ml_thread *ml_threads_all(void)

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <time.h>
 #include <uthash.h>
+#include "inherit.h"
+#include "leaks.h"
 #include "memtrace.h"
 #include "model.h"
 #include "snapshot.h"
@@ -43,6 +45,7 @@ struct ml_proc {
     char *exe;                /* image path, read at start and at each exec */
     char **argv;              /* NULL-terminated */
     struct ml_memtrace mt;    /* the memory map as the watcher saw it change */
+    struct ml_inherit inh;    /* the heap it was forked with */
     double started;           /* monotonic seconds */
     struct ml_proc *next;
 };
@@ -64,6 +67,10 @@ struct ml_proc *ml_proc_find(int pid);
 struct ml_proc *ml_proc_first(void);
 int ml_proc_count_live(void);
 void ml_procs_set_default_report(int report_children, int root_pid);
+/* Stacks of p's blocks: its session's and those it inherited. */
+struct ml_stack_source ml_proc_stacks(struct ml_proc *p);
+/* The child p starts with parent's heap (fork). */
+void ml_proc_inherit(struct ml_proc *child, struct ml_proc *parent);
 /* Re-read p's exe and argv from /proc (after an exec). */
 void ml_proc_read_identity(struct ml_proc *p);
 

@@ -62,7 +62,7 @@ static void *map_session(int pid, int fd)
     return base;
 }
 
-struct ml_session *ml_session_adopt(int pid, int fd)
+struct ml_session *ml_session_adopt(int pid, int fd, struct ml_blocks *initial)
 {
     if (!is_session_fd(pid, fd)) {
         errno = ENOENT;
@@ -71,12 +71,12 @@ struct ml_session *ml_session_adopt(int pid, int fd)
     struct ml_session *s = calloc(1, sizeof *s);
     if (!s) return NULL;
     s->base = map_session(pid, fd);
-    s->blocks = ml_blocks_new();
+    s->blocks = initial ? initial : ml_blocks_new();
     s->window = malloc(WINDOW * sizeof *s->window);
     if (!s->base || !s->blocks || !s->window) {
         int err = errno ? errno : ENOMEM;
         if (s->base) munmap(s->base, ML_SESSION_SIZE);
-        ml_blocks_free(s->blocks);
+        if (s->blocks != initial) ml_blocks_free(s->blocks);
         free(s->window);
         free(s);
         errno = err;
@@ -208,6 +208,15 @@ void ml_session_take_maps(struct ml_session *s, struct ml_memtrace *mt)
     for (size_t i = 0; i < s->prog.nshm; i++)
         ml_memtrace_shm_stack(mt, s->prog.shm[i].shmid, s->prog.shm[i].stack);
     pthread_mutex_unlock(&s->lock);
+}
+
+struct ml_blocks *ml_session_clone_blocks(struct ml_session *s)
+{
+    pthread_mutex_lock(&s->lock);
+    drain(s);
+    struct ml_blocks *copy = ml_blocks_clone(s->blocks);
+    pthread_mutex_unlock(&s->lock);
+    return copy;
 }
 
 const struct ml_blocks *ml_session_blocks(const struct ml_session *s)

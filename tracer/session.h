@@ -14,9 +14,12 @@
 
 struct ml_session;
 
-/* Adopt the memfd that target pid is mapping from its descriptor fd.
+/* Adopt the memfd that target pid is mapping from its descriptor fd; the
+ * live blocks start as `initial` (taken over; NULL for an empty heap).
  * Returns NULL when it is not a memlens session (errno set). */
-struct ml_session *ml_session_adopt(int pid, int fd);
+struct ml_session *ml_session_adopt(int pid, int fd, struct ml_blocks *initial);
+/* A copy of the live blocks now (after draining what is published). */
+struct ml_blocks *ml_session_clone_blocks(struct ml_session *s);
 /* The thread tid has exited: drain its ring and hand the ring back. */
 void ml_session_thread_exited(struct ml_session *s, int tid);
 /* All threads are stopped or gone: apply every remaining event. */

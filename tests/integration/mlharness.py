@@ -32,6 +32,14 @@ SOURCES = {
     "cxxleaks": "cxxleaks.cpp",
     "threads": "threads.c",
     "exitcode": "exitcode.c",
+    "shmclean": "shmclean.c",
+    "shmleak": "shmleak.c",
+    "shmattached": "shmattached.c",
+    "posixshm": "posixshm.c",
+    "mmapleak": "mmapleak.c",
+    "mremap": "mremap.c",
+    "mprotect": "mprotect.c",
+    "layout": "layout.c",
 }
 
 VALGRIND_FLAGS = ("--leak-check=full", "--show-leak-kinds=all",
@@ -127,9 +135,10 @@ def run_memlens(prog, args=(), options=()):
     return MemlensRun(p.returncode, doc, p.stderr.decode("utf-8", "replace"))
 
 
-def expected(prog):
-    """What the sample says about itself: the JSON of `prog --expect`."""
-    p = _run([require_sample(prog), "--expect"])
+def expected(prog, args=()):
+    """What the sample says about itself: the JSON of `prog --expect`
+    (followed by `args`, for samples whose answer depends on them)."""
+    p = _run([require_sample(prog), "--expect"] + list(args))
     if p.returncode != 0:
         raise AssertionError("%s --expect exited %d" % (prog, p.returncode))
     return json.loads(p.stdout.decode("utf-8"))
