@@ -8,6 +8,7 @@
 #include "heapwalk.h"
 #include "memlens/session.h"
 #include "reach.h"
+#include "tlsfix.h"
 
 const char *ml_alloc_fn_name(unsigned fn)
 {
@@ -210,6 +211,10 @@ int ml_leaks_build(const struct ml_leak_input *in, struct ml_proc_report *out)
     if (n < 0) return -ENOMEM;
     out->alloc = *ml_blocks_stats(in->blocks);
     out->scanned = in->snap && in->snap->scanned;
+    if (in->snap && in->snap->nregions) {
+        uint64_t cut = ml_tls_fix_blocks(blocks, (size_t)n, in, ml_tls_extra_modules(in->snap));
+        out->alloc.live_bytes -= cut;
+    }
     uint64_t *indirect = calloc((size_t)n + 1, sizeof *indirect);
     struct ml_heap_layout heap = {0};
     int rc = indirect ? 0 : -ENOMEM;

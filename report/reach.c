@@ -125,13 +125,13 @@ static void scan_words(struct reach *r, const unsigned char *d, uint64_t addr, u
     }
 }
 
-/* Scan [start, end) of a region, skipping malloc-owned ranges. */
-static void scan_root_range(struct reach *r, const struct ml_region *reg, uint64_t start)
+/* Scan a root region, skipping the sorted, disjoint ranges in skip. */
+static void scan_root_range(struct reach *r, const struct ml_region *reg,
+                            const struct ml_range *skip, size_t nskip)
 {
-    const struct ml_heap_layout *h = r->heap;
-    uint64_t a = start;
-    for (size_t k = 0; k < h->nowned && a < reg->end; k++) {
-        const struct ml_range *o = &h->owned[k];
+    uint64_t a = reg->start;
+    for (size_t k = 0; k < nskip && a < reg->end; k++) {
+        const struct ml_range *o = &skip[k];
         if (o->end <= a || o->start >= reg->end) continue;
         if (o->start > a) scan_words(r, reg->data + (a - reg->start), a, o->start, 1);
         a = o->end;
@@ -148,26 +148,69 @@ static int is_shim_region(const struct ml_snapshot *snap, size_t i)
     return base && strcmp(base + 1, "libmemlens.so") == 0;
 }
 
-/* Lowest stack pointer of any thread inside reg, or reg->start. */
-static uint64_t scan_start(const struct ml_snapshot *snap, const struct ml_region *reg)
+static int cmp_range_start(const void *a, const void *b)
 {
-    uint64_t start = reg->end;
+    const struct ml_range *x = a, *y = b;
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Among threads whose stack bounds are unknown, whether sp is the lowest in
+ * reg: only below that one is the mapping surely dead. */
+static int lowest_unknown(const struct ml_snapshot *snap, const struct ml_region *reg, uint64_t sp)
+{
     for (size_t t = 0; t < snap->nthreads; t++) {
-        uint64_t sp = snap->threads[t].sp;
-        if (sp >= reg->start && sp < reg->end && sp < start) start = sp;
+        const struct ml_thread_state *o = &snap->threads[t];
+        if (!o->stack_lo && o->sp >= reg->start && o->sp < sp) return 0;
     }
-    return start == reg->end ? reg->start : start;
+    return 1;
+}
+
+/* What is never a root: malloc-owned memory and each thread's stack below
+ * its stack pointer (from the stack's low end when known, else from the
+ * start of the mapping holding it).  Sorted and merged. */
+static struct ml_range *dead_ranges(const struct reach *r, size_t *n)
+{
+    const struct ml_snapshot *snap = r->snap;
+    size_t cap = r->heap->nowned + snap->nthreads, k = 0;
+    struct ml_range *v = malloc((cap ? cap : 1) * sizeof *v);
+    if (!v) return NULL;
+    memcpy(v, r->heap->owned, r->heap->nowned * sizeof *v);
+    k = r->heap->nowned;
+    for (size_t t = 0; t < snap->nthreads; t++) {
+        const struct ml_thread_state *th = &snap->threads[t];
+        const struct ml_region *reg = ml_snapshot_find(snap, th->sp);
+        if (!reg) continue;
+        uint64_t lo = th->stack_lo && th->stack_lo <= th->sp ? th->stack_lo : reg->start;
+        if (lo < reg->start) lo = reg->start;
+        if (!th->stack_lo && !lowest_unknown(snap, reg, th->sp)) continue;
+        if (lo < th->sp) v[k++] = (struct ml_range){lo, th->sp};
+    }
+    qsort(v, k, sizeof *v, cmp_range_start);
+    size_t m = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (m && v[i].start <= v[m - 1].end) {
+            if (v[i].end > v[m - 1].end) v[m - 1].end = v[i].end;
+        } else {
+            v[m++] = v[i];
+        }
+    }
+    *n = m;
+    return v;
 }
 
 static void scan_roots(struct reach *r)
 {
     const struct ml_snapshot *snap = r->snap;
+    size_t nskip = 0;
+    struct ml_range *skip = dead_ranges(r, &nskip);
     for (size_t i = 0; i < snap->nregions; i++) {
         const struct ml_region *reg = &snap->regions[i];
         if (!reg->data || reg->perms[0] != 'r' || reg->perms[1] != 'w') continue;
         if (reg->kind == ML_RK_SESSION || is_shim_region(snap, i)) continue;
-        scan_root_range(r, reg, scan_start(snap, reg));
+        if (skip) scan_root_range(r, reg, skip, nskip);
+        else scan_root_range(r, reg, r->heap->owned, r->heap->nowned);
     }
+    free(skip);
     static const int gp[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 19};
     for (size_t t = 0; t < snap->nthreads; t++) {
         if (snap->threads[t].exited) continue;

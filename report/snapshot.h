@@ -40,6 +40,7 @@ struct ml_thread_state {
     int exited;               /* 1: thread ended before the snapshot; only its
                                  final sp is kept (it bounds its stack's scan) */
     uint64_t sp;
+    uint64_t stack_lo, stack_hi; /* the thread's stack when known (clone3), else 0 */
     uint64_t regs[ML_NREGS];
 };
 

@@ -501,6 +501,11 @@ static void put_process(const struct tout *t, const struct ml_report *r,
         line(t, "No allocation was seen: the program uses a static allocator, or the");
         line(t, "memlens shim was not loaded into it. No heap summary is available.");
         blank(t);
+    } else if (p->alloc.calls == 0 && p->alloc.live_blocks == 0) {
+        line(t, "No allocation was seen: the program made none through the C library's");
+        line(t, "malloc family or C++ new, or it uses an allocator of its own, which memlens");
+        line(t, "cannot see. No leak can be reported.");
+        blank(t);
     } else {
         put_heap_summary(t, p);
         put_leaks(t, p);

@@ -2,7 +2,9 @@
 #include "loop.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/uio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -14,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "capture.h"
+#include "envfix.h"
 #include "memlens/session.h"
 #include "session.h"
 
@@ -23,6 +26,7 @@
                        (i) == 3 ? (r)[7] : (i) == 4 ? (r)[9] : (r)[8])
 
 static volatile sig_atomic_t pending_signal;
+static const struct ml_loop_config *g_cfg;
 
 static void on_signal(int sig, siginfo_t *info, void *uc)
 {
@@ -86,6 +90,20 @@ static void maybe_adopt(struct ml_proc *p, const uint64_t *r)
     p->session = s;
 }
 
+/* A thread being created with clone3 names its stack: remember it for the
+ * new thread (its dead frames lie between the stack's start and its sp). */
+static void note_new_stack(struct ml_thread *t, const uint64_t *r)
+{
+    uint64_t args[7] = {0};             /* flags .. stack_size of struct clone_args */
+    struct iovec l = {args, sizeof args}, rm = {(void *)REG_ARG(r, 0), sizeof args};
+    t->new_stack_lo = t->new_stack_hi = 0;
+    if (REG_ARG(r, 1) < sizeof args || process_vm_readv(t->tid, &l, 1, &rm, 1, 0) != sizeof args)
+        return;
+    if (!(args[0] & CLONE_THREAD) || !args[5]) return;
+    t->new_stack_lo = args[5];
+    t->new_stack_hi = args[5] + args[6];
+}
+
 /* Seccomp stop at a watched syscall's entry: note it, and for the memory
  * syscalls ask for the exit stop to see the result. */
 static void on_seccomp(struct ml_thread *t)
@@ -98,8 +116,13 @@ static void on_seccomp(struct ml_thread *t)
     }
     long nr = (long)r[REG_ORIG_RAX];
     if (nr == SYS_exit_group) p->group_exiting = 1;
-    if (nr == SYS_execve || nr == SYS_execveat) p->execing = 1;
+    if (nr == SYS_execve || nr == SYS_execveat) {
+        p->execing = 1;
+        if (p->report_it && g_cfg->envfix)
+            ml_envfix_execve(t->tid, r, nr == SYS_execve ? 12 : 7, g_cfg->envfix);
+    }
     if (nr == SYS_mmap) maybe_adopt(p, r);
+    if (nr == SYS_clone3) note_new_stack(t, r);
     if (syscall_index(nr) < 0) {
         resume(t->tid, 0);
         return;
@@ -180,6 +203,8 @@ static void remember_gone(struct ml_proc *p, struct ml_thread *t)
     g[p->ngone].tid = t->tid;
     g[p->ngone].exited = 1;
     g[p->ngone].sp = t->regs[REG_SP];
+    g[p->ngone].stack_lo = t->stack_lo;
+    g[p->ngone].stack_hi = t->stack_hi;
     p->ngone++;
 }
 
@@ -194,6 +219,8 @@ static void snapshot_process(const struct ml_loop_config *cfg, struct ml_proc *p
         if (t->proc == p && t->at_exit && n < cap) {
             ts[n].tid = t->tid;
             ts[n].sp = t->regs[REG_SP];
+            ts[n].stack_lo = t->stack_lo;
+            ts[n].stack_hi = t->stack_hi;
             memcpy(ts[n].regs, t->regs, sizeof ts[n].regs);
             n++;
         }
@@ -259,12 +286,32 @@ static void on_gone(const struct ml_loop_config *cfg, struct ml_thread *t, int s
     if (cfg->on_reaped) cfg->on_reaped(p, cfg->ctx);
 }
 
+/* A new thread reusing a stack (glibc caches them) makes the frames that
+ * ended threads left there meaningless: drop their stack pointers. */
+static void forget_stack_users(const struct ml_thread *c)
+{
+    struct ml_proc *p = c->proc;
+    size_t k = 0;
+    for (size_t i = 0; i < p->ngone; i++) {
+        const struct ml_thread_state *g = &p->gone[i];
+        if (c->stack_lo && g->sp >= c->stack_lo && g->sp < c->stack_hi) continue;
+        p->gone[k++] = *g;
+    }
+    p->ngone = k;
+}
+
 static void on_new_task(struct ml_thread *t, int event)
 {
     unsigned long child = 0;
     if (ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &child) != 0 || child == 0) return;
     struct ml_thread *c = ml_thread_get((int)child);
-    if (!c || c->proc == t->proc) return;            /* a thread */
+    if (!c) return;
+    if (c->proc == t->proc) {                         /* a thread */
+        c->stack_lo = t->new_stack_lo;
+        c->stack_hi = t->new_stack_hi;
+        forget_stack_users(c);
+        return;
+    }
     if (c->proc->mt.nmaps == 0) ml_memtrace_inherit(&c->proc->mt, &t->proc->mt);
     /* A vfork child shares its parent's memory until it execs or exits. */
     if (event != PTRACE_EVENT_VFORK && c->proc->report_it) ml_proc_inherit(c->proc, t->proc);
@@ -306,6 +353,7 @@ static void forward_pending(const struct ml_loop_config *cfg)
 
 int ml_loop_run(const struct ml_loop_config *cfg)
 {
+    g_cfg = cfg;
     struct ml_thread *root = ml_thread_get(cfg->root_pid);
     if (!root) return -ENOMEM;
     root->started = 1;

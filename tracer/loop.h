@@ -19,6 +19,7 @@ struct ml_loop_config {
     /* Called when a process has been reaped (exit status known). */
     void (*on_reaped)(struct ml_proc *p, void *ctx);
     void *ctx;
+    const struct ml_envfix *envfix;   /* re-add the shim at exec; NULL: leave it */
 };
 
 /* Run until every traced process has ended. Returns 0 or -errno. */

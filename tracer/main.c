@@ -4,6 +4,7 @@
  * exit status memlens ends with, and every message printed to the user.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <sys/shm.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "envfix.h"
 #include "errors.h"
 #include "frag.h"
 #include "leaks.h"
@@ -212,10 +214,14 @@ static int run_program(const struct ml_options *o, FILE *log, FILE *json)
     ml_procs_set_default_report(o->trace_children, pid);
     ml_loop_forward_signals();
     struct run run = {.opt = o};
+    char *session_env = ml_session_env(&sc);
+    struct ml_envfix fix = {.shim = shim, .session = session_env};
     struct ml_loop_config lc = {.root_pid = pid, .on_process_end = on_process_end,
-                                .on_reaped = on_reaped, .ctx = &run};
+                                .on_reaped = on_reaped, .ctx = &run,
+                                .envfix = session_env ? &fix : NULL};
     int rc = ml_loop_run(&lc);
     ml_drainer_stop();
+    free(session_env);
     int exec_err = 0;
     if (read(errfd, &exec_err, sizeof exec_err) == (ssize_t)sizeof exec_err)
         return fail(exec_err == ENOENT ? ML_EXIT_NOT_FOUND : ML_EXIT_CANNOT_EXEC,
@@ -239,6 +245,8 @@ int main(int argc, char **argv)
     case ML_PARSE_ERROR: return fail(ML_EXIT_FAILURE, "%s", ml_last_error());
     case ML_PARSE_OK: break;
     }
+    if (o.pid && kill(o.pid, 0) != 0 && errno == ESRCH)
+        return fail(ML_EXIT_FAILURE, "-p %d: no such process", o.pid);
     if (o.pid) return fail(ML_EXIT_FAILURE, "-p: attaching to a running process is not supported by this build");
     if (o.nsuppressions && !(suppressions = ml_suppressions_new()))
         return fail(ML_EXIT_FAILURE, "out of memory");

@@ -24,6 +24,8 @@ struct ml_thread {
     int started;              /* its first stop has been seen */
     int at_exit;              /* held at PTRACE_EVENT_EXIT */
     long sc_nr;               /* watched syscall in progress, -1 none */
+    uint64_t stack_lo, stack_hi;      /* its stack, from the clone3 that made it */
+    uint64_t new_stack_lo, new_stack_hi;  /* the stack of the thread it is creating */
     uint64_t sc_args[6];
     uint64_t regs[ML_NREGS];  /* registers at that stop */
     UT_hash_handle hh;

@@ -76,6 +76,15 @@ unsigned long ml_ptrace_options(void)
            PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL;
 }
 
+char *ml_session_env(const struct ml_spawn_config *cfg)
+{
+    char *s;
+    if (asprintf(&s, "%s=frames=%d,cxxfreeres=%d", ML_ENV_SESSION, cfg->num_callers,
+                 cfg->run_cxx_freeres) < 0)
+        return NULL;
+    return s;
+}
+
 /* environ plus LD_PRELOAD=shim[:old] and MEMLENS_SESSION=options. */
 static char **target_env(const struct ml_spawn_config *cfg)
 {
@@ -91,8 +100,7 @@ static char **target_env(const struct ml_spawn_config *cfg)
             env[k++] = environ[i];
     if (asprintf(&env[k++], "%s=%s%s%s", ML_ENV_PRELOAD, cfg->shim, old && *old ? ":" : "",
                  old ? old : "") < 0 ||
-        asprintf(&env[k++], "%s=frames=%d,cxxfreeres=%d", ML_ENV_SESSION, cfg->num_callers,
-                 cfg->run_cxx_freeres) < 0)
+        !(env[k++] = ml_session_env(cfg)))
         return NULL;
     return env;
 }

@@ -22,6 +22,9 @@ struct ml_spawn_config {
     int run_cxx_freeres;
 };
 
+/* "MEMLENS_SESSION=..." for cfg (malloc'd), or NULL. */
+char *ml_session_env(const struct ml_spawn_config *cfg);
+
 /* Start the target; returns its pid or -errno (message in ml_last_error()).
  * *exec_errfd receives a descriptor that yields the errno of a failed execve
  * (4 bytes) or end-of-file once the program is running. */

@@ -1,0 +1,239 @@
+"""Hostile targets, crashes, kills and big programs: same answers, nothing lost.
+
+Figures come from the samples' own statements (samples/hostile.c,
+samples/manythreads.c, samples/bigheap.c, samples/leaky.c).
+"""
+
+import os
+import signal
+import subprocess
+import time
+import unittest
+
+import mlharness as h
+
+CRASH = {"definite": {"blocks": 1, "bytes": 48}, "indirect": {"blocks": 0, "bytes": 0},
+         "possible": {"blocks": 0, "bytes": 0}, "reachable": {"blocks": 1, "bytes": 100}}
+ONE_64 = {"definite": {"blocks": 1, "bytes": 64}, "indirect": {"blocks": 0, "bytes": 0},
+          "possible": {"blocks": 0, "bytes": 0}, "reachable": {"blocks": 0, "bytes": 0}}
+
+
+def kinds(doc, i=0):
+    return {k: doc["processes"][i]["leaks"]["summary"][k] for k in h.KINDS}
+
+
+def definite_functions(doc, i=0):
+    out = set()
+    for rec in doc["processes"][i]["leaks"]["records"]:
+        if rec["kind"] == "definite":
+            out.update(f["function"] or "" for f in rec["stack"])
+    return out
+
+
+class Crashes(unittest.TestCase):
+
+    def check(self, mode, status, signame):
+        run = h.run_memlens("hostile", args=[mode])
+        self.assertEqual(run.status, status)
+        p = run.json["processes"][0]
+        self.assertEqual(p["exit"], {"signal": signame})
+        self.assertTrue(p["scanned"], "the exit snapshot must be taken even for %s" % signame)
+        self.assertEqual(kinds(run.json), CRASH)
+        self.assertIn("lose", definite_functions(run.json))
+
+    def test_segv(self):
+        self.check("segv", 128 + signal.SIGSEGV, "SIGSEGV")
+
+    def test_abort(self):
+        self.check("abort", 128 + signal.SIGABRT, "SIGABRT")
+
+    def test_sigkill_self(self):
+        self.check("kill", 128 + signal.SIGKILL, "SIGKILL")
+
+
+def start(args, json_path):
+    return subprocess.Popen([h.memlens_path(), "--json=" + json_path, "--", h.sample_path("hostile")] + args,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def target_pid(memlens_pid, timeout=20):
+    """The traced child of memlens once it has exec'ed the sample."""
+    end = time.time() + timeout
+    while time.time() < end:
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % pid) as f:
+                    stat = f.read()
+                with open("/proc/%s/cmdline" % pid, "rb") as f:
+                    cmd = f.read()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            if ppid == memlens_pid and b"hostile" in cmd:
+                return int(pid)
+        time.sleep(0.05)
+    raise AssertionError("target did not start")
+
+
+def wait_paused(pid, timeout=20):
+    """Until the target sleeps in pause(): its allocations are done."""
+    end = time.time() + timeout
+    while time.time() < end:
+        with open("/proc/%d/wchan" % pid) as f:
+            if f.read() not in ("", "0"):
+                with open("/proc/%d/syscall" % pid) as g:
+                    if g.read().split()[0] == "34":     # pause
+                        return
+        time.sleep(0.05)
+
+
+class Killed(unittest.TestCase):
+
+    def test_sigkill_from_outside_loses_nothing(self):
+        path = os.path.join(h.build_dir(), "tests", "killed.json")
+        m = start(["pause"], path)
+        pid = target_pid(m.pid)
+        wait_paused(pid)
+        os.kill(pid, signal.SIGKILL)
+        m.wait(timeout=60)
+        self.assertEqual(m.returncode, 128 + signal.SIGKILL)
+        import json
+        with open(path) as f:
+            doc = json.load(f)
+        os.unlink(path)
+        self.assertEqual(doc["processes"][0]["exit"], {"signal": "SIGKILL"})
+        self.assertTrue(doc["processes"][0]["scanned"])
+        self.assertEqual(kinds(doc), CRASH)
+
+    def test_memlens_killed_leaves_no_target_stopped(self):
+        path = os.path.join(h.build_dir(), "tests", "orphan.json")
+        m = start(["pause"], path)
+        pid = target_pid(m.pid)
+        wait_paused(pid)
+        m.kill()
+        m.wait(timeout=20)
+        end = time.time() + 10
+        state = None
+        while time.time() < end:
+            try:
+                with open("/proc/%d/status" % pid) as f:
+                    status = f.read()
+            except OSError:
+                state = "gone"
+                break
+            state = [l for l in status.splitlines() if l.startswith("State:")][0]
+            if "Z" in state or "X" in state:
+                break
+            time.sleep(0.05)
+        self.assertTrue(state == "gone" or "Z" in state or "X" in state,
+                        "target left behind: %s" % state)
+        if os.path.exists(path):
+            os.unlink(path)
+
+    def test_sigterm_to_memlens_reaches_the_target(self):
+        path = os.path.join(h.build_dir(), "tests", "term.json")
+        m = start(["pause"], path)
+        pid = target_pid(m.pid)
+        wait_paused(pid)
+        m.send_signal(signal.SIGTERM)
+        m.wait(timeout=60)
+        self.assertEqual(m.returncode, 128 + signal.SIGTERM)
+        import json
+        with open(path) as f:
+            doc = json.load(f)
+        os.unlink(path)
+        self.assertEqual(doc["processes"][0]["exit"], {"signal": "SIGTERM"})
+        self.assertEqual(kinds(doc), CRASH)
+
+
+class Hostile(unittest.TestCase):
+
+    def test_closes_every_descriptor(self):
+        run = h.run_memlens("hostile", args=["closefds"])
+        self.assertEqual(run.status, 0)
+        self.assertEqual(kinds(run.json), ONE_64)
+        self.assertIn("leak_after_close", definite_functions(run.json))
+
+    def test_changes_rlimits(self):
+        run = h.run_memlens("hostile", args=["rlimit"])
+        self.assertEqual(run.status, 0)
+        self.assertEqual(kinds(run.json), ONE_64)
+
+    def test_environment_cleared_before_exec(self):
+        leaky = h.expected_summary("leaky")
+        for mode in ("clearenv", "unsetpreload", "emptyenv"):
+            with self.subTest(mode=mode):
+                run = h.run_memlens("hostile", args=[mode, h.sample_path("leaky")])
+                self.assertEqual(run.status, 0)
+                self.assertTrue(run.json["processes"][0]["exe"].endswith("/leaky"))
+                self.assertEqual(kinds(run.json), leaky)
+
+    def test_own_allocator_says_no_allocation_seen(self):
+        run = h.run_memlens("ownalloc")
+        self.assertEqual(run.status, 0)
+        self.assertIn("No allocation was seen", run.stderr)
+        self.assertNotIn("definitely lost", run.stderr)
+
+
+class BadInput(unittest.TestCase):
+    """memlens's own failures: exit 125 and a sentence naming the cause."""
+
+    def check(self, args, cause):
+        status, out, err = h.run_memlens_cli(args)
+        self.assertEqual(status, 125, err)
+        self.assertIn("memlens: error:", err)
+        self.assertIn(cause, err)
+        self.assertNotIn("Traceback", err)
+
+    def test_unknown_option(self):
+        self.check(["--no-such-option", "--", "/bin/true"], "--no-such-option")
+
+    def test_bad_option_value(self):
+        self.check(["--leak-check=sometimes", "/bin/true"], "sometimes")
+        self.check(["--num-callers=0", "/bin/true"], "num-callers")
+
+    def test_no_program(self):
+        self.check([], "no program")
+
+    def test_unreadable_suppressions(self):
+        self.check(["--suppressions=/nonexistent/x.supp", "/bin/true"], "/nonexistent/x.supp")
+
+    def test_unwritable_outputs(self):
+        for opt in ("--json", "--log-file", "--html"):
+            with self.subTest(option=opt):
+                self.check([opt + "=/nonexistent/dir/out", "/bin/true"], "/nonexistent/dir/out")
+
+    def test_bad_pid(self):
+        self.check(["-p", "999999999"], "999999999")
+        self.check(["-p", "abc"], "abc")
+
+
+class Big(unittest.TestCase):
+
+    def test_thousand_threads(self):
+        exp = h.expected("manythreads", args=["1000"])
+        run = h.run_memlens("manythreads", args=["1000"])
+        self.assertEqual(run.status, 0)
+        s = run.json["processes"][0]["leaks"]["summary"]
+        self.assertEqual(s["definite"], exp["definite"])
+        self.assertEqual(s["reachable"], exp["reachable"])
+        a = run.json["processes"][0]["allocations"]
+        self.assertGreaterEqual(a["calls"], exp["worker_allocs"])
+        self.assertGreaterEqual(a["frees"], exp["worker_frees"])
+        self.assertEqual(a["unknown_frees"], 0)
+        self.assertEqual(a["live_blocks"], exp["threads"])
+
+    def test_ten_million_live_blocks(self):
+        exp = h.expected("bigheap")
+        run = h.run_memlens("bigheap", options=["-q"])
+        self.assertEqual(run.status, 0)
+        p = run.json["processes"][0]
+        self.assertEqual(p["allocations"]["calls"], exp["calls"])
+        self.assertEqual(p["allocations"]["frees"], exp["frees"])
+        self.assertEqual(kinds(run.json), {k: exp[k] for k in h.KINDS})
+
+
+if __name__ == "__main__":
+    unittest.main()

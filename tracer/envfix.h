@@ -1,0 +1,25 @@
+/* envfix.h - keeping the shim in the environment of an exec'ed image.
+ *
+ * A program that clears its environment or unsets LD_PRELOAD before exec
+ * would otherwise run its new image unrecorded.  At the execve seccomp
+ * stop, when the new environment lacks the shim or the session options,
+ * a copy of the environment pointer array with them added is written
+ * below the thread's stack (dead memory: the image is about to be
+ * replaced) and the execve argument is pointed at it.
+ */
+#ifndef ML_ENVFIX_H
+#define ML_ENVFIX_H
+
+#include <stdint.h>
+
+struct ml_envfix {
+    const char *shim;          /* absolute path of libmemlens.so */
+    const char *session;       /* "MEMLENS_SESSION=..." */
+};
+
+/* regs: the stopped thread's registers (updated in place and written back
+ * when the environment was changed); envp_reg: index of the envp argument.
+ * Returns 1 when changed, 0 when nothing was needed, -errno on failure. */
+int ml_envfix_execve(int tid, uint64_t *regs, int envp_reg, const struct ml_envfix *fix);
+
+#endif
