@@ -10,8 +10,9 @@ cd "$(dirname "$0")"
 # Debian packages the build and the tests need.
 PACKAGES="build-essential autoconf automake libtool pkg-config libunwind-dev
 libdw-dev libelf-dev uthash-dev libcmocka-dev python3 valgrind"
-# Only the test suite needs these: a headless browser for the HTML report.
-CHECK_PACKAGES="chromium"
+# Only the test suite needs these: a headless browser for the HTML report,
+# clang for the fuzzers (libFuzzer), heaptrack for the benchmarks.
+CHECK_PACKAGES="chromium clang"
 if [ "${1:-}" = check ]; then PACKAGES="$PACKAGES $CHECK_PACKAGES"; fi
 
 missing_packages() {

@@ -27,6 +27,17 @@ for t in "$build"/tests/unit/test_*; do
     count "$ok" "$bad" 0
 done
 
+# Fuzz the parsers of user input briefly (FUZZ_SECONDS each; longer by hand).
+"$src/tests/fuzz/run.sh" "${FUZZ_SECONDS:-10}" > "$log/fuzz" 2>&1
+rc=$?
+grep '^fuzz ' "$log/fuzz"
+if [ "$rc" -eq 77 ]; then
+    count 0 0 1
+else
+    [ "$rc" -ne 0 ] && cat "$log/fuzz"
+    count "$(grep -c '^fuzz .*: ok' "$log/fuzz")" "$(grep -c '^fuzz .*: FAILED' "$log/fuzz")" 0
+fi
+
 if command -v python3 >/dev/null 2>&1; then
     MEMLENS_BUILD="$build" python3 -m unittest discover -v -s "$src/tests/integration" \
         -p 'test_*.py' > "$log/integration" 2>&1

@@ -190,7 +190,7 @@ enum ml_parse_result ml_options_parse(struct ml_options *o, int argc, char **arg
 {
     set_defaults(o);
     opterr = 0;
-    optind = 1;
+    optind = 0;                 /* 0, not 1: glibc then forgets a previous argv entirely */
     int c;
     while ((c = getopt_long(argc, argv, "+o:p:qh", long_opts, NULL)) != -1) {
         if (c == 'h') { ml_usage(); return ML_PARSE_EXIT_OK; }
