@@ -11,7 +11,7 @@ cd "$(dirname "$0")"
 PACKAGES="build-essential autoconf automake libtool pkg-config libunwind-dev
 libdw-dev libelf-dev uthash-dev libcmocka-dev python3 valgrind"
 # Only the test suite needs these: a headless browser for the HTML report,
-# clang for the fuzzers (libFuzzer), heaptrack for the benchmarks.
+# clang for the fuzzers (libFuzzer).
 CHECK_PACKAGES="chromium clang"
 if [ "${1:-}" = check ]; then PACKAGES="$PACKAGES $CHECK_PACKAGES"; fi
 

@@ -148,6 +148,41 @@ class Killed(unittest.TestCase):
         self.assertEqual(kinds(doc), CRASH)
 
 
+class JobControl(unittest.TestCase):
+
+    def state(self, pid):
+        with open("/proc/%d/status" % pid) as f:
+            return [l.split()[1] for l in f if l.startswith("State:")][0]
+
+    def test_stop_continue_and_handled_signal(self):
+        path = os.path.join(h.build_dir(), "tests", "jobs.json")
+        m = start(["usr1"], path)
+        pid = target_pid(m.pid)
+        wait_paused(pid)
+        os.kill(pid, signal.SIGSTOP)
+        end = time.time() + 10
+        stopped = ("T", "t")       # a traced process in group-stop shows "t"
+        while self.state(pid) not in stopped and time.time() < end:
+            time.sleep(0.05)
+        self.assertIn(self.state(pid), stopped, "SIGSTOP must stop the target (group-stop)")
+        time.sleep(0.3)
+        self.assertIn(self.state(pid), stopped, "the target must stay stopped until SIGCONT")
+        os.kill(pid, signal.SIGCONT)
+        end = time.time() + 10
+        while self.state(pid) in stopped and time.time() < end:
+            time.sleep(0.05)
+        self.assertNotIn(self.state(pid), stopped)
+        os.kill(pid, signal.SIGUSR1)
+        m.wait(timeout=60)
+        self.assertEqual(m.returncode, 0)
+        import json
+        with open(path) as f:
+            doc = json.load(f)
+        os.unlink(path)
+        self.assertEqual(kinds(doc)["definite"], {"blocks": 2, "bytes": 80})
+        self.assertIn("on_usr1", definite_functions(doc))
+
+
 class Hostile(unittest.TestCase):
 
     def test_closes_every_descriptor(self):
