@@ -138,13 +138,26 @@ static int add_frame(struct ml_stack_out *st, size_t *cap, const struct ml_symfr
     return 0;
 }
 
+/* The allocator's own frame: memlens's interposer of that function. */
+static int add_top_frame(struct ml_stack_out *st, size_t *cap, struct ml_symbolizer *sym,
+                         const char *function)
+{
+    if (add_frame(st, cap, NULL, function)) return -ENOMEM;
+    const char *linkage = top_linkage_name(function), *module = NULL;
+    uint64_t addr = linkage ? ml_symbol_address(sym, "libmemlens.so", linkage, &module) : 0;
+    struct ml_frame_out *o = &st->frames[st->nframes - 1];
+    o->address = addr;
+    if (module && !(o->module = strdup(module))) return -ENOMEM;
+    return 0;
+}
+
 int ml_stack_resolve(struct ml_stack_source src, struct ml_symbolizer *sym, unsigned max_frames,
                      uint32_t id, const char *top_function, struct ml_stack_out *st)
 {
     size_t cap = 0;
     uint32_t depth = 0;
     const uint64_t *frames = src.frames ? src.frames(src.ctx, id, &depth) : NULL;
-    if (top_function && add_frame(st, &cap, NULL, top_function)) return -ENOMEM;
+    if (top_function && add_top_frame(st, &cap, sym, top_function)) return -ENOMEM;
     if (max_frames && depth > max_frames) depth = max_frames;
     for (uint32_t i = 0; frames && i < depth; i++) {
         struct ml_symframe sf[16];

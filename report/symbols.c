@@ -432,3 +432,40 @@ int ml_symbolize(struct ml_symbolizer *s, uint64_t addr, int return_address,
     memcpy(out, e->frames, (size_t)n * sizeof *out);
     return n;
 }
+
+struct lookup {
+    const char *module_base, *name;
+    uint64_t address;
+    const char *module;
+};
+
+static int lookup_in_module(Dwfl_Module *mod, void **userdata, const char *mname,
+                            Dwarf_Addr start, void *arg)
+{
+    (void)userdata, (void)start;
+    struct lookup *l = arg;
+    const char *base = strrchr(mname, '/');
+    if (strcmp(base ? base + 1 : mname, l->module_base) != 0) return DWARF_CB_OK;
+    int n = dwfl_module_getsymtab(mod);
+    for (int i = 1; i < n; i++) {
+        GElf_Sym sym;
+        GElf_Addr addr;
+        const char *sname = dwfl_module_getsym_info(mod, i, &sym, &addr, NULL, NULL, NULL);
+        if (sname && GELF_ST_TYPE(sym.st_info) == STT_FUNC && sym.st_shndx != SHN_UNDEF &&
+            strcmp(sname, l->name) == 0) {
+            l->address = addr;
+            l->module = mname;
+            return DWARF_CB_ABORT;
+        }
+    }
+    return DWARF_CB_OK;
+}
+
+uint64_t ml_symbol_address(struct ml_symbolizer *s, const char *module_base, const char *name,
+                           const char **module)
+{
+    struct lookup l = {.module_base = module_base, .name = name};
+    if (s && s->dwfl) dwfl_getmodules(s->dwfl, lookup_in_module, &l, 0);
+    if (module) *module = l.module;
+    return l.address;
+}
