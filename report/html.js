@@ -147,11 +147,17 @@
   /* A table body whose first row opens the stack below it on click. */
   function expandable(tb, stack, extra) {
     var row = tb.firstChild, open = null;
+    row.setAttribute('tabindex', '0');
+    row.setAttribute('aria-expanded', 'false');
+    row.addEventListener('keydown', function (ev) {
+      if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); row.click(); }
+    });
     row.addEventListener('click', function () {
-      if (open) { tb.removeChild(open); open = null; tb.classList.remove('open'); return; }
+      if (open) { tb.removeChild(open); open = null; tb.classList.remove('open'); row.setAttribute('aria-expanded', 'false'); return; }
       open = el('tr', {class: 'stackrow'}, el('td', {colspan: row.children.length}, extra || null, stackList(stack)));
       tb.appendChild(open);
       tb.classList.add('open');
+      row.setAttribute('aria-expanded', 'true');
     });
     return tb;
   }

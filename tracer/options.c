@@ -31,7 +31,7 @@ void ml_usage(void)
 "  --leak-check-heuristics=LIST     stdstring,length64,newarray,\n"
 "                                   multipleinheritance, all or none [all]\n"
 "  --suppressions=FILE              valgrind-format suppressions (repeatable)\n"
-"  --gen-suppressions=no|yes        print a suppression after each record [no]\n"
+"  --gen-suppressions=no|yes|all    print a suppression after each record [no]\n"
 "  --num-callers=N                  stack frames recorded per allocation [24]\n"
 "  --run-cxx-freeres=no|yes         free libstdc++'s pool at exit, as valgrind [yes]\n"
 "processes:\n"
@@ -155,7 +155,9 @@ static int apply(struct ml_options *o, int c, const char *arg)
         if (o->nsuppressions == ML_MAX_SUPPRESSIONS) return -1;
         o->suppressions[o->nsuppressions++] = arg;
         return 0;
-    case OPT_GEN_SUPP: return parse_yesno(arg, &o->gen_suppressions);
+    case OPT_GEN_SUPP:                /* valgrind's "all" asks for every record too */
+        if (strcmp(arg, "all") == 0) { o->gen_suppressions = 1; return 0; }
+        return parse_yesno(arg, &o->gen_suppressions);
     case OPT_NUM_CALLERS: return parse_int(arg, 1, 256, &o->num_callers);
     case OPT_TRACE_CHILDREN: return parse_yesno(arg, &o->trace_children);
     case OPT_CXX_FREERES: return parse_yesno(arg, &o->run_cxx_freeres);
