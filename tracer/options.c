@@ -52,45 +52,42 @@ void ml_usage(void)
         stdout);
 }
 
-static int parse_kinds(const char *s, unsigned *out)
+struct name_bits { const char *name; unsigned bits; };
+
+/* A comma list of names from table, or-ed together; -1 on an unknown name. */
+static int parse_names(const char *s, const struct name_bits *table, size_t n, unsigned *out)
 {
-    static const struct { const char *name; unsigned bits; } names[] = {
-        {"definite", KIND_BIT(ML_LK_DEFINITE)}, {"indirect", KIND_BIT(ML_LK_INDIRECT)},
-        {"possible", KIND_BIT(ML_LK_POSSIBLE)}, {"reachable", KIND_BIT(ML_LK_REACHABLE)},
-        {"all", ALL_KINDS}, {"none", 0},
-    };
     unsigned bits = 0;
-    const char *p = s;
-    while (*p) {
+    for (const char *p = s; *p;) {
         size_t len = strcspn(p, ","), i;
-        for (i = 0; i < sizeof names / sizeof names[0]; i++)
-            if (strlen(names[i].name) == len && strncmp(p, names[i].name, len) == 0) break;
-        if (i == sizeof names / sizeof names[0]) return -1;
-        bits |= names[i].bits;
+        for (i = 0; i < n; i++)
+            if (strlen(table[i].name) == len && strncmp(p, table[i].name, len) == 0) break;
+        if (i == n) return -1;
+        bits |= table[i].bits;
         p += len + (p[len] == ',');
     }
     *out = bits;
     return 0;
 }
 
+static int parse_kinds(const char *s, unsigned *out)
+{
+    static const struct name_bits names[] = {
+        {"definite", KIND_BIT(ML_LK_DEFINITE)}, {"indirect", KIND_BIT(ML_LK_INDIRECT)},
+        {"possible", KIND_BIT(ML_LK_POSSIBLE)}, {"reachable", KIND_BIT(ML_LK_REACHABLE)},
+        {"all", ALL_KINDS}, {"none", 0},
+    };
+    return parse_names(s, names, sizeof names / sizeof names[0], out);
+}
+
 static int parse_heuristics(const char *s, unsigned *out)
 {
-    static const struct { const char *name; unsigned bits; } names[] = {
+    static const struct name_bits names[] = {
         {"stdstring", ML_HEUR_STDSTRING}, {"length64", ML_HEUR_LENGTH64},
         {"newarray", ML_HEUR_NEWARRAY}, {"multipleinheritance", ML_HEUR_MULTIPLEINHERITANCE},
         {"all", ML_HEUR_ALL}, {"none", 0},
     };
-    unsigned bits = 0;
-    for (const char *p = s; *p;) {
-        size_t len = strcspn(p, ","), i;
-        for (i = 0; i < sizeof names / sizeof names[0]; i++)
-            if (strlen(names[i].name) == len && strncmp(p, names[i].name, len) == 0) break;
-        if (i == sizeof names / sizeof names[0]) return -1;
-        bits |= names[i].bits;
-        p += len + (p[len] == ',');
-    }
-    *out = bits;
-    return 0;
+    return parse_names(s, names, sizeof names / sizeof names[0], out);
 }
 
 static int parse_yesno(const char *s, int *out)
