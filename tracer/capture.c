@@ -85,8 +85,10 @@ static void read_smaps(int pid, struct ml_snapshot *snap)
     free(text);
 }
 
-/* Page presence of the regions where heap blocks can live (brk heap and
- * private anonymous read-write mappings), from /proc/PID/pagemap. */
+/* Page presence of the regions where heap blocks or the program's own
+ * mappings can live (brk heap, private anonymous read-write mappings, and
+ * bss: the kernel merges an anonymous mapping placed right after a
+ * library's bss into it), from /proc/PID/pagemap. */
 static void read_pagemap(int pid, struct ml_snapshot *snap)
 {
     char path[64];
@@ -96,7 +98,8 @@ static void read_pagemap(int pid, struct ml_snapshot *snap)
     for (size_t i = 0; i < snap->nregions; i++) {
         struct ml_region *r = &snap->regions[i];
         size_t npages = (r->end - r->start) / ML_PAGE_SIZE;
-        int heapish = r->kind == ML_RK_HEAP || (r->kind == ML_RK_MMAP_ANON && r->perms[1] == 'w');
+        int heapish = r->kind == ML_RK_HEAP || r->kind == ML_RK_BSS ||
+                      (r->kind == ML_RK_MMAP_ANON && r->perms[1] == 'w');
         if (!heapish || npages == 0 || npages > (1u << 20)) continue;
         uint64_t *ents = malloc(npages * 8);
         r->pages = calloc(npages, 1);
