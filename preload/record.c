@@ -4,7 +4,8 @@
  * per process image when MEMLENS_SESSION is set, kept only if a tracer adopts
  * it during the mmap, replaced by a fresh one in every forked child, and
  * given up (the shim goes inert) when nobody adopts it or the tracer resets
- * `adopted` to 0 to detach.
+ * `adopted` to 0 to detach.  In attach mode (attach.c) ml_rec_attach()
+ * hands it a session that memlens adopted before recording starts.
  *
  * Events go to per-thread rings: a thread claims a FREE ring on its first
  * event and keeps it until it exits (the tracer frees it).  Publishing is a
@@ -356,6 +357,8 @@ static bool wait_room(struct ml_tls *t)
         t->tail = __atomic_load_n(&t->ring->tail, __ATOMIC_ACQUIRE);
         if (t->head - t->tail < ML_RING_EVENTS)
             return true;
+        if (i == 0)   /* a real wait, not just a stale copy of tail */
+            __atomic_add_fetch(&g_hdr->ring_waits, 1, __ATOMIC_RELAXED);
         if (i < 128) {
             __builtin_ia32_pause();
             continue;
@@ -398,13 +401,21 @@ static void emit(uint64_t seq, unsigned type, unsigned fn, const void *p,
     publish(&t_rec, &e);
 }
 
+/* A block's address is kept scrambled while the stack is walked: the walk
+ * (libunwind's above all) goes deeper than the shim scrubs afterwards, and
+ * its frames must hold no copy of the address (see scrub_below() in shim.c). */
+#define ML_HIDE 0xa5a5a5a5a5a5a5a5ull
+
 void ml_rec_alloc(const void *p, size_t size, unsigned fn)
 {
     int err = errno;
+    uint64_t hidden = (uint64_t)(uintptr_t)p ^ ML_HIDE;
 
+    __asm__ volatile("" : "+r"(hidden));
     if (ensure_ring(&t_rec)) {
         uint32_t stack = ml_stack_id(g_hdr, t_rec.gen, g_frames);
-        emit(next_seq(), ML_EV_ALLOC, fn, p, size, stack);
+        __asm__ volatile("" : "+r"(hidden));
+        emit(next_seq(), ML_EV_ALLOC, fn, (const void *)(uintptr_t)(hidden ^ ML_HIDE), size, stack);
     }
     errno = err;
 }
@@ -454,4 +465,32 @@ void ml_rec_nop(uint64_t seq)
     if (seq != ML_NO_SEQ)
         emit(seq, ML_EV_NOP, 0, NULL, 0, 0);
     errno = err;
+}
+
+/* ---- attach mode (attach.c) -------------------------------------------- */
+
+static int g_attach_inited;          /* fork handling set up for attach mode */
+
+bool ml_rec_attach(struct ml_header *hdr, uint32_t frames)
+{
+    int st = __atomic_load_n(&g_state, __ATOMIC_ACQUIRE);
+
+    do {
+        if (st == ML_ST_ON || st == ML_ST_BUSY)
+            return false;
+    } while (!__atomic_compare_exchange_n(&g_state, &st, ML_ST_BUSY, 0,
+                                          __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE));
+    g_frames = frames;
+    g_hdr = hdr;
+    g_sess_pid = getpid();
+    __atomic_add_fetch(&g_gen, 1, __ATOMIC_RELEASE);   /* threads claim rings anew */
+    if (!g_attach_inited) {
+        g_attach_inited = 1;
+        if (g_canary == &g_canary_static)
+            canary_init();
+        ml_stacks_init();
+        pthread_atfork(NULL, NULL, on_fork_child);
+    }
+    __atomic_store_n(&g_state, ML_ST_ON, __ATOMIC_RELEASE);
+    return true;
 }

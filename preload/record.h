@@ -22,6 +22,11 @@
  * When no environment is available yet the decision is postponed. */
 bool ml_rec_start(char **envp);
 
+/* Attach mode (attach.c): record into hdr, a session memlens has already
+ * adopted, from now on.  False when this process records already. */
+struct ml_header;
+bool ml_rec_attach(struct ml_header *hdr, uint32_t frames);
+
 /* Hot-path test: true when the calling thread should record this call.
  * Starts the session on first use and replaces it in a forked child. */
 bool ml_rec_on(void);

@@ -39,7 +39,8 @@ else
 fi
 
 if command -v python3 >/dev/null 2>&1; then
-    MEMLENS_BUILD="$build" python3 -m unittest discover -v -s "$src/tests/integration" \
+    # Every fast stack walk of the shim is checked against libunwind's.
+    MEMLENS_CHECK_UNWIND=1 MEMLENS_BUILD="$build" python3 -m unittest discover -v -s "$src/tests/integration" \
         -p 'test_*.py' > "$log/integration" 2>&1
     rc=$?
     grep -E ' \.\.\. ' "$log/integration" | grep -v '^  '

@@ -23,6 +23,8 @@ struct ml_thread {
     struct ml_proc *proc;
     int started;              /* its first stop has been seen */
     int at_exit;              /* held at PTRACE_EVENT_EXIT */
+    int held;                 /* attach mode: kept in a ptrace-stop by memlens */
+    double held_since;        /* attach mode: when it stopped at its exit */
     long sc_nr;               /* watched syscall in progress, -1 none */
     uint64_t stack_lo, stack_hi;      /* its stack, from the clone3 that made it */
     uint64_t new_stack_lo, new_stack_hi;  /* the stack of the thread it is creating */

@@ -243,9 +243,27 @@ int ml_session_stacks_full(const struct ml_session *s)
     return ((const struct ml_header *)s->base)->stacks_full != 0;
 }
 
+struct ml_header *ml_session_header(struct ml_session *s)
+{
+    return s->base;
+}
+
+/* MEMLENS_STATS=1: what the session cost, on stderr (for bench/). */
+static void print_stats(const struct ml_session *s)
+{
+    const char *e = getenv("MEMLENS_STATS");
+    if (!e || e[0] != '1') return;
+    const struct ml_header *h = s->base;
+    fprintf(stderr, "memlens-stats: pid=%d events=%llu stacks=%u frames_bytes=%llu "
+            "rings=%u ring_waits=%llu slow_walks=%llu\n", s->pid,
+            (unsigned long long)h->seq, h->stack_count, (unsigned long long)h->frames_used,
+            h->ring_count, (unsigned long long)h->ring_waits, (unsigned long long)h->slow_walks);
+}
+
 void ml_session_close(struct ml_session *s)
 {
     if (!s) return;
+    print_stats(s);
     pthread_mutex_lock(&list_lock);
     for (struct ml_session **p = &sessions; *p; p = &(*p)->next)
         if (*p == s) {

@@ -32,6 +32,8 @@ struct ml_stack_source ml_session_stacks(struct ml_session *s);
 /* 1 when the shim ran out of room for stacks (some have id 0). */
 int ml_session_stacks_full(const struct ml_session *s);
 void ml_session_close(struct ml_session *s);
+/* The shared header (attach mode reads `seq` and clears `adopted` to detach). */
+struct ml_header *ml_session_header(struct ml_session *s);
 
 /* The drainer thread; start once, stop before exit. */
 int ml_drainer_start(void);

@@ -97,7 +97,9 @@ struct ml_header {
     uint32_t adopted;       /* tracer: 1 once it holds the session */
     int32_t tracer_pid;     /* tracer */
     uint32_t pad0;
-    uint64_t pad1[10];
+    uint64_t ring_waits;    /* statistics (shim, atomic): times a thread found its ring full */
+    uint64_t slow_walks;    /* stacks the fast walker left to libunwind */
+    uint64_t pad1[8];
     uint64_t seq;           /* next event sequence number (atomic) */
     uint64_t pad2[7];
     uint32_t stack_count;   /* ids handed out so far, id 0 unused (atomic) */
