@@ -113,6 +113,13 @@ static void write_record(struct ml_jsonw *w, const struct ml_leak_record *rec)
     ml_jsonw_key_string(w, "suppression", rec->suppressed ? rec->suppression : NULL);
     write_stack(w, &rec->stack);
     ml_jsonw_key_uint(w, "swapped_bytes", rec->swapped_bytes);
+    if (rec->has_age) {
+        ml_jsonw_key(w, "age_seconds");
+        ml_jsonw_begin_object(w);
+        ml_jsonw_key_double(w, "oldest", rec->age_oldest);
+        ml_jsonw_key_double(w, "newest", rec->age_newest);
+        ml_jsonw_end_object(w);
+    }
     ml_jsonw_end_object(w);
 }
 

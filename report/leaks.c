@@ -33,7 +33,7 @@ struct group {
     uint8_t kind;
     uint16_t fn;
     uint32_t stack;
-    uint64_t blocks, bytes, indirect, first_seq;
+    uint64_t blocks, bytes, indirect, first_seq, last_seq;
     uint64_t resident, swapped;       /* bytes of its blocks on such pages */
 };
 
@@ -55,6 +55,19 @@ static int cmp_group(const void *a, const void *b)
     if (x->kind != y->kind) return x->kind < y->kind ? -1 : 1;
     if (x->blocks != y->blocks) return x->blocks < y->blocks ? -1 : 1;
     return x->first_seq < y->first_seq ? -1 : x->first_seq > y->first_seq;
+}
+
+/* Attach mode: of the heap, only the tracked blocks are left out of the
+ * roots (blocks: sorted by address, disjoint). Returns 0 or -ENOMEM. */
+static int only_blocks_owned(struct ml_heap_layout *heap, const struct ml_block *blocks, size_t n)
+{
+    struct ml_range *r = malloc((n ? n : 1) * sizeof *r);
+    if (!r) return -ENOMEM;
+    for (size_t i = 0; i < n; i++) r[i] = (struct ml_range){blocks[i].addr, blocks[i].addr + blocks[i].size};
+    free(heap->owned);
+    heap->owned = r;
+    heap->nowned = n;
+    return 0;
 }
 
 /* Group classified blocks (resorted by key here). Returns count or -1. */
@@ -80,7 +93,7 @@ static long make_groups(const struct ml_snapshot *snap, struct ml_block *blocks,
         if (i == 0 || cmp_block_key(b, &tmp[i - 1].b) != 0) {
             ng++;
             g[ng] = (struct group){.kind = b->kind, .fn = b->fn, .stack = b->stack,
-                                   .first_seq = b->seq};
+                                   .first_seq = b->seq, .last_seq = b->seq};
         }
         g[ng].blocks++;
         g[ng].bytes += b->size;
@@ -90,6 +103,7 @@ static long make_groups(const struct ml_snapshot *snap, struct ml_block *blocks,
         g[ng].resident += res;
         g[ng].swapped += swp;
         if (b->seq < g[ng].first_seq) g[ng].first_seq = b->seq;
+        if (b->seq > g[ng].last_seq) g[ng].last_seq = b->seq;
     }
     free(tmp);
     qsort(g, (size_t)(ng + 1), sizeof *g, cmp_group);
@@ -187,6 +201,11 @@ static int fill_records(const struct ml_leak_input *in, struct group *g, size_t 
         rec->indirect_bytes = g[i].indirect;
         rec->resident_bytes = g[i].resident;
         rec->swapped_bytes = g[i].swapped;
+        if (in->seq_seconds) {
+            rec->has_age = 1;
+            rec->age_oldest = in->snapshot_seconds - in->seq_seconds(in->seq_ctx, g[i].first_seq);
+            rec->age_newest = in->snapshot_seconds - in->seq_seconds(in->seq_ctx, g[i].last_seq);
+        }
         out->nrecords = i + 1;
         out->summary[rec->kind].blocks += rec->blocks;
         out->summary[rec->kind].bytes += rec->bytes;
@@ -233,6 +252,7 @@ int ml_leaks_build(const struct ml_leak_input *in, struct ml_proc_report *out)
     int rc = indirect ? 0 : -ENOMEM;
     if (rc == 0 && out->scanned) {
         rc = ml_heap_layout_build(in->snap, blocks, (size_t)n, &heap);
+        if (rc == 0 && in->unknown_is_root) rc = only_blocks_owned(&heap, blocks, (size_t)n);
         if (rc == 0)
             rc = ml_reach_classify(in->snap, &heap, blocks, (size_t)n, in->heuristics, indirect);
     } else {

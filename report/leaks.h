@@ -31,6 +31,15 @@ struct ml_leak_input {
                                          address (caller frees), *nsorted their count */
     size_t *nsorted;
     const struct ml_suppressions *supp;   /* NULL: nothing is suppressed */
+    /* Attach mode: memory that is not a tracked block (blocks from before
+     * the attach among it) is a root, so nothing is called lost only
+     * because the pointer to it lives in an older block. */
+    int unknown_is_root;
+    /* Attach mode: seconds after recording started at which event seq
+     * happened, and when the snapshot was taken; NULL: no ages. */
+    double (*seq_seconds)(void *ctx, uint64_t seq);
+    void *seq_ctx;
+    double snapshot_seconds;
 };
 
 /* Fill out's alloc, summary, records and scanned fields; records that a

@@ -40,7 +40,7 @@ static void free_strv(char **v)
     free(v);
 }
 
-static void free_stack(struct ml_stack_out *st)
+void ml_stack_out_free(struct ml_stack_out *st)
 {
     for (size_t i = 0; i < st->nframes; i++) {
         free(st->frames[i].function);
@@ -61,27 +61,27 @@ void ml_proc_report_free(struct ml_proc_report *p)
     free(p->exe);
     free_strv(p->argv);
     for (size_t i = 0; i < p->nrecords; i++) {
-        free_stack(&p->records[i].stack);
+        ml_stack_out_free(&p->records[i].stack);
         free(p->records[i].suppression);
     }
     free(p->records);
     for (size_t i = 0; i < p->nregions; i++) {
         free(p->regions[i].path);
         free(p->regions[i].origin);
-        free_stack(&p->regions[i].stack);
+        ml_stack_out_free(&p->regions[i].stack);
     }
     free(p->regions);
-    for (size_t i = 0; i < p->heap.nsites; i++) free_stack(&p->heap.sites[i].stack);
+    for (size_t i = 0; i < p->heap.nsites; i++) ml_stack_out_free(&p->heap.sites[i].stack);
     free(p->heap.sites);
     free(p->heap.parts);
     free(p->heap.page_map);
     for (size_t i = 0; i < p->nshm; i++) {
-        free_stack(&p->shm[i].stack);
+        ml_stack_out_free(&p->shm[i].stack);
         free(p->shm[i].path);
     }
     free(p->shm);
     free(p->timeline);
-    for (size_t i = 0; i < p->nmapping_leaks; i++) free_stack(&p->mapping_leaks[i].stack);
+    for (size_t i = 0; i < p->nmapping_leaks; i++) ml_stack_out_free(&p->mapping_leaks[i].stack);
     free(p->mapping_leaks);
     memset(p, 0, sizeof *p);
 }

@@ -42,6 +42,9 @@ struct ml_leak_record {
     uint64_t resident_bytes;    /* bytes of its blocks on pages present in RAM */
     uint64_t swapped_bytes;     /* ... on pages swapped out */
     struct ml_stack_out stack;
+    int has_age;                /* attach mode: the ages below are known */
+    double age_oldest, age_newest;  /* seconds before the snapshot its oldest and
+                                       newest blocks were allocated */
     int suppressed;             /* 1 when a suppression matched */
     char *suppression;          /* its name, when suppressed */
 };
@@ -163,6 +166,7 @@ struct ml_report {
     size_t nprocs;
 };
 
+void ml_stack_out_free(struct ml_stack_out *st);
 void ml_proc_report_free(struct ml_proc_report *p);
 void ml_report_free(struct ml_report *r);
 

@@ -182,6 +182,9 @@ static void put_record(const struct tout *t, const struct ml_leak_record *rec,
         line(t, "%s bytes in %s blocks are %s in loss record %s of %s",
              commas(rec->bytes).s, commas(rec->blocks).s, kind,
              commas(index).s, commas(count).s);
+    if (rec->has_age)
+        line(t, "   allocated %.1f to %.1f seconds before the end of the recording",
+             rec->age_oldest, rec->age_newest);
     for (size_t i = 0; i < rec->stack.nframes; i++)
         put_frame(t, &rec->stack.frames[i], i == 0);
     if (rec->stack.nframes == 0)

@@ -12,9 +12,11 @@
 #include <sys/shm.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "attach.h"
 #include "envfix.h"
 #include "errors.h"
 #include "frag.h"
+#include "growth.h"
 #include "leaks.h"
 #include "loop.h"
 #include "model.h"
@@ -55,6 +57,9 @@ static int fail(int status, const char *fmt, ...)
 
 struct run {
     const struct ml_options *opt;
+    int attach;                   /* memlens -p */
+    struct ml_growth *growth;     /* -p --interval */
+    FILE *log;                    /* where the text goes (NULL: stderr) */
 };
 
 /* Set up by main() before the run: the --html stream, the --suppressions. */
@@ -106,6 +111,9 @@ static void on_process_end(struct ml_proc *p, struct ml_snapshot *snap, void *ct
         .supp = suppressions,
         .sorted = &sorted,
         .nsorted = &nsorted,
+        .unknown_is_root = run->attach,
+        .seq_seconds = run->attach && p->session ? ml_attach_seq_seconds : NULL,
+        .snapshot_seconds = ml_attach_snapshot_seconds(),
     };
     if (in.blocks && ml_leaks_build(&in, r) != 0)
         fprintf(stderr, "memlens: warning: leak analysis of pid %d incomplete: out of memory\n", p->pid);
@@ -121,6 +129,7 @@ static void on_process_end(struct ml_proc *p, struct ml_snapshot *snap, void *ct
     if (ml_regions_build(&ri, r) != 0)
         fprintf(stderr, "memlens: warning: memory map of pid %d incomplete: out of memory\n", p->pid);
     r->duration = ml_now() - p->started;
+    if (run->attach && !p->reaped) r->exit_how = ML_EXIT_DETACHED;
     if (sym) ml_symbolizer_free(sym);
     p->report = r;
 out:
@@ -146,12 +155,25 @@ static void on_reaped(struct ml_proc *p, void *ctx)
     }
 }
 
+/* -p --interval: the sites whose unfreed bytes grew. */
+static void on_interval(struct ml_proc *p, double seconds, void *ctx)
+{
+    struct run *run = ctx;
+    struct ml_blocks *now = p->session ? ml_session_clone_blocks(p->session) : NULL;
+    if (now && run->growth)
+        ml_growth_sample(run->growth, now, seconds, p->pid, ml_proc_stacks(p),
+                         run->log ? run->log : stderr, 5);
+    ml_blocks_free(now);
+}
+
 /* Collect the processes' reports, in the order they started. */
 static struct ml_report collect(const struct ml_options *o)
 {
     struct ml_report rep = {.mode = o->pid ? "attach" : "run", .command = o->command};
     size_t n = 0;
     for (struct ml_proc *p = ml_proc_first(); p; p = p->next) n += p->report != NULL;
+    if (o->pid && ml_proc_first() && ml_proc_first()->report)   /* the command it runs */
+        rep.command = ml_proc_first()->report->argv;
     rep.procs = calloc(n ? n : 1, sizeof *rep.procs);
     for (struct ml_proc *p = ml_proc_first(); rep.procs && p; p = p->next)
         if (p->report) rep.procs[rep.nprocs++] = *p->report;
@@ -237,6 +259,38 @@ static int run_program(const struct ml_options *o, FILE *log, FILE *json)
     return status;
 }
 
+static int attach_process(const struct ml_options *o, FILE *log, FILE *json)
+{
+    char *shim = ml_find_shim();
+    if (!shim) return fail(ML_EXIT_FAILURE, "libmemlens.so not found (set MEMLENS_SHIM or reinstall)");
+    if (ml_drainer_start() != 0) {
+        free(shim);
+        return fail(ML_EXIT_FAILURE, "cannot start the event drainer");
+    }
+    ml_attach_catch_signals();
+    struct run run = {.opt = o, .attach = 1, .log = log,
+                      .growth = o->interval > 0 ? ml_growth_new() : NULL};
+    struct ml_attach_config ac = {.pid = o->pid, .shim = shim, .num_callers = o->num_callers,
+                                  .duration = o->duration, .interval = o->interval,
+                                  .on_process_end = on_process_end, .on_reaped = on_reaped,
+                                  .on_interval = on_interval, .ctx = &run};
+    if (!o->quiet)
+        fprintf(log ? log : stderr, "==%d== memlens: attaching to pid %d; recording until it exits, %s\n",
+                o->pid, o->pid, o->duration > 0 ? "the duration ends or Ctrl-C" : "or Ctrl-C");
+    int rc = ml_attach_run(&ac);
+    ml_drainer_stop();
+    ml_growth_free(run.growth);
+    free(shim);
+    if (rc < 0) return fail(ML_EXIT_FAILURE, "%s", ml_last_error());
+    struct ml_report rep = collect(o);
+    struct ml_proc *p = ml_proc_find(o->pid);
+    int status = p && p->reaped ? root_status(o->pid) : 0;   /* it ended while recorded */
+    if (write_reports(o, &rep, log, json) != 0) status = ML_EXIT_FAILURE;
+    else if (o->error_exitcode && leaks_are_errors(&rep, o->error_kinds)) status = o->error_exitcode;
+    free(rep.procs);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     struct ml_options o;
@@ -247,7 +301,6 @@ int main(int argc, char **argv)
     }
     if (o.pid && kill(o.pid, 0) != 0 && errno == ESRCH)
         return fail(ML_EXIT_FAILURE, "-p %d: no such process", o.pid);
-    if (o.pid) return fail(ML_EXIT_FAILURE, "-p: attaching to a running process is not supported by this build");
     if (o.nsuppressions && !(suppressions = ml_suppressions_new()))
         return fail(ML_EXIT_FAILURE, "out of memory");
     for (int i = 0; i < o.nsuppressions; i++) {
@@ -259,7 +312,7 @@ int main(int argc, char **argv)
     if (o.log_file && !(log = open_output(o.log_file))) return fail(ML_EXIT_FAILURE, "%s", ml_last_error());
     if (o.json_file && !(json = open_output(o.json_file))) return fail(ML_EXIT_FAILURE, "%s", ml_last_error());
     if (o.html_file && !(html_out = open_output(o.html_file))) return fail(ML_EXIT_FAILURE, "%s", ml_last_error());
-    int status = run_program(&o, log, json);
+    int status = o.pid ? attach_process(&o, log, json) : run_program(&o, log, json);
     if (log) fclose(log);
     if (json) fclose(json);
     if (html_out) fclose(html_out);

@@ -38,6 +38,8 @@ void ml_usage(void)
 "  --trace-children=no|yes          follow forked and exec'ed children [yes]\n"
 "  -p, --pid=PID                    attach to a running process\n"
 "  --duration=SECONDS               with -p: detach after this long\n"
+"  --interval=SECONDS               with -p: every SECONDS, print the sites whose\n"
+"                                   unfreed bytes grew\n"
 "output:\n"
 "  -o, --log-file=FILE              text report to FILE instead of stderr\n"
 "  --json=FILE                      JSON report (schema 1)\n"
@@ -111,7 +113,7 @@ static int parse_int(const char *s, long lo, long hi, int *out)
 enum {
     OPT_LEAK_CHECK = 256, OPT_SHOW_KINDS, OPT_ERROR_KINDS, OPT_ERROR_EXITCODE,
     OPT_SUPPRESSIONS, OPT_GEN_SUPP, OPT_NUM_CALLERS, OPT_TRACE_CHILDREN, OPT_HTML,
-    OPT_JSON, OPT_DURATION, OPT_VERSION, OPT_CXX_FREERES, OPT_HEURISTICS,
+    OPT_JSON, OPT_DURATION, OPT_INTERVAL, OPT_VERSION, OPT_CXX_FREERES, OPT_HEURISTICS,
 };
 
 static const struct option long_opts[] = {
@@ -130,11 +132,22 @@ static const struct option long_opts[] = {
     {"json", required_argument, 0, OPT_JSON},
     {"pid", required_argument, 0, 'p'},
     {"duration", required_argument, 0, OPT_DURATION},
+    {"interval", required_argument, 0, OPT_INTERVAL},
     {"quiet", no_argument, 0, 'q'},
     {"help", no_argument, 0, 'h'},
     {"version", no_argument, 0, OPT_VERSION},
     {0, 0, 0, 0},
 };
+
+/* A positive number of seconds, at most a year. */
+static int parse_seconds(const char *arg, double *out)
+{
+    char *end;
+    double v = strtod(arg, &end);
+    if (!*arg || *end != '\0' || !(v > 0) || v > 366.0 * 86400) return -1;
+    *out = v;
+    return 0;
+}
 
 static int apply(struct ml_options *o, int c, const char *arg)
 {
@@ -163,11 +176,8 @@ static int apply(struct ml_options *o, int c, const char *arg)
     case OPT_HTML: o->html_file = arg; return 0;
     case OPT_JSON: o->json_file = arg; return 0;
     case 'p': return parse_int(arg, 1, 0x7fffffff, &o->pid);
-    case OPT_DURATION: {
-        char *end;
-        o->duration = strtod(arg, &end);
-        return *arg && *end == '\0' && o->duration > 0 ? 0 : -1;
-    }
+    case OPT_DURATION: return parse_seconds(arg, &o->duration);
+    case OPT_INTERVAL: return parse_seconds(arg, &o->interval);
     case 'q': o->quiet = 1; return 0;
     }
     return -1;
@@ -213,8 +223,8 @@ enum ml_parse_result ml_options_parse(struct ml_options *o, int argc, char **arg
         ml_error("no program given (usage: memlens [options] [--] program [args...])");
         return ML_PARSE_ERROR;
     }
-    if (o->duration > 0 && !o->pid) {
-        ml_error("--duration applies to -p PID only");
+    if ((o->duration > 0 || o->interval > 0) && !o->pid) {
+        ml_error("--%s applies to -p PID only", o->duration > 0 ? "duration" : "interval");
         return ML_PARSE_ERROR;
     }
     return ML_PARSE_OK;

@@ -24,6 +24,7 @@ struct ml_options {
     const char *log_file, *html_file, *json_file;
     int pid;                     /* attach mode when > 0 */
     double duration;             /* seconds, 0 = until exit */
+    double interval;             /* seconds between growth summaries, 0 = none */
     int quiet;
     char **command;              /* program and its arguments (run mode) */
 };
