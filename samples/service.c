@@ -1,6 +1,6 @@
 /* service.c - a long-running service that leaks at a known rate (attach mode).
  *
- * usage: service [PROGRESS_FILE [LIFETIME_SECONDS]]
+ * usage: service [PROGRESS_FILE [LIFETIME_SECONDS [PLUGIN]]]
  *        service --expect
  * Until it is killed (or LIFETIME_SECONDS have passed, then it exits 0), it
  * runs a loop of ticks, about 200 a second.  Each tick:
@@ -16,6 +16,10 @@
  *     CLOCK_MONOTONIC, each written once and dropped: definitely lost.
  * When PROGRESS_FILE is given, the tick count is written at its start (as
  * text, overwritten every tick), so a watcher can see the loop progressing.
+ * LIFETIME_SECONDS 0 means forever.  PLUGIN, the path of samples/plugin.c
+ * built as a shared library, is loaded with dlopen 1 second after start;
+ * from then on every tick calls its plugin_work(), which leaks 24-byte
+ * blocks in plugin_leak() at 50 a second since the load.
  *
  * Expected answer for any recording window of S seconds that starts after
  * start-up: the definitely lost blocks are leak_request's, 72 bytes each,
@@ -26,6 +30,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +42,7 @@
 #define LEAK_SIZE 72
 #define SLOTS 64
 #define OLD_BLOCKS 100
+#define PLUGIN_AFTER 1.0     /* seconds after start */
 
 struct registry {
     void *slot[SLOTS];
@@ -90,6 +96,30 @@ long leak_request(long leaked, double elapsed)
     return leaked;
 }
 
+typedef void (*plugin_fn)(double);
+
+/* The plugin's work function once it is due and loaded, else NULL. */
+static plugin_fn plugin(const char *path, double t)
+{
+    static plugin_fn fn;
+    static int tried;
+    if (!path || fn || tried || t < PLUGIN_AFTER) return fn;
+    tried = 1;
+#ifdef SERVICE_STATIC               /* no dlopen in the statically linked build */
+    void *h = NULL;
+    fprintf(stderr, "service: %s: no plugins when statically linked\n", path);
+    exit(2);
+#else
+    void *h = dlopen(path, RTLD_NOW);
+#endif
+    if (!h) {
+        fprintf(stderr, "service: %s\n", dlerror());
+        exit(2);
+    }
+    fn = (plugin_fn)dlsym(h, "plugin_work");
+    return fn;
+}
+
 static void progress(int fd, unsigned tick)
 {
     char buf[32];
@@ -101,12 +131,15 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--expect") == 0) {
         printf("{\"leak_function\":\"leak_request\",\"leak_size\":%d,\"leak_rate\":%d,"
-               "\"not_leaking_functions\":[\"handle_request\",\"remember\",\"forget_old\"]}\n",
-               LEAK_SIZE, LEAK_RATE);
+               "\"not_leaking_functions\":[\"handle_request\",\"remember\",\"forget_old\"],"
+               "\"plugin_function\":\"plugin_leak\",\"plugin_leak_size\":24,"
+               "\"plugin_leak_rate\":50,\"plugin_after\":%g}\n",
+               LEAK_SIZE, LEAK_RATE, PLUGIN_AFTER);
         return 0;
     }
     int fd = argc > 1 ? open(argv[1], O_WRONLY | O_CREAT | O_TRUNC, 0644) : -1;
     double lifetime = argc > 2 ? atof(argv[2]) : 0;
+    const char *plugin_path = argc > 3 ? argv[3] : NULL;
     registry = calloc(1, sizeof *registry);
     for (int i = 0; i < OLD_BLOCKS; i++) old_blocks[i] = malloc(24);
     double start = now();
@@ -118,6 +151,8 @@ int main(int argc, char **argv)
         remember(tick);
         forget_old(tick);
         leaked = leak_request(leaked, t);
+        plugin_fn work = plugin(plugin_path, t);
+        if (work) work(t - PLUGIN_AFTER);
         progress(fd, tick);
         usleep(5000);
     }

@@ -29,12 +29,14 @@ def status_field(pid, key):
 class Service:
     """samples/service running in the background, writing its tick count."""
 
-    def __init__(self, prog="service", lifetime=None):
+    def __init__(self, prog="service", lifetime=None, plugin=None):
         self.dir = tempfile.TemporaryDirectory(prefix="mlattach.")
         self.progress_file = os.path.join(self.dir.name, "progress")
         args = [h.require_sample(prog), self.progress_file]
-        if lifetime:
-            args.append(str(lifetime))
+        if lifetime or plugin:
+            args.append(str(lifetime or 0))
+        if plugin:
+            args.append(plugin)
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.pid = self.proc.pid
@@ -166,6 +168,45 @@ class AttachEnds(unittest.TestCase):
             self.assertEqual(len(records_of(doc, "definite", "leak_request")), 1)
             self.assertIsNone(svc.proc.poll())
             self.assertEqual(status_field(svc.pid, "TracerPid"), "0")
+        finally:
+            svc.stop()
+
+    def test_library_loaded_later(self):
+        # The plugin is dlopen'ed about a second after the service starts,
+        # after the attach: its allocations are recorded too.
+        expect = h.expected("service")
+        plugin = os.path.join(h.build_dir(), "samples", ".libs", "plugin.so")
+        self.assertTrue(os.path.exists(plugin), plugin + " not built")
+        svc = Service(plugin=plugin)
+        try:
+            status, doc, err = attach(svc.pid, ["--duration=2.5"])
+            self.assertEqual(status, 0, err)
+            recs = records_of(doc, "definite", expect["plugin_function"])
+            self.assertEqual(len(recs), 1, err)
+            self.assertGreaterEqual(recs[0]["blocks"], 0.5 * expect["plugin_leak_rate"])
+            self.assertEqual(recs[0]["bytes"], recs[0]["blocks"] * expect["plugin_leak_size"])
+            self.assertEqual(len(records_of(doc, "definite", expect["leak_function"])), 1)
+        finally:
+            svc.stop()
+
+    def test_memlens_killed_leaves_it_running(self):
+        # SIGKILL gives memlens no chance to detach: the kernel does, and
+        # the shim, seeing no tracer, puts the GOT entries back itself.
+        svc = Service()
+        try:
+            m = subprocess.Popen([h.memlens_path(), "-q", "-p", str(svc.pid)],
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+            time.sleep(1.5)
+            m.kill()
+            m.wait()
+            time.sleep(0.3)
+            self.assertIsNone(svc.proc.poll(), "the service died with memlens")
+            self.assertEqual(status_field(svc.pid, "TracerPid"), "0")
+            self.assertTrue(status_field(svc.pid, "State").startswith(("S", "R")))
+            before = svc.ticks()
+            time.sleep(0.5)
+            self.assertGreater(svc.ticks(), before + 10)
         finally:
             svc.stop()
 
