@@ -14,7 +14,7 @@
  *        "scanned", "saw_shim", "alloc": {...},
  *        "summary": {"definite": [blocks, bytes], ..., "suppressed": [...]},
  *        "records": [[kind, blocks, bytes, indirect, resident, suppression|null,
- *                     [frame...]]],
+ *                     [frame...], [oldest, newest] seconds (attach) or null]],
  *        "regions": [{...}], "heap": {...}|null, "syscalls": {...}|null,
  *        "shm": [{...}], "timeline": [[seconds, seq, brk, mmap]],
  *        "mapping_leaks": [[mappings, bytes, resident, [frame...]]] } ],
@@ -262,6 +262,14 @@ static void put_records(struct island *is, const struct ml_proc_report *p)
         ml_jsonw_uint(w, rec->resident_bytes);
         ml_jsonw_string(w, rec->suppressed ? (rec->suppression ? rec->suppression : "") : NULL);
         put_stack(is, &rec->stack);
+        if (rec->has_age) {
+            ml_jsonw_begin_array(w);
+            ml_jsonw_double(w, rec->age_oldest);
+            ml_jsonw_double(w, rec->age_newest);
+            ml_jsonw_end_array(w);
+        } else {
+            ml_jsonw_null(w);
+        }
         ml_jsonw_end_array(w);
     }
     ml_jsonw_end_array(w);

@@ -202,7 +202,7 @@
         fact('Allocations', num(a.calls) + ' allocs, ' + num(a.frees) + ' frees'),
         fact('Bytes allocated', bytes(a.bytes)),
         fact('Peak live heap', bytes(a.peak_live_bytes)),
-        fact('In use at exit', bytes(a.live_bytes) + ' in ' + plural(a.live_blocks, 'block'))));
+        fact(p.exit && p.exit.detached ? 'In use at detach' : 'In use at exit', bytes(a.live_bytes) + ' in ' + plural(a.live_blocks, 'block'))));
     if (!p.saw_shim) card.appendChild(el('p', {class: 'note'}, 'No allocation was seen: the program uses a static allocator, or the memlens shim was not loaded into it.'));
     else if (!p.scanned) card.appendChild(el('p', {class: 'note'}, 'The memory of the process could not be read at exit: the leak kinds of its live blocks are unknown.'));
     card.appendChild(summaryBar(p));
@@ -222,7 +222,10 @@
         el('td', {class: 'n'}, num(r[1])),
         whereCell(r[6]),
         el('td', {class: 'mod'}, (function () { var f = siteOf(r[6]); return f && f.mod ? base(f.mod) : ''; })())));
-    var extra = sup ? el('p', {class: 'supp-by'}, k + ' leak, suppressed by \u201C' + r[5] + '\u201D') : null;
+    var notes = [];
+    if (sup) notes.push(k + ' leak, suppressed by \u201C' + r[5] + '\u201D');
+    if (r[7]) notes.push('allocated ' + r[7][0].toFixed(1) + ' to ' + r[7][1].toFixed(1) + ' seconds before the end of the recording');
+    var extra = notes.length ? el('p', {class: 'supp-by'}, notes.join(' \u00b7 ')) : null;
     return expandable(tb, r[6], extra);
   }
 
