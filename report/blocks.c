@@ -61,8 +61,11 @@ static int grow(struct ml_blocks *b)
 {
     struct ml_block *old = b->slots;
     size_t oldcap = b->mask + 1;
-    struct ml_block *slots = calloc(oldcap * 2, sizeof *slots);
+    /* Zeroed by writing, not calloc: calloc'ed pages are first read (the
+     * zero page) and then written, two faults per page where one will do. */
+    struct ml_block *slots = malloc(oldcap * 2 * sizeof *slots);
     if (!slots) return -1;
+    memset(slots, 0, oldcap * 2 * sizeof *slots);
     b->slots = slots;
     b->mask = oldcap * 2 - 1;
     for (size_t i = 0; i < oldcap; i++)
@@ -155,6 +158,34 @@ void ml_blocks_map_stacks(struct ml_blocks *b, uint32_t (*map)(void *ctx, uint32
         if (b->slots[i].addr) b->slots[i].stack = map(ctx, b->slots[i].stack);
 }
 
+#define RADIX_BITS 16
+#define RADIX (1u << RADIX_BITS)
+
+/* Sort n blocks by address: LSD radix sort, 16 bits a pass, passes only
+ * over the bits in which the addresses differ.  tmp holds n blocks.
+ * Returns 0, or -1 (nothing sorted) when out of memory. */
+static int radix_by_addr(struct ml_block *a, struct ml_block *tmp, size_t n)
+{
+    uint64_t differ = 0;
+    for (size_t i = 1; i < n; i++) differ |= a[i].addr ^ a[0].addr;
+    size_t *count = malloc(RADIX * sizeof *count);
+    if (!count) return -1;
+    for (unsigned shift = 0; shift < 64 && (differ >> shift); shift += RADIX_BITS) {
+        memset(count, 0, RADIX * sizeof *count);
+        for (size_t i = 0; i < n; i++) count[(a[i].addr >> shift) & (RADIX - 1)]++;
+        size_t sum = 0;
+        for (size_t d = 0; d < RADIX; d++) {
+            size_t c = count[d];
+            count[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++) tmp[count[(a[i].addr >> shift) & (RADIX - 1)]++] = a[i];
+        memcpy(a, tmp, n * sizeof *a);
+    }
+    free(count);
+    return 0;
+}
+
 static int by_addr(const void *a, const void *b)
 {
     uint64_t x = ((const struct ml_block *)a)->addr, y = ((const struct ml_block *)b)->addr;
@@ -168,7 +199,9 @@ long ml_blocks_sorted(const struct ml_blocks *b, struct ml_block **out)
     size_t n = 0;
     for (size_t i = 0; i <= b->mask; i++)
         if (b->slots[i].addr) arr[n++] = b->slots[i];
-    qsort(arr, n, sizeof *arr, by_addr);
+    struct ml_block *tmp = n > 4096 ? malloc(n * sizeof *tmp) : NULL;
+    if (!tmp || radix_by_addr(arr, tmp, n) != 0) qsort(arr, n, sizeof *arr, by_addr);
+    free(tmp);
     *out = arr;
     return (long)n;
 }

@@ -37,15 +37,6 @@ struct group {
     uint64_t resident, swapped;       /* bytes of its blocks on such pages */
 };
 
-static int cmp_block_key(const void *a, const void *b)
-{
-    const struct ml_block *x = a, *y = b;
-    if (x->kind != y->kind) return x->kind < y->kind ? -1 : 1;
-    if (x->stack != y->stack) return x->stack < y->stack ? -1 : 1;
-    if (x->fn != y->fn) return x->fn < y->fn ? -1 : 1;
-    return 0;
-}
-
 /* memcheck's order: total bytes, kind, blocks, then first seen. */
 static int cmp_group(const void *a, const void *b)
 {
@@ -70,45 +61,94 @@ static int only_blocks_owned(struct ml_heap_layout *heap, const struct ml_block 
     return 0;
 }
 
-/* Group classified blocks (resorted by key here). Returns count or -1. */
-static long make_groups(const struct ml_snapshot *snap, struct ml_block *blocks,
-                        const uint64_t *indirect, size_t n, struct group **out)
+/* The groups being built: an open-addressing table of indices into g,
+ * keyed by (kind, stack, fn). */
+struct group_table {
+    struct group *g;
+    size_t ng, cap;          /* groups, and room in g */
+    uint32_t *slot;          /* index + 1 into g; 0 = empty */
+    size_t mask;
+};
+
+static size_t group_hash(const struct ml_block *b, size_t mask)
 {
-    /* carry the indirect bytes through the sort in the block's seq slot pairing */
-    struct { struct ml_block b; uint64_t ind; } *tmp = malloc((n ? n : 1) * sizeof *tmp);
-    struct group *g = calloc(n ? n : 1, sizeof *g);
-    if (!tmp || !g) {
-        free(tmp);
-        free(g);
+    uint64_t h = ((uint64_t)b->stack << 24 | (uint64_t)b->fn << 8 | b->kind) * 0x9E3779B97F4A7C15ull;
+    return (size_t)(h >> 20) & mask;
+}
+
+static int same_key(const struct group *g, const struct ml_block *b)
+{
+    return g->kind == b->kind && g->stack == b->stack && g->fn == b->fn;
+}
+
+/* Double the slots (and room) of t. Returns 0 or -1. */
+static int group_table_grow(struct group_table *t)
+{
+    size_t cap = t->cap ? t->cap * 2 : 64;
+    struct group *g = realloc(t->g, cap * sizeof *g);
+    uint32_t *slot = calloc(cap * 2, sizeof *slot);
+    if (!g || !slot) {
+        if (g) t->g = g;
+        free(slot);
         return -1;
     }
-    for (size_t i = 0; i < n; i++) {
-        tmp[i].b = blocks[i];
-        tmp[i].ind = indirect ? indirect[i] : 0;
+    t->g = g;
+    t->cap = cap;
+    free(t->slot);
+    t->slot = slot;
+    t->mask = cap * 2 - 1;
+    for (size_t i = 0; i < t->ng; i++) {
+        struct ml_block key = {.kind = g[i].kind, .stack = g[i].stack, .fn = g[i].fn};
+        size_t s = group_hash(&key, t->mask);
+        while (slot[s]) s = (s + 1) & t->mask;
+        slot[s] = (uint32_t)i + 1;
     }
-    qsort(tmp, n, sizeof *tmp, cmp_block_key);   /* the block is the first member */
-    long ng = -1;
+    return 0;
+}
+
+/* The group of b, made when new; NULL when out of memory. */
+static struct group *group_of(struct group_table *t, const struct ml_block *b)
+{
+    if (t->ng == t->cap && group_table_grow(t) != 0) return NULL;
+    size_t s = group_hash(b, t->mask);
+    for (; t->slot[s]; s = (s + 1) & t->mask)
+        if (same_key(&t->g[t->slot[s] - 1], b)) return &t->g[t->slot[s] - 1];
+    t->slot[s] = (uint32_t)t->ng + 1;
+    struct group *g = &t->g[t->ng++];
+    *g = (struct group){.kind = b->kind, .fn = b->fn, .stack = b->stack,
+                        .first_seq = b->seq, .last_seq = b->seq};
+    return g;
+}
+
+/* Group classified blocks by (kind, stack, fn) in memcheck's order.
+ * Linear in blocks.  Returns the count of groups, or -1. */
+static long make_groups(const struct ml_snapshot *snap, const struct ml_block *blocks,
+                        const uint64_t *indirect, size_t n, struct group **out)
+{
+    struct group_table t = {0};
+    if (group_table_grow(&t) != 0) return -1;
     for (size_t i = 0; i < n; i++) {
-        const struct ml_block *b = &tmp[i].b;
-        if (i == 0 || cmp_block_key(b, &tmp[i - 1].b) != 0) {
-            ng++;
-            g[ng] = (struct group){.kind = b->kind, .fn = b->fn, .stack = b->stack,
-                                   .first_seq = b->seq, .last_seq = b->seq};
+        const struct ml_block *b = &blocks[i];
+        struct group *g = group_of(&t, b);
+        if (!g) {
+            free(t.g);
+            free(t.slot);
+            return -1;
         }
-        g[ng].blocks++;
-        g[ng].bytes += b->size;
-        g[ng].indirect += tmp[i].ind;
+        g->blocks++;
+        g->bytes += b->size;
+        g->indirect += indirect ? indirect[i] : 0;
         uint64_t res, swp;
         ml_frag_span_pages(snap, b->addr, b->addr + b->size, &res, &swp);
-        g[ng].resident += res;
-        g[ng].swapped += swp;
-        if (b->seq < g[ng].first_seq) g[ng].first_seq = b->seq;
-        if (b->seq > g[ng].last_seq) g[ng].last_seq = b->seq;
+        g->resident += res;
+        g->swapped += swp;
+        if (b->seq < g->first_seq) g->first_seq = b->seq;
+        if (b->seq > g->last_seq) g->last_seq = b->seq;
     }
-    free(tmp);
-    qsort(g, (size_t)(ng + 1), sizeof *g, cmp_group);
-    *out = g;
-    return ng + 1;
+    free(t.slot);
+    qsort(t.g, t.ng, sizeof *t.g, cmp_group);
+    *out = t.g;
+    return (long)t.ng;
 }
 
 static char *dup_or_null(const char *s)

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include "capture.h"
 #include "envfix.h"
+#include "phases.h"
 #include "memlens/session.h"
 #include "session.h"
 
@@ -225,8 +226,12 @@ static void snapshot_process(const struct ml_loop_config *cfg, struct ml_proc *p
             n++;
         }
     for (size_t i = 0; ts && i < p->ngone && n < cap; i++) ts[n++] = p->gone[i];
+    double t0 = ml_now();
     if (p->session) ml_session_finish(p->session);
+    ml_phase_done(p->pid, "drain", t0);
+    t0 = ml_now();
     if (snap && ts && p->report_it && ml_capture(p->pid, ts, n, snap) != 0) snap->scanned = 0;
+    ml_phase_done(p->pid, "capture", t0);
     p->snapshot_done = 1;
     for (t = ml_threads_all(); t; t = t->hh.next)
         if (t->proc == p && t->at_exit) {

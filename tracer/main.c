@@ -21,6 +21,7 @@
 #include "loop.h"
 #include "model.h"
 #include "options.h"
+#include "phases.h"
 #include "procs.h"
 #include "regions.h"
 #include "render.h"
@@ -115,19 +116,25 @@ static void on_process_end(struct ml_proc *p, struct ml_snapshot *snap, void *ct
         .seq_seconds = run->attach && p->session ? ml_attach_seq_seconds : NULL,
         .snapshot_seconds = ml_attach_snapshot_seconds(),
     };
+    double t0 = ml_now();
     if (in.blocks && ml_leaks_build(&in, r) != 0)
         fprintf(stderr, "memlens: warning: leak analysis of pid %d incomplete: out of memory\n", p->pid);
+    ml_phase_done(p->pid, "leaks", t0);
+    t0 = ml_now();
     struct ml_frag_input fi = {.snap = snap, .blocks = sorted, .nblocks = nsorted,
                                .stacks = in.stacks, .sym = sym, .max_frames = in.max_frames};
     if (sorted && ml_frag_build(&fi, &r->heap) != 0)
         fprintf(stderr, "memlens: warning: heap analysis of pid %d incomplete: out of memory\n", p->pid);
     free(sorted);
+    ml_phase_done(p->pid, "heap", t0);
+    t0 = ml_now();
     if (p->session) ml_session_take_maps(p->session, &p->mt);
     struct ml_regions_input ri = {.snap = snap, .mt = &p->mt, .stacks = in.stacks, .sym = sym,
                                   .max_frames = in.max_frames, .shm_exists = shm_exists,
                                   .file_exists = file_exists};
     if (ml_regions_build(&ri, r) != 0)
         fprintf(stderr, "memlens: warning: memory map of pid %d incomplete: out of memory\n", p->pid);
+    ml_phase_done(p->pid, "regions", t0);
     r->duration = ml_now() - p->started;
     if (run->attach && !p->reaped) r->exit_how = ML_EXIT_DETACHED;
     if (sym) ml_symbolizer_free(sym);
@@ -201,7 +208,9 @@ static int write_reports(const struct ml_options *o, const struct ml_report *rep
     struct ml_render_opts ro = {.show_kinds = o->show_kinds, .leak_check = o->leak_check,
                                 .gen_suppressions = o->gen_suppressions,
                                 .tool_version = PACKAGE_VERSION, .quiet = o->quiet};
+    double t0 = ml_now();
     ml_render_text(log ? log : stderr, rep, &ro);
+    ml_phase_done(rep->nprocs ? rep->procs[0].pid : 0, "render", t0);
     if (json && (ml_render_json(json, rep, &ro) != 0 || fflush(json) != 0))
         return fail(ML_EXIT_FAILURE, "cannot write %s: %s", o->json_file, strerror(errno));
     if (html_out && (ml_render_html(html_out, rep, &ro) != 0 || fflush(html_out) != 0))
