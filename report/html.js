@@ -285,6 +285,8 @@
     return [el('label', null, label, i), i];
   }
 
+  var CHUNK = 1000;   /* records drawn per task after the first page */
+
   function leaksCard(p, st, redrawFlame) {
     var card = el('section', {class: 'card', id: 'p' + p.pid + '-leaks'},
       el('h2', null, 'Leak records'),
@@ -293,7 +295,11 @@
       card.appendChild(el('p', {class: 'empty'}, p.saw_shim && p.scanned ? 'No live block at exit: no leak is possible.' : 'Not recorded for this process.'));
       return card;
     }
-    var shown = location.hash === '#all' ? Infinity : PAGE, list = [];
+    /* #all draws every record at once (for printing and for tests); the
+     * buttons draw more in slices of CHUNK rows, one slice per task, so
+     * the page keeps answering while 100,000 records appear. */
+    var shown = location.hash === '#all' ? Infinity : PAGE, list = [], sync = shown === Infinity;
+    var chunkTimer = null;
     var count = el('span', {class: 'count'});
     var table = el('table', {class: 'records'});
     var pager = el('div', {class: 'pager'});
@@ -323,18 +329,38 @@
       });
       return th;
     })));
-    function draw() {
-      while (table.lastChild) table.removeChild(table.lastChild);
-      table.appendChild(thead);
-      var n = Math.min(shown, list.length);
-      for (var i = 0; i < n; i++) table.appendChild(recordRow(list[i]));
-      count.textContent = num(list.length) + ' of ' + plural(p.records.length, 'record');
+    function setPager(parts) {
       while (pager.lastChild) pager.removeChild(pager.lastChild);
-      if (n < list.length) {
-        add(pager, ['Showing ' + num(n) + ' of ' + num(list.length),
-          el('button', {class: 'btn', type: 'button', onclick: function () { shown += PAGE; draw(); }}, 'Show ' + PAGE + ' more'),
-          el('button', {class: 'btn', type: 'button', onclick: function () { shown = Infinity; draw(); }}, 'Show all')]);
+      add(pager, parts);
+    }
+    function more(to) { return function () { shown = to === Infinity ? to : shown + to; draw(true); }; }
+    /* Rows [from, n) of list, a slice per task unless sync. */
+    function rows(from, n, sync) {
+      var frag = document.createDocumentFragment(), stop = sync ? n : Math.min(n, from + CHUNK);
+      for (var i = from; i < stop; i++) frag.appendChild(recordRow(list[i]));
+      table.appendChild(frag);
+      if (stop < n) {
+        setPager(['Drawing ' + num(stop) + ' of ' + num(n) + ' records\u2026']);
+        chunkTimer = setTimeout(function () { rows(stop, n, false); }, 0);
+      } else if (n < list.length) {
+        setPager(['Showing ' + num(n) + ' of ' + num(list.length),
+          el('button', {class: 'btn', type: 'button', onclick: more(PAGE)}, 'Show ' + PAGE + ' more'),
+          el('button', {class: 'btn', type: 'button', onclick: more(Infinity)}, 'Show all')]);
+      } else {
+        setPager([]);
       }
+    }
+    /* Redraw; keep is set when the rows already drawn stay (more of the same list). */
+    function draw(keep) {
+      clearTimeout(chunkTimer);
+      var from = keep ? table.querySelectorAll('tbody.rec').length : 0;
+      if (!keep) {
+        while (table.lastChild) table.removeChild(table.lastChild);
+        table.appendChild(thead);
+      }
+      count.textContent = num(list.length) + ' of ' + plural(p.records.length, 'record');
+      rows(from, Math.min(shown, list.length), sync);
+      sync = false;
     }
     card.appendChild(table);
     card.appendChild(pager);
