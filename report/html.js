@@ -665,8 +665,10 @@
       svg.appendChild(sv('line', {class: 'grid', x1: L, x2: W - R, y1: sy(v), y2: sy(v)}));
       svg.appendChild(sv('text', {x: L - 6, y: sy(v) + 4, 'text-anchor': 'end'}, bytes(v)));
     });
-    ticks(xmax, 8).forEach(function (v) {
-      svg.appendChild(sv('text', {x: sx(v), y: H - 8, 'text-anchor': 'middle'}, useT ? (xmax < 2 ? (v * 1000).toFixed(0) + ' ms' : v.toFixed(1) + ' s') : num(Math.round(v))));
+    var xt = ticks(xmax, 8);
+    xt.forEach(function (v, i) {
+      var anchor = i === xt.length - 1 && sx(v) > W - R - 30 ? 'end' : 'middle';   /* not clipped at the edge */
+      svg.appendChild(sv('text', {x: sx(v), y: H - 8, 'text-anchor': anchor}, useT ? (xmax < 2 ? (v * 1000).toFixed(0) + ' ms' : v.toFixed(1) + ' s') : num(Math.round(v))));
     });
     function area(top, bottom, cls) {
       var d = 'M' + sx(X(pts[0])) + ',' + sy(bottom(pts[0])), i;
@@ -687,7 +689,7 @@
     svg.appendChild(sv('line', {class: 'axis', x1: L, x2: L, y1: T, y2: H - B}));
     var cur = sv('line', {class: 'cursor', x1: -10, x2: -10, y1: T, y2: H - B});
     svg.appendChild(cur);
-    var info = el('div', {class: 'hover'}, useT ? 'x: seconds since the process started' : 'x: watched events (no clock recorded)');
+    var info = el('div', {class: 'hover'}, useT ? 'x: time since the process started' : 'x: watched events (no clock recorded)');
     svg.addEventListener('mousemove', function (ev) {
       var r = svg.getBoundingClientRect(), x = (ev.clientX - r.left) * W / r.width, v = (x - L) / (W - L - R) * xmax, k = 0;
       for (var i = 0; i < pts.length; i++) if (X(pts[i]) <= v) k = i;
