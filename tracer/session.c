@@ -279,9 +279,13 @@ void ml_session_close(struct ml_session *s)
     free(s);
 }
 
+#define IDLE_MIN_NS 50000L      /* first nap after a pass that moved nothing */
+#define IDLE_MAX_NS 2000000L    /* longest nap: an idle target costs ~500 wake-ups a second */
+
 static void *drainer_main(void *arg)
 {
     (void)arg;
+    long idle_ns = IDLE_MIN_NS;
     while (!__atomic_load_n(&drainer_stop, __ATOMIC_ACQUIRE)) {
         size_t moved = 0;
         pthread_mutex_lock(&list_lock);
@@ -291,7 +295,12 @@ static void *drainer_main(void *arg)
             pthread_mutex_unlock(&s->lock);
         }
         pthread_mutex_unlock(&list_lock);
-        if (!moved) nanosleep(&(struct timespec){0, 200000}, NULL);
+        if (moved) {
+            idle_ns = IDLE_MIN_NS;
+            continue;
+        }
+        nanosleep(&(struct timespec){0, idle_ns}, NULL);   /* naps double while idle */
+        if (idle_ns < IDLE_MAX_NS) idle_ns = idle_ns * 2 < IDLE_MAX_NS ? idle_ns * 2 : IDLE_MAX_NS;
     }
     return NULL;
 }
