@@ -372,15 +372,24 @@ static bool wait_room(struct ml_tls *t)
     }
 }
 
-static void publish(struct ml_tls *t, const struct ml_event *e)
+/* The next free slot of the thread's ring, waiting for room; NULL if the
+ * tracer went away. */
+static inline struct ml_event *next_slot(struct ml_tls *t)
 {
     uint64_t h = t->head;
 
     if (ML_UNLIKELY(h - t->tail >= ML_RING_EVENTS) && !wait_room(t))
-        return;
-    t->ev[h & (ML_RING_EVENTS - 1)] = *e;
-    __atomic_store_n(&t->ring->head, h + 1, __ATOMIC_RELEASE);
-    t->head = h + 1;
+        return NULL;
+    return &t->ev[h & (ML_RING_EVENTS - 1)];
+}
+
+/* Make the slot next_slot() gave visible to the tracer. */
+static inline void publish(struct ml_tls *t)
+{
+    uint64_t h = t->head + 1;
+
+    __atomic_store_n(&t->ring->head, h, __ATOMIC_RELEASE);
+    t->head = h;
 }
 
 static uint64_t next_seq(void)
@@ -390,15 +399,24 @@ static uint64_t next_seq(void)
 
 /* ---- events ------------------------------------------------------------ */
 
+/* The fields are stored straight into the ring slot: an event built on
+ * the stack and copied would be read back with wider loads than it was
+ * written with, which stalls store forwarding on every event. */
 static void emit(uint64_t seq, unsigned type, unsigned fn, const void *p,
                  uint64_t size, uint32_t stack)
 {
-    struct ml_event e = {
-        .seq = seq, .addr = (uint64_t)(uintptr_t)p, .size = size,
-        .stack = stack, .type = (uint16_t)type, .fn = (uint16_t)fn,
-    };
+    struct ml_tls *t = &t_rec;
+    struct ml_event *e = next_slot(t);
 
-    publish(&t_rec, &e);
+    if (!e)
+        return;
+    e->seq = seq;
+    e->addr = (uint64_t)(uintptr_t)p;
+    e->size = size;
+    e->stack = stack;
+    e->type = (uint16_t)type;
+    e->fn = (uint16_t)fn;
+    publish(t);
 }
 
 /* A block's address is kept scrambled while the stack is walked: the walk
