@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "addrindex.h"
 #include "model.h"
 
 enum state { UNREACHED = 0, POSSIBLE, REACHABLE, INDIRECT };
@@ -23,6 +24,7 @@ struct reach {
     size_t depth;
     uint64_t *indirect;      /* per block: bytes collected as clique leader */
     long clique;             /* -1 outside the clique pass */
+    struct ml_addr_index index;  /* slots NULL: out of memory, binary search instead */
 };
 
 static void push(struct reach *r, size_t i)
@@ -90,7 +92,7 @@ static int heuristic_match(const struct reach *r, const struct ml_block *b, uint
  * lc_push_without_clique_if_a_chunk_ptr). */
 static void found_pointer(struct reach *r, uint64_t v, int prior_definite)
 {
-    long i = ml_block_index(r->blocks, r->n, v);
+    long i = r->index.slots ? ml_addr_index_find(&r->index, v) : ml_block_index(r->blocks, r->n, v);
     if (i < 0) return;
     struct ml_block *b = &r->blocks[i];
     int start = v == b->addr;
@@ -248,6 +250,7 @@ int ml_reach_classify(const struct ml_snapshot *snap, const struct ml_heap_layou
     r.indirect = calloc(n + 1, sizeof *r.indirect);
     int rc = -ENOMEM;
     if (!r.state || !r.pending || !r.stack || !r.indirect) goto out;
+    ml_addr_index_build(&r.index, blocks, n);   /* on failure the scan is slower, not wrong */
     scan_roots(&r);
     process_stack(&r);
     for (size_t i = 0; i < n; i++) {            /* cliques, in address order */
@@ -262,6 +265,7 @@ int ml_reach_classify(const struct ml_snapshot *snap, const struct ml_heap_layou
     }
     rc = 0;
 out:
+    ml_addr_index_free(&r.index);
     free(r.state);
     free(r.pending);
     free(r.stack);
