@@ -26,6 +26,7 @@
 #endif
 #include "record.h"
 
+#include <cpuid.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -70,6 +71,15 @@ static void sleep_us(long us)
     struct timespec ts = { 0, us * 1000 };
 
     nanosleep(&ts, NULL);
+}
+
+static int g_prefetchw;   /* the CPU has PREFETCHW (see claim_ahead) */
+
+static void cpu_init(void)
+{
+    unsigned a, b, c, d;
+
+    g_prefetchw = __get_cpuid(0x80000001u, &a, &b, &c, &d) && (c & bit_PRFCHW);
 }
 
 static int adopted(const struct ml_header *hdr)
@@ -244,6 +254,7 @@ static bool open_first(const char *opts)
     g_hdr = hdr;
     g_sess_pid = pid;
     canary_init();
+    cpu_init();
     ml_stacks_init();
     pthread_atfork(NULL, NULL, on_fork_child);   /* once: we run once */
     return true;
@@ -399,6 +410,20 @@ static uint64_t next_seq(void)
 
 /* ---- events ------------------------------------------------------------ */
 
+/* How far ahead of head ring lines are asked for in exclusive state. */
+#define ML_CLAIM_AHEAD 8u
+
+/* The tracer read the ring's lines on its previous lap, so its core holds
+ * them: writing an event would wait for the line to come back, and every
+ * store after it (the shim's scrub above all) would queue behind.  Asking
+ * for the line a few events ahead, for writing, hides that wait. */
+static inline void claim_ahead(const struct ml_tls *t)
+{
+    if (ML_LIKELY(g_prefetchw))
+        __asm__ volatile("prefetchw %0"
+                         : : "m"(t->ev[(t->head + ML_CLAIM_AHEAD) & (ML_RING_EVENTS - 1)]));
+}
+
 /* The fields are stored straight into the ring slot: an event built on
  * the stack and copied would be read back with wider loads than it was
  * written with, which stalls store forwarding on every event. */
@@ -410,6 +435,7 @@ static void emit(uint64_t seq, unsigned type, unsigned fn, const void *p,
 
     if (!e)
         return;
+    claim_ahead(t);
     e->seq = seq;
     e->addr = (uint64_t)(uintptr_t)p;
     e->size = size;
@@ -506,6 +532,7 @@ bool ml_rec_attach(struct ml_header *hdr, uint32_t frames)
         g_attach_inited = 1;
         if (g_canary == &g_canary_static)
             canary_init();
+        cpu_init();
         ml_stacks_init();
         pthread_atfork(NULL, NULL, on_fork_child);
     }

@@ -11,8 +11,11 @@
  *
  * Each thread has a state block (mmap'ed on its first stack, recycled when
  * the thread exits): its stack's bounds, the walk guesses of unwind.h, and
- * a cache of the stacks it has seen (hash -> id and where the record is),
- * which it checks frame by frame against the record before trusting it.
+ * a cache of the stacks it has seen.  A cache entry holds two independent
+ * 64-bit hashes of the frames (and their number), so a hit costs one cache
+ * line and never reads the shared record (see the hashes for why a false
+ * hit is out of reach); entries are only made from ids the shared table
+ * gave after comparing the frames themselves.
  *
  * The frames become a stack id in the session's shared table:
  *   - a 64-bit hash picks a slot; open addressing, linear probing;
@@ -32,10 +35,12 @@
 #endif
 #include "stacks.h"
 
+#include <errno.h>
 #include <link.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,12 +66,24 @@ struct ml_range {
 static struct ml_range g_skip[2];
 static int g_check;                 /* MEMLENS_CHECK_UNWIND=1 */
 
-struct ml_cache_ent {
-    uint32_t tag;       /* upper half of the stack's hash */
-    uint32_t ver;       /* layout (guess version) the stack was walked with, 0 = none */
-    uint32_t id;        /* 0 = empty */
-    uint32_t off;       /* the record's offset in the frames area */
+/* The two hashes of one stack (hash_frames). */
+struct ml_hash2 {
+    uint64_t h1;        /* the shared table's hash */
+    uint64_t h2;        /* independent of h1: only the per-thread cache uses it */
 };
+
+struct ml_cache_ent {
+    struct ml_hash2 h;  /* the stack's hashes */
+    uint32_t id;        /* 0 = empty */
+    uint32_t ver;       /* layout (guess version) the stack was walked with, 0 = none */
+    uint32_t depth;
+    uint32_t pad;
+};
+
+/* A set is one cache line: a hit or a miss reads nothing else. */
+struct ml_cache_set {
+    struct ml_cache_ent way[2];
+} __attribute__((aligned(64)));
 
 struct ml_thread {
     uint32_t gen;                   /* session generation of cache[] */
@@ -76,7 +93,7 @@ struct ml_thread {
     uint32_t pad2;
     struct ml_thread *next;         /* free list */
     struct ml_walk_guess guess[ML_GUESSES];
-    struct ml_cache_ent cache[ML_CACHE_SETS][2];
+    struct ml_cache_set cache[ML_CACHE_SETS];
 };
 
 static ML_TLS struct ml_thread *t_state;
@@ -128,6 +145,7 @@ static struct ml_range text_of(const void *addr)
 static void thread_gone(void *arg);
 static void fork_prepare(void);
 static void fork_done(void);
+static void draw_keys(void);
 
 void ml_stacks_init(void)
 {
@@ -137,6 +155,7 @@ void ml_stacks_init(void)
     unw_set_cache_size(unw_local_addr_space, 1024, 0);
     g_skip[0] = text_of((const void *)&ml_stacks_init);
     g_skip[1] = text_of((const void *)&unw_backtrace);
+    draw_keys();
     g_key_ok = pthread_key_create(&g_key, thread_gone) == 0;
     pthread_atfork(fork_prepare, fork_done, fork_done);
 }
@@ -291,18 +310,94 @@ static uint64_t fmix64(uint64_t h)
     return h;
 }
 
-/* Frames mixed one by one and summed: the terms do not wait for each
- * other, and the position takes part in each term. */
-static inline uint64_t hash_frames(ml_frame_t *fr, uint32_t depth)
-{
-    uint64_t h = 0x9e3779b97f4a7c15ull * (depth + 1);
+/* Two hashes of the frames, each multilinear: h = seed(depth) + the sum over
+ * positions i of key[i] * frame[i] (mod 2^64), each hash with its own odd
+ * keys, drawn at random once per process (h1 is then mixed so that its low
+ * bits pick table slots well; h2 is only ever compared whole).
+ *
+ * Why a false match is out of reach: for two different stacks of the same
+ * depth, let d_i be the differences of their frames.  If one d_i only is
+ * non-zero, neither hash can match (an odd key times d_i is never 0).
+ * Otherwise take a position whose d_i has the fewest trailing zero bits, t:
+ * whatever the other keys, at most 2^t of the 2^63 odd values of its key
+ * make a hash match, so with random keys one hash matches with probability
+ * at most 2^(t-63), and both, whose keys come from independent seeds, at
+ * most 2^(2t-126).  Return addresses of different call sites differ in their
+ * low bits (t of a few bits); even the same code in two copies of an object
+ * loaded 2 MiB apart (t = 21) gives 2^-84 a pair, and a session holds at
+ * most 2^20 stacks.
+ *
+ * The terms do not wait for each other: a term is two loads of keys and two
+ * multiply-adds. */
+struct ml_hash_keys {
+    uint64_t k1, k2;
+};
+static struct ml_hash_keys g_keys[ML_MAX_FRAMES];
+static uint64_t g_seed1, g_seed2;
 
-    for (uint32_t i = 0; i < depth; i++) {
-        uint64_t x = (fr[i] ^ (i * 0xc2b2ae3d27d4eb4full)) * 0xff51afd7ed558ccdull;
-        h += x ^ (x >> 31);
+static uint64_t splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* Once per process: the keys of both hashes, from two independent seeds. */
+static void draw_keys(void)
+{
+    uint64_t seed[2];
+    int err = errno;
+
+    if (syscall(SYS_getrandom, seed, sizeof(seed), GRND_NONBLOCK) != (long)sizeof(seed)) {
+        /* No entropy yet: fixed keys, which no program's stacks depend on either. */
+        seed[0] = 0x6a09e667f3bcc908ull;
+        seed[1] = 0xbb67ae8584caa73bull;
     }
-    h = fmix64(h);
-    return h ? h : 1;   /* 0 marks an empty slot */
+    for (uint32_t i = 0; i < ML_MAX_FRAMES; i++) {
+        g_keys[i].k1 = splitmix64(&seed[0]) | 1;
+        g_keys[i].k2 = splitmix64(&seed[1]) | 1;
+    }
+    g_seed1 = splitmix64(&seed[0]);
+    g_seed2 = splitmix64(&seed[1]);
+    errno = err;
+}
+
+/* A hash being computed: the two sums. */
+struct ml_hasher {
+    uint64_t s1, s2;
+};
+
+static inline void hash_init(struct ml_hasher *h, uint32_t depth)
+{
+    h->s1 = g_seed1 * (depth + 1);
+    h->s2 = g_seed2 * (depth + 1);
+}
+
+/* Frame i of the stack. */
+static inline void hash_add(struct ml_hasher *h, uint64_t frame, uint32_t i)
+{
+    h->s1 += g_keys[i].k1 * frame;
+    h->s2 += g_keys[i].k2 * frame;
+}
+
+/* fmix64 is a bijection: equal h1 means equal sums. */
+static inline struct ml_hash2 hash_done(const struct ml_hasher *h)
+{
+    struct ml_hash2 r = { fmix64(h->s1), h->s2 };
+
+    return r;
+}
+
+static inline struct ml_hash2 hash_frames(ml_frame_t *fr, uint32_t depth)
+{
+    struct ml_hasher h;
+
+    hash_init(&h, depth);
+    for (uint32_t i = 0; i < depth; i++)
+        hash_add(&h, fr[i], i);
+    return hash_done(&h);
 }
 
 /* ---- shared table ------------------------------------------------------ */
@@ -389,10 +484,12 @@ static uint32_t mark_full(struct ml_header *hdr)
     return 0;
 }
 
-/* Find or insert the stack; returns its id (0 when it cannot be stored). */
-static uint32_t intern(struct ml_header *hdr, uint64_t h, ml_frame_t *fr,
+/* Find or insert the stack of hash h1; returns its id (0 when it cannot be
+ * stored). */
+static uint32_t intern(struct ml_header *hdr, uint64_t h1, ml_frame_t *fr,
                        uint32_t depth)
 {
+    uint64_t h = h1 ? h1 : 1;   /* 0 marks an empty slot */
     struct ml_stack_slot *slots = ml_slots(hdr);
     uint32_t mask = ML_STACK_SLOTS - 1;
 
@@ -446,80 +543,114 @@ static void check_walk(const uint64_t *fast, uint32_t depth, uint32_t max_frames
     abort();
 }
 
-static inline const struct ml_stack_rec *rec_at(struct ml_header *hdr, uint32_t off)
+static inline struct ml_cache_set *cache_set(struct ml_thread *t, uint64_t h1)
 {
-    return (const struct ml_stack_rec *)((char *)hdr + ML_OFF_FRAMES + off);
+    return &t->cache[(h1 >> 12) & (ML_CACHE_SETS - 1)];
 }
 
-static inline struct ml_cache_ent *cache_set(struct ml_thread *t, uint64_t h)
+/* The cached stack with hashes h and depth frames, or NULL.  A hit is
+ * trusted without reading the frames: the entry was made for frames the
+ * shared table compared one by one, and another stack matches it only if it
+ * has the same depth and both hashes collide (see hash_add: negligible). */
+static inline struct ml_cache_ent *cache_find(struct ml_thread *t, struct ml_hash2 h,
+                                              uint32_t depth)
 {
-    return t->cache[(h >> 12) & (ML_CACHE_SETS - 1)];
-}
-
-/* The cached stack of hash h whose frames are fr, or NULL. */
-static inline struct ml_cache_ent *cache_find(struct ml_header *hdr, struct ml_thread *t,
-                                              uint64_t h, ml_frame_t *fr, uint32_t depth)
-{
-    struct ml_cache_ent *set = cache_set(t, h);
-    uint32_t tag = (uint32_t)(h >> 32);
+    struct ml_cache_ent *way = cache_set(t, h.h1)->way;
 
     for (int w = 0; w < 2; w++)
-        if (set[w].tag == tag && set[w].id && same_frames(rec_at(hdr, set[w].off), fr, depth))
-            return &set[w];
+        if (way[w].h.h1 == h.h1 && way[w].h.h2 == h.h2 && way[w].depth == depth &&
+            way[w].id)
+            return &way[w];
     return NULL;
+}
+
+static void cache_put(struct ml_thread *t, struct ml_hash2 h, uint32_t depth,
+                      uint32_t id, uint32_t ver)
+{
+    struct ml_cache_ent *way = cache_set(t, h.h1)->way;
+
+    way[1] = way[0];
+    way[0].h = h;
+    way[0].id = id;
+    way[0].ver = ver;
+    way[0].depth = depth;
+}
+
+/* Return address k (k >= 2) of a stack walked with layout g, whose first
+ * frame's rsp is sp. */
+static inline uint64_t layout_frame(const struct ml_walk_guess *g, uint64_t sp, uint32_t k)
+{
+    return *(const uint64_t *)(uintptr_t)(sp + g->rel[k - 1] - 8);
 }
 
 /* A stack this thread has seen, walked with the layout of g: its return
  * addresses are read where the layout says (no rule looked up beyond the
- * first frame's), and the cached stack they name is checked frame by frame.
+ * first frame's) and hashed as they are read; the cached stack they name
+ * must have been walked with the same layout.  They are not kept (stores
+ * would queue behind the ring's, see record.c) except for the check.
  * The layout is a function of the return addresses (whole), so equal
  * addresses read at the places it gives are the walk's own result.
  * Returns the id, or 0 (the walk decides). */
-static inline uint32_t seen_stack(struct ml_header *hdr, struct ml_thread *t,
-                                  const struct ml_walk_guess *g, const struct ml_frame_regs *r,
-                                  uint64_t ip1, uint64_t *fr, uint32_t max_frames)
+static inline uint32_t seen_stack(struct ml_thread *t, const struct ml_walk_guess *g,
+                                  const struct ml_frame_regs *r, uint64_t ip1,
+                                  uint64_t *fr, uint32_t max_frames)
 {
     if (g->ip0 != r->ip || g->ip1 != ip1 || !g->whole || g->ver == 0 ||
         g->max != max_frames || g->n < 2 || r->sp < t->lo || r->sp >= t->hi)
         return 0;
     uint32_t n = g->n;
-    fr[0] = r->ip;
-    fr[1] = ip1;
+    uint64_t sp = r->sp, hi = t->hi;
+    struct ml_hasher h;
+    hash_init(&h, n);
+    hash_add(&h, r->ip, 0);
+    hash_add(&h, ip1, 1);
     for (uint32_t k = 2; k < n; k++) {
-        uint64_t at = r->sp + g->rel[k - 1];
-        if (at > t->hi || g->rel[k - 1] < 8)
+        uint32_t rel = g->rel[k - 1];
+        if (sp + rel > hi || rel < 8)
             return 0;
-        fr[k] = *(const uint64_t *)(uintptr_t)(at - 8);
+        hash_add(&h, layout_frame(g, sp, k), k);
     }
-    const struct ml_cache_ent *c = cache_find(hdr, t, hash_frames(fr, n), fr, n);
+    const struct ml_cache_ent *c = cache_find(t, hash_done(&h), n);
     if (!c || c->ver != g->ver)
         return 0;
-    if (ML_UNLIKELY(g_check))
+    if (ML_UNLIKELY(g_check)) {
+        fr[0] = r->ip;
+        fr[1] = ip1;
+        for (uint32_t k = 2; k < n; k++)
+            fr[k] = layout_frame(g, sp, k);
         check_walk(fr, n, max_frames);
+    }
     return c->id;
 }
 
 static uint32_t lookup(struct ml_header *hdr, struct ml_thread *t, const uint64_t *fr,
                        uint32_t depth, uint32_t ver)
 {
-    uint64_t h = hash_frames(fr, depth);
+    struct ml_hash2 h = hash_frames(fr, depth);
     if (!t)
-        return intern(hdr, h, fr, depth);
-    struct ml_cache_ent *c = cache_find(hdr, t, h, fr, depth);
+        return intern(hdr, h.h1, fr, depth);
+    struct ml_cache_ent *c = cache_find(t, h, depth);
     if (c) {
         c->ver = ver;
         return c->id;
     }
-    uint32_t id = intern(hdr, h, fr, depth);
-    if (id) {
-        struct ml_cache_ent *set = cache_set(t, h);
-        set[1] = set[0];
-        set[0].tag = (uint32_t)(h >> 32);
-        set[0].ver = ver;
-        set[0].id = id;
-        set[0].off = (uint32_t)(__atomic_load_n(&ml_stack_offsets(hdr)[id], __ATOMIC_ACQUIRE) - 1);
-    }
+    uint32_t id = intern(hdr, h.h1, fr, depth);
+    if (id)
+        cache_put(t, h, depth, id, ver);
     return id;
+}
+
+/* A new session, or objects were unloaded: drop every guess and cached
+ * stack.  A state that never served a session is still as mmap left it, all
+ * zero: its pages are left untouched until used. */
+static void forget_all(struct ml_thread *t, uint32_t gen)
+{
+    if (t->gen != 0) {
+        memset(t->guess, 0, sizeof(t->guess));
+        memset(t->cache, 0, sizeof(t->cache));
+    }
+    t->gen = gen;
+    t->epoch = ml_unwind_epoch();
 }
 
 /* Number a layout; on wrap-around every number handed out is forgotten. */
@@ -528,7 +659,7 @@ static uint32_t new_ver(struct ml_thread *t)
     if (++t->next_ver == 0) {
         memset(t->guess, 0, sizeof(t->guess));
         for (uint32_t i = 0; i < ML_CACHE_SETS; i++)
-            t->cache[i][0].ver = t->cache[i][1].ver = 0;
+            t->cache[i].way[0].ver = t->cache[i].way[1].ver = 0;
         t->next_ver = 1;
     }
     return t->next_ver;
@@ -542,12 +673,8 @@ uint32_t ml_stack_id(struct ml_header *hdr, uint32_t gen, uint32_t max_frames)
     if (max_frames == 0)
         return 0;
     struct ml_thread *t = thread_state();
-    if (t && ML_UNLIKELY(t->gen != gen || t->epoch != ml_unwind_epoch())) {
-        memset(t->guess, 0, sizeof(t->guess));
-        memset(t->cache, 0, sizeof(t->cache));
-        t->gen = gen;
-        t->epoch = ml_unwind_epoch();
-    }
+    if (t && ML_UNLIKELY(t->gen != gen || t->epoch != ml_unwind_epoch()))
+        forget_all(t, gen);
     if (!shim_caller(&r))
         goto slow;
     struct ml_walk_guess *g = NULL;
@@ -561,7 +688,7 @@ uint32_t ml_stack_id(struct ml_header *hdr, uint32_t gen, uint32_t max_frames)
             r.sp + off0 <= t->hi)
             ip1 = *(const uint64_t *)(uintptr_t)(r.sp + off0 - 8);
         g = &t->guess[(uint32_t)((r.ip ^ (r.ip >> 17) ^ ip1 * 0x9e3779b1u) >> 4) & (ML_GUESSES - 1)];
-        uint32_t id = seen_stack(hdr, t, g, &r, ip1, fr, max_frames);
+        uint32_t id = seen_stack(t, g, &r, ip1, fr, max_frames);
         if (id)
             return id;
         walked = ml_unwind_walk(&r, fr, max_frames, g, t->lo, t->hi);
