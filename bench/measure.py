@@ -209,7 +209,7 @@ def memlens_extra(tools, cmd, runs):
         m = tools.run("memlens", cmd, env)[2]
         extra.append(m - n)
     stats = open(os.path.join(tools.tmp, "stderr.txt"), errors="replace").read()
-    found = re.search(r"memlens-stats:.*", stats)
+    found = re.search(r"memlens-stats:.*events=.*", stats)   # not the phase lines
     return statistics.median(extra), found.group(0) if found else ""
 
 
