@@ -495,10 +495,13 @@ static void put_syscalls(const struct tout *t, const struct ml_proc_report *p)
 
 /* ---- report ---------------------------------------------------------------------- */
 
+/* With -q, as with valgrind's -q, no banner and no heap summary: how the
+ * process ended, the loss records and (unlike valgrind) the leak summary. */
 static void put_process(const struct tout *t, const struct ml_report *r,
                         const struct ml_proc_report *p)
 {
-    put_header(t, r, p);
+    if (!t->o->quiet)
+        put_header(t, r, p);
     put_exit(t, p);
     if (!p->saw_shim) {
         line(t, "No allocation was seen: the program uses a static allocator, or the");
@@ -510,7 +513,8 @@ static void put_process(const struct tout *t, const struct ml_report *r,
         line(t, "cannot see. No leak can be reported.");
         blank(t);
     } else {
-        put_heap_summary(t, p);
+        if (!t->o->quiet)
+            put_heap_summary(t, p);
         put_leaks(t, p);
     }
     if (t->o->quiet || t->o->leak_check != ML_LEAK_CHECK_FULL) return;

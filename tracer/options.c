@@ -44,7 +44,7 @@ void ml_usage(void)
 "  -o, --log-file=FILE              text report to FILE instead of stderr\n"
 "  --json=FILE                      JSON report (schema 1)\n"
 "  --html=FILE                      self-contained HTML report\n"
-"  -q, --quiet                      only the leak records and summary\n"
+"  -q, --quiet                      only the loss records and the LEAK SUMMARY\n"
 "  -h, --help                       this help\n"
 "  --version                        print the version\n"
 "\n"

@@ -754,6 +754,19 @@ static void test_text_no_shim(void **state)
     free(text);
 }
 
+static void test_text_quiet(void **state)
+{
+    struct ml_render_opts o = opts(SHOW_ALL, ML_LEAK_CHECK_FULL, 0);
+    o.quiet = 1;
+    char *text = render(ml_render_text, *state, &o);
+    assert_lacks(text, "a memory leak and fragmentation detector");
+    assert_lacks(text, "HEAP SUMMARY");
+    assert_lacks(text, "HEAP FRAGMENTATION");
+    assert_contains(text, "are definitely lost in loss record");
+    assert_contains(text, P "LEAK SUMMARY:\n");
+    free(text);
+}
+
 static void test_text_exit(void **state)
 {
     struct ml_proc_report *p = &((struct ml_report *)*state)->procs[0];
@@ -854,6 +867,7 @@ int main(void)
         T(test_text_all_freed),
         T(test_text_not_scanned),
         T(test_text_no_shim),
+        T(test_text_quiet),
         T(test_text_exit),
         T(test_text_thousands),
         T(test_text_processes),
