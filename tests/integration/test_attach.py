@@ -226,9 +226,13 @@ class AttachEnds(unittest.TestCase):
     def test_interval_names_the_growing_site(self):
         svc = Service()
         try:
-            status, doc, err = attach(svc.pid, ["--duration=2.5", "--interval=1"])
+            status, doc, err = attach(svc.pid, ["--duration=3.5", "--interval=1"])
             self.assertEqual(status, 0, err)
-            growth = [l for l in err.splitlines() if "unfreed at" in l]
+            # Sites that grew in two intervals in a row or more: a sample may
+            # catch one of handle_request's short-lived buffers once, never
+            # twice in a row growing.
+            growth = [l for l in err.splitlines()
+                      if "unfreed at" in l and "growing 1 interval in a row" not in l]
             self.assertTrue(any("leak_request" in l for l in growth), err)
             self.assertFalse(any("handle_request" in l for l in growth), err)
         finally:
