@@ -34,6 +34,7 @@ struct ml_region {
 #define ML_PAGE_SIZE 4096u
 
 #define ML_NREGS 27           /* struct user_regs_struct on x86_64, as words */
+#define ML_REG_SP 19          /* rsp's index among them */
 
 struct ml_thread_state {
     int tid;

@@ -46,7 +46,6 @@
 #define EXIT_HOLD 0.1            /* seconds an exiting thread waits for the others */
 #define CLOCK_PERIOD 0.005       /* seconds between samples of the sequence counter */
 #define PICK_TRIES 40            /* times to look for a thread that is safe to borrow */
-#define REG_SP 19
 #define ERESTARTSYS 512          /* the kernel's restart codes, as rax shows them */
 #define ERESTARTNOINTR 513
 #define ERESTARTNOHAND 514
@@ -278,14 +277,6 @@ static void resume(struct ml_thread *t, int sig)
     ptrace(PTRACE_CONT, t->tid, 0, (void *)(long)sig);
 }
 
-static int get_regs(int tid, uint64_t *regs)
-{
-    struct user_regs_struct r;
-    if (ptrace(PTRACE_GETREGS, tid, 0, &r) != 0) return -errno;
-    memcpy(regs, &r, sizeof r < ML_NREGS * 8 ? sizeof r : ML_NREGS * 8);
-    return 0;
-}
-
 static void thread_gone(struct attach *a, struct ml_thread *t, int status)
 {
     if (t->tid == a->pid) {
@@ -298,7 +289,7 @@ static void thread_gone(struct attach *a, struct ml_thread *t, int status)
 
 static void on_exit_stop(struct attach *a, struct ml_thread *t)
 {
-    get_regs(t->tid, t->regs);
+    ml_read_regs(t->tid, t->regs);
     t->at_exit = 1;
     t->held = 1;
     t->held_since = ml_now();
@@ -742,9 +733,9 @@ static void capture_held(struct attach *a, struct ml_snapshot *snap)
     struct ml_thread_state *ts = calloc(cap, sizeof *ts);
     for (struct ml_thread *t = ml_threads_all(); ts && t; t = t->hh.next) {
         if (t->proc != a->proc || !t->held) continue;
-        if (!t->at_exit && get_regs(t->tid, t->regs) != 0) continue;
+        if (!t->at_exit && ml_read_regs(t->tid, t->regs) != 0) continue;
         ts[n].tid = t->tid;
-        ts[n].sp = t->regs[REG_SP];
+        ts[n].sp = t->regs[ML_REG_SP];
         memcpy(ts[n].regs, t->regs, sizeof ts[n].regs);
         n++;
     }

@@ -94,7 +94,7 @@ static int lookup(Elf *elf, const char *name, uint64_t *value)
 {
     Elf_Scn *scn = NULL, *dynsym = NULL;
     Elf_Data *versym = NULL;
-    GElf_Shdr sh, dsh;
+    GElf_Shdr sh, dsh = {0};
     while ((scn = elf_nextscn(elf, scn))) {
         if (!gelf_getshdr(scn, &sh)) continue;
         if (sh.sh_type == SHT_DYNSYM) { dynsym = scn; dsh = sh; }

@@ -14,7 +14,6 @@
 #define MAX_ENV 65536
 #define MAX_STR 131072
 #define RED_ZONE 128
-#define REG_SP 19
 
 static int peek(int tid, uint64_t addr, void *buf, size_t len)
 {
@@ -96,7 +95,7 @@ static int write_env(int tid, uint64_t *regs, int envp_reg, const uint64_t *env,
 {
     size_t slen[2] = {add[0] ? strlen(add[0]) + 1 : 0, add[1] ? strlen(add[1]) + 1 : 0};
     size_t count = n + 2 + 1, bytes = slen[0] + slen[1] + count * 8;
-    uint64_t base = (regs[REG_SP] - RED_ZONE - bytes - 64) & ~15ull, at = base;
+    uint64_t base = (regs[ML_REG_SP] - RED_ZONE - bytes - 64) & ~15ull, at = base;
     uint64_t *arr = calloc(count, 8);
     size_t k = 0;
     if (!arr) return -ENOMEM;

@@ -21,7 +21,6 @@
 #include "memlens/session.h"
 #include "session.h"
 
-#define REG_SP 19
 #define REG_ORIG_RAX 15
 #define REG_ARG(r, i) ((i) == 0 ? (r)[14] : (i) == 1 ? (r)[13] : (i) == 2 ? (r)[12] : \
                        (i) == 3 ? (r)[7] : (i) == 4 ? (r)[9] : (r)[8])
@@ -52,14 +51,6 @@ void ml_loop_forward_signals(void)
 static void resume(int tid, int sig)
 {
     ptrace(PTRACE_CONT, tid, 0, (void *)(long)sig);
-}
-
-static int get_regs(int tid, uint64_t *regs)
-{
-    struct user_regs_struct r;
-    if (ptrace(PTRACE_GETREGS, tid, 0, &r) != 0) return -errno;
-    memcpy(regs, &r, sizeof r < ML_NREGS * 8 ? sizeof r : ML_NREGS * 8);
-    return 0;
 }
 
 static int syscall_index(long nr)
@@ -111,7 +102,7 @@ static void on_seccomp(struct ml_thread *t)
 {
     struct ml_proc *p = t->proc;
     uint64_t r[ML_NREGS] = {0};
-    if (get_regs(t->tid, r) != 0) {
+    if (ml_read_regs(t->tid, r) != 0) {
         resume(t->tid, 0);
         return;
     }
@@ -151,7 +142,7 @@ static void on_syscall_exit(struct ml_thread *t)
     uint64_t r[ML_NREGS] = {0}, *a = t->sc_args;
     long nr = t->sc_nr;
     t->sc_nr = -1;
-    if (get_regs(t->tid, r) != 0) return;
+    if (ml_read_regs(t->tid, r) != 0) return;
     uint64_t res = r[10];                      /* rax */
     int ok = res < (uint64_t)-4095;
     double now = ml_now();
@@ -203,7 +194,7 @@ static void remember_gone(struct ml_proc *p, struct ml_thread *t)
     memset(&g[p->ngone], 0, sizeof g[0]);
     g[p->ngone].tid = t->tid;
     g[p->ngone].exited = 1;
-    g[p->ngone].sp = t->regs[REG_SP];
+    g[p->ngone].sp = t->regs[ML_REG_SP];
     g[p->ngone].stack_lo = t->stack_lo;
     g[p->ngone].stack_hi = t->stack_hi;
     p->ngone++;
@@ -219,7 +210,7 @@ static void snapshot_process(const struct ml_loop_config *cfg, struct ml_proc *p
     for (t = ml_threads_all(); ts && t; t = t->hh.next)
         if (t->proc == p && t->at_exit && n < cap) {
             ts[n].tid = t->tid;
-            ts[n].sp = t->regs[REG_SP];
+            ts[n].sp = t->regs[ML_REG_SP];
             ts[n].stack_lo = t->stack_lo;
             ts[n].stack_hi = t->stack_hi;
             memcpy(ts[n].regs, t->regs, sizeof ts[n].regs);
@@ -255,7 +246,7 @@ static void on_exit_event(const struct ml_loop_config *cfg, struct ml_thread *t)
     struct ml_proc *p = t->proc;
     unsigned long msg = 0;
     ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &msg);
-    get_regs(t->tid, t->regs);
+    ml_read_regs(t->tid, t->regs);
     int status = (int)msg;
     int whole = p->group_exiting || p->nthreads == 1 || (WIFSIGNALED(status) && !p->execing);
     if (!whole || p->snapshot_done) {

@@ -1,9 +1,12 @@
 /* procs.c - process and thread tables (see procs.h). */
 #include "procs.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ptrace.h>
+#include <sys/user.h>
 #include <unistd.h>
 #include "capture.h"
 #include "session.h"
@@ -156,4 +159,12 @@ void ml_thread_remove(struct ml_thread *t)
     HASH_DEL(threads, t);
     t->proc->nthreads--;
     free(t);
+}
+
+int ml_read_regs(int tid, uint64_t *regs)
+{
+    struct user_regs_struct r;
+    if (ptrace(PTRACE_GETREGS, tid, 0, &r) != 0) return -errno;
+    memcpy(regs, &r, sizeof r < ML_NREGS * 8 ? sizeof r : ML_NREGS * 8);
+    return 0;
 }

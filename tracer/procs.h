@@ -63,6 +63,8 @@ static inline double ml_now(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Read tid's registers (it is in a ptrace-stop) into regs. Returns 0 or -errno. */
+int ml_read_regs(int tid, uint64_t *regs);
 struct ml_thread *ml_thread_find(int tid);
 /* Find or create the thread tid (and its process, looked up in /proc). */
 struct ml_thread *ml_thread_get(int tid);
