@@ -265,6 +265,18 @@ void ml_memtrace_posix_shm(struct ml_memtrace *mt, const char *path)
     if ((p[mt->nposix_shm] = strdup(path))) mt->nposix_shm++;
 }
 
+uint64_t ml_memtrace_next_start(const struct ml_memtrace *mt, uint64_t addr)
+{
+    size_t lo = 0, hi = mt->nmaps;          /* first interval ending above addr */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (mt->maps[mid].end <= addr) lo = mid + 1;
+        else hi = mid;
+    }
+    if (lo == mt->nmaps) return UINT64_MAX;
+    return mt->maps[lo].start > addr ? mt->maps[lo].start : addr;
+}
+
 const struct ml_map_interval *ml_memtrace_find(const struct ml_memtrace *mt, uint64_t addr)
 {
     for (size_t i = 0; i < mt->nmaps; i++)

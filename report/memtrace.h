@@ -78,6 +78,9 @@ void ml_memtrace_prog_munmap(struct ml_memtrace *mt, uint64_t addr, uint64_t len
 void ml_memtrace_posix_shm(struct ml_memtrace *mt, const char *path);
 /* The interval containing addr, or NULL. */
 const struct ml_map_interval *ml_memtrace_find(const struct ml_memtrace *mt, uint64_t addr);
+/* Where the first watched mapping at or above addr begins (addr itself
+ * when one holds it), UINT64_MAX when there is none. */
+uint64_t ml_memtrace_next_start(const struct ml_memtrace *mt, uint64_t addr);
 /* Bytes of [addr, addr+len) that are still mapped. */
 uint64_t ml_memtrace_mapped_bytes(const struct ml_memtrace *mt, uint64_t addr, uint64_t len);
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <sys/ipc.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/user.h>
 #include <sys/wait.h>
@@ -96,6 +97,33 @@ static void note_new_stack(struct ml_thread *t, const uint64_t *r)
     t->new_stack_hi = args[5] + args[6];
 }
 
+/* Whether brk(want) will surely set the break to want, which spares its
+ * exit stop: a stop costs tens of microseconds, and a heap growing to
+ * 1 GiB makes some 8,000 brk calls.  Once the heap's start is known, a
+ * shrink within the heap always succeeds; a growth fails only when the
+ * new break would meet a mapping, exceed RLIMIT_DATA, or overrun a strict
+ * overcommit limit.  Anything but the plain case (brk(0), a first call, a
+ * request below the heap, a data limit, a mapping within 1 MiB, strict
+ * overcommit) still waits for the result. */
+static int brk_surely_succeeds(const struct ml_proc *p, uint64_t want)
+{
+    static int strict = -1;           /* vm.overcommit_memory == 2 */
+    const struct ml_memtrace *mt = &p->mt;
+    if (!mt->brk_start || want < mt->brk_start) return 0;
+    if (want <= mt->brk_cur) return 1;
+    if (strict < 0) {
+        FILE *f = fopen("/proc/sys/vm/overcommit_memory", "re");
+        int mode = f ? fgetc(f) : EOF;
+        if (f) fclose(f);
+        strict = mode != '0' && mode != '1';
+    }
+    struct rlimit lim;
+    if (strict || prlimit(p->pid, RLIMIT_DATA, NULL, &lim) != 0 || lim.rlim_cur != RLIM_INFINITY)
+        return 0;
+    uint64_t next = ml_memtrace_next_start(mt, mt->brk_cur);
+    return next == UINT64_MAX || next - mt->brk_cur > want - mt->brk_cur + (1u << 20);
+}
+
 /* Seccomp stop at a watched syscall's entry: note it, and for the memory
  * syscalls ask for the exit stop to see the result. */
 static void on_seccomp(struct ml_thread *t)
@@ -116,6 +144,12 @@ static void on_seccomp(struct ml_thread *t)
     if (nr == SYS_mmap) maybe_adopt(p, r);
     if (nr == SYS_clone3) note_new_stack(t, r);
     if (syscall_index(nr) < 0) {
+        resume(t->tid, 0);
+        return;
+    }
+    if (nr == SYS_brk && brk_surely_succeeds(p, REG_ARG(r, 0))) {
+        ml_memtrace_count(&p->mt, ML_SC_BRK);      /* recorded now: no exit stop */
+        ml_memtrace_brk(&p->mt, REG_ARG(r, 0), ml_now());
         resume(t->tid, 0);
         return;
     }

@@ -290,6 +290,35 @@ class Mremap(WatcherSample, unittest.TestCase):
         self.assertTrue(old_region is None or old_region["origin"] != "mremap")
 
 
+class BrkGrow(WatcherSample, unittest.TestCase):
+    """brk calls are recorded at their entry when they cannot fail: the
+    timeline must still never draw a growth the kernel refused."""
+    sample = "brkgrow"
+
+    def setUp(self):
+        super().setUp()
+        m = sample_line(self.ml.stderr, "brkgrow",
+                        r"start (0x[0-9a-f]+) end (0x[0-9a-f]+) refused 1")
+        self.assertIsNotNone(m, self.ml.stderr[-2000:])
+        self.start, self.end = int(m.group(1), 16), int(m.group(2), 16)
+        self.assertEqual(self.end - self.start, self.expect["heap_bytes"])
+        heaps = [r for r in self.p["regions"] if r["kind"] == "heap"
+                 and int(r["start"], 16) <= self.start < int(r["end"], 16)]
+        self.assertEqual(len(heaps), 1, "no heap region holds %#x" % self.start)
+        self.heap = heaps[0]
+
+    def test_heap_region_ends_at_the_break(self):
+        self.assertEqual(int(self.heap["end"], 16), self.end)
+
+    def test_timeline_ends_at_the_break(self):
+        sizes = [t["brk_bytes"] for t in self.p["timeline"]]
+        self.assertEqual(sizes[-1], self.end - int(self.heap["start"], 16))
+
+    def test_refused_growth_never_drawn(self):
+        sizes = [t["brk_bytes"] for t in self.p["timeline"]]
+        self.assertEqual(max(sizes), self.end - int(self.heap["start"], 16), sizes)
+
+
 class Mprotect(WatcherSample, unittest.TestCase):
     sample = "mprotect"
 
