@@ -18,6 +18,7 @@
  * struct ml_heap_out, which the report owning it frees.
  */
 #include "frag.h"
+#include "heapwalk.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -253,18 +254,6 @@ static int find_arena_heaps(const struct ml_snapshot *snap, struct heaps *out)
     return 0;
 }
 
-/* First block at or above addr. */
-static size_t lower_bound(const struct ml_block *b, size_t n, uint64_t addr)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (b[mid].addr < addr) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo;
-}
-
 /* ---- measuring ----------------------------------------------------------------- */
 
 struct ctx {
@@ -427,8 +416,8 @@ static int walk_heap(struct ctx *c, const struct heap *h, size_t i0, size_t i1,
 static int measure_heap(struct ctx *c, struct heap *h, struct ml_heap_part *part)
 {
     const struct ml_block *blocks = c->in->blocks;
-    size_t i0 = lower_bound(blocks, c->in->nblocks, h->first + CHUNK_HDR);
-    size_t i1 = lower_bound(blocks, c->in->nblocks, h->end);
+    size_t i0 = ml_block_first_at(blocks, c->in->nblocks, h->first + CHUNK_HDR);
+    size_t i1 = ml_block_first_at(blocks, c->in->nblocks, h->end);
     /* An arena's first chunk is computed from glibc's struct sizes: when the
      * chunks from there do not lead to the first live block, count the
      * malloc_state as free rather than misplace every gap. */

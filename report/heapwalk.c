@@ -40,26 +40,35 @@ long ml_block_index(const struct ml_block *blocks, size_t n, uint64_t addr)
     return addr - b->addr < len ? (long)(lo - 1) : -1;
 }
 
-static int is_live_user(const struct ml_block *blocks, size_t n, uint64_t user)
+size_t ml_block_first_at(const struct ml_block *blocks, size_t n, uint64_t addr)
 {
-    long i = ml_block_index(blocks, n, user);
-    return i >= 0 && blocks[i].addr == user;
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (blocks[mid].addr < addr) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
 }
 
-/* Walk the chunks of [start, end) and collect the headers of non-live ones. */
-static int walk_chunks(const struct ml_snapshot *snap, uint64_t start, uint64_t end,
-                       const struct ml_block *blocks, size_t n, struct vec *meta)
+/* Walk the chunks of region r (its bytes captured) and collect the headers
+ * of non-live ones.  Chunks come in address order, so a cursor over the
+ * sorted blocks tells which are live. */
+static int walk_chunks(const struct ml_region *r, const struct ml_block *blocks, size_t n,
+                       struct vec *meta)
 {
-    uint64_t c = (start + 15) & ~15ull;
-    while (c + CHUNK_HDR <= end) {
-        uint64_t sz;
-        if (!ml_snapshot_read_word(snap, c + 8, &sz)) break;
+    uint64_t c = (r->start + 15) & ~15ull;
+    size_t k = ml_block_first_at(blocks, n, c);
+    while (c + CHUNK_HDR <= r->end) {
+        uint64_t sz, user = c + CHUNK_HDR;
+        memcpy(&sz, r->data + (c + 8 - r->start), 8);
         sz &= ~(uint64_t)SIZE_BITS;
-        if (sz < 32 || c + sz > end) {          /* the top chunk, or a short last piece */
-            if (!is_live_user(blocks, n, c + CHUNK_HDR) && vec_push(meta, &c)) return -ENOMEM;
-            break;
-        }
-        if (!is_live_user(blocks, n, c + CHUNK_HDR) && vec_push(meta, &c)) return -ENOMEM;
+        while (k < n && blocks[k].addr < user) k++;
+        if (k + 8 < n && blocks[k + 8].addr - 8 - r->start < r->end - r->start)
+            __builtin_prefetch(r->data + (blocks[k + 8].addr - 8 - r->start));  /* a chunk ahead */
+        int live = k < n && blocks[k].addr == user;
+        if (!live && vec_push(meta, &c)) return -ENOMEM;
+        if (sz < 32 || c + sz > r->end) break;  /* the top chunk, or a short last piece */
         c += sz;
     }
     return 0;
@@ -122,10 +131,12 @@ int ml_heap_layout_build(const struct ml_snapshot *snap, const struct ml_block *
         if (r->kind != ML_RK_HEAP) continue;
         struct ml_range range = {r->start, r->end};
         rc = vec_push(&owned, &range);
-        if (rc == 0 && r->data) rc = walk_chunks(snap, r->start, r->end, blocks, n, &meta);
+        if (rc == 0 && r->data) rc = walk_chunks(r, blocks, n, &meta);
     }
+    const struct ml_region *r = NULL;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        struct ml_region *r = ml_snapshot_find(snap, blocks[i].addr);
+        if (!r || blocks[i].addr < r->start || blocks[i].addr >= r->end)
+            r = ml_snapshot_find(snap, blocks[i].addr);   /* blocks are sorted: rarely */
         if (r && r->kind == ML_RK_HEAP) continue;
         struct ml_range range = block_owner(snap, &blocks[i]);
         if (range.end > range.start) rc = vec_push(&owned, &range);

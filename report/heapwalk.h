@@ -37,5 +37,7 @@ int ml_heap_owns(const struct ml_heap_layout *h, uint64_t addr);
 int ml_heap_is_meta(const struct ml_heap_layout *h, uint64_t addr);
 /* Index of the block containing addr ([addr, addr+max(size,1))), or -1. */
 long ml_block_index(const struct ml_block *blocks, size_t n, uint64_t addr);
+/* Index of the first of the sorted blocks at or above addr (n when none). */
+size_t ml_block_first_at(const struct ml_block *blocks, size_t n, uint64_t addr);
 
 #endif

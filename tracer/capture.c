@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,20 +52,76 @@ static int wanted(const struct ml_snapshot *snap, size_t i)
     return r->kind == ML_RK_RODATA;
 }
 
-/* Read [start, end) page by page where a bulk read fails; unreadable pages stay 0. */
-static void read_region(int pid, struct ml_region *r)
+/* Capture copies in pieces, on two threads: most of its time is the kernel
+ * giving the copy fresh pages, and the two threads take those faults in
+ * parallel.  A piece that cannot be read whole is read page by page;
+ * unreadable pages stay 0. */
+#define PIECE (1ul << 20)
+
+struct piece {
+    unsigned char *dst;
+    uint64_t src, len;
+};
+
+struct pieces {
+    int pid;
+    struct piece *v;
+    size_t n;
+    size_t next;          /* next piece to take (atomic) */
+};
+
+static void read_piece(int pid, const struct piece *p)
 {
-    size_t len = r->end - r->start;
-    r->data = calloc(1, len ? len : 1);
-    if (!r->data) return;
-    struct iovec local = {r->data, len}, remote = {(void *)r->start, len};
+    struct iovec local = {p->dst, p->len}, remote = {(void *)p->src, p->len};
     ssize_t got = process_vm_readv(pid, &local, 1, &remote, 1, 0);
-    if (got == (ssize_t)len) return;
-    for (size_t off = got > 0 ? (size_t)got & ~4095ul : 0; off < len; off += 4096) {
-        size_t n = len - off < 4096 ? len - off : 4096;
-        struct iovec l = {r->data + off, n}, rm = {(void *)(r->start + off), n};
+    if (got == (ssize_t)p->len) return;
+    for (uint64_t off = got > 0 ? (uint64_t)got & ~4095ul : 0; off < p->len; off += 4096) {
+        uint64_t n = p->len - off < 4096 ? p->len - off : 4096;
+        struct iovec l = {p->dst + off, n}, rm = {(void *)(p->src + off), n};
         process_vm_readv(pid, &l, 1, &rm, 1, 0);
     }
+}
+
+static void *read_pieces(void *arg)
+{
+    struct pieces *ps = arg;
+    for (;;) {
+        size_t i = __atomic_fetch_add(&ps->next, 1, __ATOMIC_RELAXED);
+        if (i >= ps->n) return NULL;
+        read_piece(ps->pid, &ps->v[i]);
+    }
+}
+
+/* Give each wanted region a buffer and cut it into pieces; -ENOMEM. */
+static int plan_pieces(struct ml_snapshot *snap, struct pieces *ps)
+{
+    size_t cap = 0;
+    for (size_t i = 0; i < snap->nregions; i++)
+        if (wanted(snap, i))
+            cap += (snap->regions[i].end - snap->regions[i].start + PIECE - 1) / PIECE;
+    ps->v = malloc((cap ? cap : 1) * sizeof *ps->v);
+    if (!ps->v) return -ENOMEM;
+    for (size_t i = 0; i < snap->nregions; i++) {
+        struct ml_region *r = &snap->regions[i];
+        uint64_t len = r->end - r->start;
+        if (!wanted(snap, i) || !(r->data = calloc(1, len ? len : 1))) continue;
+        for (uint64_t off = 0; off < len; off += PIECE)
+            ps->v[ps->n++] = (struct piece){r->data + off, r->start + off,
+                                            len - off < PIECE ? len - off : PIECE};
+    }
+    return 0;
+}
+
+static int read_regions(int pid, struct ml_snapshot *snap)
+{
+    struct pieces ps = {.pid = pid};
+    if (plan_pieces(snap, &ps) != 0) return -ENOMEM;
+    pthread_t helper;
+    int two = ps.n > 1 && pthread_create(&helper, NULL, read_pieces, &ps) == 0;
+    read_pieces(&ps);
+    if (two) pthread_join(helper, NULL);
+    free(ps.v);
+    return 0;
 }
 
 /* Rss and Swap of each region from /proc/PID/smaps. */
@@ -139,8 +197,8 @@ int ml_capture(int pid, const struct ml_thread_state *threads, size_t nthreads,
      * shared page becomes resident in smaps too). */
     read_smaps(pid, out);
     read_pagemap(pid, out);
-    for (size_t i = 0; i < out->nregions; i++)
-        if (wanted(out, i)) read_region(pid, &out->regions[i]);
+    rc = read_regions(pid, out);
+    if (rc) return rc;
     out->scanned = 1;
     return 0;
 }
