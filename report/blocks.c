@@ -1,6 +1,13 @@
 /* blocks.c - the live-block table: open addressing on the block address,
  * linear probing, backward-shift deletion (no tombstones).
  *
+ * The table grows incrementally: a full table becomes the "old" one, read
+ * only, and every later insert or delete moves a few of its slots into the
+ * new, twice larger table.  A grow at a few million blocks would otherwise
+ * stop the drainer for tens of milliseconds, long enough for the program's
+ * event rings to fill and the program to wait.  An entry taken out of the
+ * old table becomes a tombstone there (lookups probe past it).
+ *
  * Owns the block slots and the allocation statistics of one process.
  */
 #include "blocks.h"
@@ -8,17 +15,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define TOMB 1u              /* an old-table slot whose entry has left */
+#define MIGRATE_STEP 8       /* old slots moved per insert or delete */
+
 struct ml_blocks {
     struct ml_block *slots;   /* addr == 0 marks an empty slot */
     size_t mask;              /* capacity - 1, capacity a power of two */
-    size_t count;
+    size_t count;             /* live blocks, in both tables */
+    struct ml_block *old;     /* the table being emptied, or NULL */
+    size_t oldmask, moved;    /* its capacity - 1; slots below moved are done */
     struct ml_alloc_stats stats;
 };
 
-static size_t slot_of(const struct ml_blocks *b, uint64_t addr)
+static size_t hash_of(uint64_t addr)
 {
     uint64_t h = (addr >> 4) * 0x9E3779B97F4A7C15ull;
-    return (size_t)(h ^ (h >> 29)) & b->mask;
+    return (size_t)(h ^ (h >> 29));
+}
+
+static size_t slot_of(const struct ml_blocks *b, uint64_t addr)
+{
+    return hash_of(addr) & b->mask;
 }
 
 struct ml_blocks *ml_blocks_new(void)
@@ -38,13 +55,24 @@ void ml_blocks_free(struct ml_blocks *b)
 {
     if (!b) return;
     free(b->slots);
+    free(b->old);
     free(b);
 }
 
-static struct ml_block *lookup(const struct ml_blocks *b, uint64_t addr)
+static struct ml_block *lookup_new(const struct ml_blocks *b, uint64_t addr)
 {
     for (size_t i = slot_of(b, addr);; i = (i + 1) & b->mask) {
         struct ml_block *s = &b->slots[i];
+        if (s->addr == addr) return s;
+        if (s->addr == 0) return NULL;
+    }
+}
+
+static struct ml_block *lookup_old(const struct ml_blocks *b, uint64_t addr)
+{
+    if (!b->old) return NULL;
+    for (size_t i = hash_of(addr) & b->oldmask;; i = (i + 1) & b->oldmask) {
+        struct ml_block *s = &b->old[i];
         if (s->addr == addr) return s;
         if (s->addr == 0) return NULL;
     }
@@ -57,31 +85,52 @@ static void place(struct ml_blocks *b, const struct ml_block *blk)
     b->slots[i] = *blk;
 }
 
+/* Move up to k slots of the old table into the new one. */
+static void migrate(struct ml_blocks *b, size_t k)
+{
+    if (!b->old) return;
+    for (; k && b->moved <= b->oldmask; k--, b->moved++) {
+        struct ml_block *s = &b->old[b->moved];
+        if (s->addr <= TOMB) continue;   /* empty slots stay empty: they end probe runs */
+        place(b, s);
+        s->addr = TOMB;
+    }
+    if (b->moved > b->oldmask) {
+        free(b->old);
+        b->old = NULL;
+    }
+}
+
+/* Start moving into a table twice as large; the current one must be done
+ * moving first.  calloc'ed: fresh zero pages, faulted in as the table
+ * fills rather than all at once while the program waits. */
 static int grow(struct ml_blocks *b)
 {
-    struct ml_block *old = b->slots;
-    size_t oldcap = b->mask + 1;
-    /* Zeroed by writing, not calloc: calloc'ed pages are first read (the
-     * zero page) and then written, two faults per page where one will do. */
-    struct ml_block *slots = malloc(oldcap * 2 * sizeof *slots);
+    migrate(b, (size_t)-1);
+    struct ml_block *slots = calloc((b->mask + 1) * 2, sizeof *slots);
     if (!slots) return -1;
-    memset(slots, 0, oldcap * 2 * sizeof *slots);
+    b->old = b->slots;
+    b->oldmask = b->mask;
+    b->moved = 0;
     b->slots = slots;
-    b->mask = oldcap * 2 - 1;
-    for (size_t i = 0; i < oldcap; i++)
-        if (old[i].addr) place(b, &old[i]);
-    free(old);
+    b->mask = b->mask * 2 + 1;
     return 0;
 }
 
 int ml_blocks_alloc(struct ml_blocks *b, const struct ml_block *blk)
 {
-    struct ml_block *s = lookup(b, blk->addr);
+    if (blk->addr <= TOMB) return 0;   /* never a block: NULL (or the tombstone mark) */
+    migrate(b, MIGRATE_STEP);
+    struct ml_block *s = lookup_new(b, blk->addr);
     b->stats.calls++;
     b->stats.bytes += blk->size;
     if (s) {                       /* address reused without a free we saw */
         b->stats.live_bytes -= s->size;
         *s = *blk;
+    } else if ((s = lookup_old(b, blk->addr)) != NULL) {
+        b->stats.live_bytes -= s->size;
+        s->addr = TOMB;
+        place(b, blk);
     } else {
         if ((b->count + 1) * 10 > (b->mask + 1) * 7 && grow(b) != 0) return -1;
         place(b, blk);
@@ -94,7 +143,7 @@ int ml_blocks_alloc(struct ml_blocks *b, const struct ml_block *blk)
     return 0;
 }
 
-/* Remove slot i, shifting back the entries of its probe run. */
+/* Remove slot i of the new table, shifting back the entries of its probe run. */
 static void erase(struct ml_blocks *b, size_t i)
 {
     size_t j = i;
@@ -115,22 +164,26 @@ static void erase(struct ml_blocks *b, size_t i)
 int ml_blocks_release(struct ml_blocks *b, uint64_t addr)
 {
     if (addr == 0) return 0;
-    struct ml_block *s = lookup(b, addr);
-    if (!s) {
+    migrate(b, MIGRATE_STEP);
+    struct ml_block *s = lookup_new(b, addr), *o = s ? NULL : lookup_old(b, addr);
+    if (!s && !o) {
         b->stats.unknown_frees++;
         return 0;
     }
     b->stats.frees++;
     b->stats.live_blocks--;
-    b->stats.live_bytes -= s->size;
+    b->stats.live_bytes -= s ? s->size : o->size;
     b->count--;
-    erase(b, (size_t)(s - b->slots));
+    if (s) erase(b, (size_t)(s - b->slots));
+    else o->addr = TOMB;
     return 1;
 }
 
 const struct ml_block *ml_blocks_find(const struct ml_blocks *b, uint64_t addr)
 {
-    return addr ? lookup(b, addr) : NULL;
+    if (addr <= TOMB) return NULL;
+    const struct ml_block *s = lookup_new(b, addr);
+    return s ? s : lookup_old(b, addr);
 }
 
 const struct ml_alloc_stats *ml_blocks_stats(const struct ml_blocks *b)
@@ -138,17 +191,24 @@ const struct ml_alloc_stats *ml_blocks_stats(const struct ml_blocks *b)
     return &b->stats;
 }
 
+static struct ml_block *copy_slots(const struct ml_block *slots, size_t mask)
+{
+    struct ml_block *c = malloc((mask + 1) * sizeof *c);
+    if (c) memcpy(c, slots, (mask + 1) * sizeof *c);
+    return c;
+}
+
 struct ml_blocks *ml_blocks_clone(const struct ml_blocks *b)
 {
     struct ml_blocks *c = malloc(sizeof *c);
     if (!c) return NULL;
     *c = *b;
-    c->slots = malloc((b->mask + 1) * sizeof *c->slots);
-    if (!c->slots) {
-        free(c);
+    c->slots = copy_slots(b->slots, b->mask);
+    c->old = b->old ? copy_slots(b->old, b->oldmask) : NULL;
+    if (!c->slots || (b->old && !c->old)) {
+        ml_blocks_free(c);
         return NULL;
     }
-    memcpy(c->slots, b->slots, (b->mask + 1) * sizeof *c->slots);
     return c;
 }
 
@@ -156,6 +216,8 @@ void ml_blocks_map_stacks(struct ml_blocks *b, uint32_t (*map)(void *ctx, uint32
 {
     for (size_t i = 0; i <= b->mask; i++)
         if (b->slots[i].addr) b->slots[i].stack = map(ctx, b->slots[i].stack);
+    for (size_t i = 0; b->old && i <= b->oldmask; i++)
+        if (b->old[i].addr > TOMB) b->old[i].stack = map(ctx, b->old[i].stack);
 }
 
 #define RADIX_BITS 16
@@ -199,6 +261,8 @@ long ml_blocks_sorted(const struct ml_blocks *b, struct ml_block **out)
     size_t n = 0;
     for (size_t i = 0; i <= b->mask; i++)
         if (b->slots[i].addr) arr[n++] = b->slots[i];
+    for (size_t i = 0; b->old && i <= b->oldmask; i++)
+        if (b->old[i].addr > TOMB) arr[n++] = b->old[i];
     struct ml_block *tmp = n > 4096 ? malloc(n * sizeof *tmp) : NULL;
     if (!tmp || radix_by_addr(arr, tmp, n) != 0) qsort(arr, n, sizeof *arr, by_addr);
     free(tmp);

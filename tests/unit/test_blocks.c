@@ -68,11 +68,50 @@ static void churn_matches_reference(void **state)
     ml_blocks_free(b);
 }
 
+/* Every view of the table while a grow is still moving slots: the first
+ * grow comes at 717 blocks (70% of 1024 slots), and 8 slots move per call,
+ * so after 800 inserts most of the old table has not moved yet. */
+static void views_during_growth(void **state)
+{
+    (void)state;
+    enum { N = 800 };
+    struct ml_blocks *b = ml_blocks_new();
+    for (uint64_t i = 0; i < N; i++) {
+        struct ml_block x = {.addr = 0x40000 + i * 48, .size = i + 1};
+        assert_int_equal(ml_blocks_alloc(b, &x), 0);
+    }
+    struct ml_blocks *c = ml_blocks_clone(b);
+    assert_non_null(c);
+    for (uint64_t i = 0; i < N; i++) {
+        const struct ml_block *f = ml_blocks_find(b, 0x40000 + i * 48);
+        assert_non_null(f);
+        assert_int_equal(f->size, i + 1);
+    }
+    struct ml_block re = {.addr = 0x40000, .size = 5000};   /* reused address: replaced */
+    ml_blocks_alloc(b, &re);
+    assert_int_equal(ml_blocks_find(b, 0x40000)->size, 5000);
+    for (uint64_t i = 1; i < N; i += 2) assert_int_equal(ml_blocks_release(b, 0x40000 + i * 48), 1);
+    assert_int_equal(ml_blocks_release(b, 0x40000 + 48), 0);       /* already gone */
+    struct ml_block *sorted;
+    long n = ml_blocks_sorted(b, &sorted);
+    assert_int_equal(n, N / 2);
+    for (long k = 0; k < n; k++) assert_int_equal(sorted[k].addr, 0x40000 + (uint64_t)k * 96);
+    free(sorted);
+    assert_int_equal(ml_blocks_stats(b)->live_blocks, N / 2);
+    n = ml_blocks_sorted(c, &sorted);                  /* the clone kept all of them */
+    assert_int_equal(n, N);
+    free(sorted);
+    assert_null(ml_blocks_find(b, 1));
+    ml_blocks_free(c);
+    ml_blocks_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(alloc_free_stats),
         cmocka_unit_test(churn_matches_reference),
+        cmocka_unit_test(views_during_growth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
