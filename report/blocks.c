@@ -220,30 +220,37 @@ void ml_blocks_map_stacks(struct ml_blocks *b, uint32_t (*map)(void *ctx, uint32
         if (b->old[i].addr > TOMB) b->old[i].stack = map(ctx, b->old[i].stack);
 }
 
-#define RADIX_BITS 16
+#define RADIX_BITS 11           /* 2,048 buckets: the scatter's write fronts stay in cache */
 #define RADIX (1u << RADIX_BITS)
 
-/* Sort n blocks by address: LSD radix sort, 16 bits a pass, passes only
- * over the bits in which the addresses differ.  tmp holds n blocks.
- * Returns 0, or -1 (nothing sorted) when out of memory. */
+/* Sort n blocks by address: LSD radix sort, 11 bits a pass, passes only
+ * over the bits in which the addresses differ, from the lowest such bit.
+ * Each pass moves the blocks between a and tmp (n blocks); the result is
+ * left in a.  Returns 0, or -1 (nothing sorted) when out of memory. */
 static int radix_by_addr(struct ml_block *a, struct ml_block *tmp, size_t n)
 {
     uint64_t differ = 0;
     for (size_t i = 1; i < n; i++) differ |= a[i].addr ^ a[0].addr;
+    if (!differ) return 0;
     size_t *count = malloc(RADIX * sizeof *count);
     if (!count) return -1;
-    for (unsigned shift = 0; shift < 64 && (differ >> shift); shift += RADIX_BITS) {
+    struct ml_block *src = a, *dst = tmp;
+    for (unsigned shift = (unsigned)__builtin_ctzll(differ); shift < 64 && (differ >> shift);
+         shift += RADIX_BITS) {
         memset(count, 0, RADIX * sizeof *count);
-        for (size_t i = 0; i < n; i++) count[(a[i].addr >> shift) & (RADIX - 1)]++;
+        for (size_t i = 0; i < n; i++) count[(src[i].addr >> shift) & (RADIX - 1)]++;
         size_t sum = 0;
         for (size_t d = 0; d < RADIX; d++) {
             size_t c = count[d];
             count[d] = sum;
             sum += c;
         }
-        for (size_t i = 0; i < n; i++) tmp[count[(a[i].addr >> shift) & (RADIX - 1)]++] = a[i];
-        memcpy(a, tmp, n * sizeof *a);
+        for (size_t i = 0; i < n; i++) dst[count[(src[i].addr >> shift) & (RADIX - 1)]++] = src[i];
+        struct ml_block *t = src;
+        src = dst;
+        dst = t;
     }
+    if (src != a) memcpy(a, src, n * sizeof *a);
     free(count);
     return 0;
 }

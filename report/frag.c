@@ -79,6 +79,13 @@ static int pager_word(struct pager *p, uint64_t addr, uint64_t *w)
     return 1;
 }
 
+/* Start loading the word at addr, if it lies in the region at hand. */
+static void pager_prefetch(const struct pager *p, uint64_t addr)
+{
+    const struct ml_region *r = p->r;
+    if (r && r->data && addr - r->start < r->end - r->start) __builtin_prefetch(r->data + (addr - r->start));
+}
+
 static void span_pages(struct pager *p, uint64_t start, uint64_t end,
                        uint64_t *resident, uint64_t *swapped)
 {
@@ -399,6 +406,7 @@ static int walk_heap(struct ctx *c, const struct heap *h, size_t i0, size_t i1,
     mark(own, pbase, h->base, h->first, OWNER_MALLOC);
     for (size_t i = i0; i < i1; i++) {
         const struct ml_block *b = &c->in->blocks[i];
+        if (i + 32 < i1) pager_prefetch(&c->pg, c->in->blocks[i + 32].addr - 8);   /* a size word ahead */
         long s = site_of(&c->sites, b);
         if (s < 0) return -ENOMEM;
         uint64_t sz = heap_chunk_size(c, h, b), cs = b->addr - CHUNK_HDR, ce = cs + sz;
