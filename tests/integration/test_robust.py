@@ -162,7 +162,14 @@ class JobControl(unittest.TestCase):
         os.kill(pid, signal.SIGSTOP)
         end = time.time() + 10
         stopped = ("T", "t")       # a traced process in group-stop shows "t"
-        while self.state(pid) not in stopped and time.time() < end:
+        # The signal-delivery stop also shows "t", and the target runs for a
+        # moment after it, on its way to the group-stop: wait until it has
+        # stayed stopped for 100 ms.
+        while time.time() < end:
+            if self.state(pid) in stopped:
+                time.sleep(0.1)
+                if self.state(pid) in stopped:
+                    break
             time.sleep(0.05)
         self.assertIn(self.state(pid), stopped, "SIGSTOP must stop the target (group-stop)")
         time.sleep(0.3)
