@@ -15,7 +15,8 @@
  *        "summary": {"definite": [blocks, bytes], ..., "suppressed": [...]},
  *        "records": [[kind, blocks, bytes, indirect, resident, suppression|null,
  *                     [frame...], [oldest, newest] seconds (attach) or null]],
- *        "regions": [{...}], "heap": {...}|null, "syscalls": {...}|null,
+ *        "regions": [{...}], "memlens_regions": [[start, end]] (the session),
+ *        "heap": {...}|null, "syscalls": {...}|null,
  *        "shm": [{...}], "timeline": [[seconds, seq, brk, mmap]],
  *        "mapping_leaks": [[mappings, bytes, resident, [frame...]]] } ],
  *     "strings": [...],
@@ -301,6 +302,15 @@ static void put_regions(struct island *is, const struct ml_proc_report *p)
     ml_jsonw_begin_array(&is->w);
     for (size_t i = 0; i < p->nregions; i++)
         put_region(is, &p->regions[i]);
+    ml_jsonw_end_array(&is->w);
+    ml_jsonw_key(&is->w, "memlens_regions");
+    ml_jsonw_begin_array(&is->w);
+    for (size_t i = 0; i < p->nown_maps; i++) {
+        ml_jsonw_begin_array(&is->w);
+        ml_jsonw_stringf(&is->w, "0x%" PRIx64, p->own_maps[i].start);
+        ml_jsonw_stringf(&is->w, "0x%" PRIx64, p->own_maps[i].end);
+        ml_jsonw_end_array(&is->w);
+    }
     ml_jsonw_end_array(&is->w);
 }
 

@@ -486,6 +486,17 @@
         el('span', {class: 'meta'}, bytes(r.size) + ' \u00b7 ' + r.perms + ' \u00b7 ' + pct(r.resident, r.size) + ' resident' +
           (r.swapped ? ' \u00b7 ' + bytes(r.swapped) + ' swapped' : ''))));
   }
+  /* memlens's event session, mapped into the process while it is traced: drawn
+   * so that its addresses do not read as unmapped, counted nowhere. */
+  function ownRow(r) {
+    var size = gapBytes(r.end, r.start);
+    return el('div', {class: 'region', 'data-rk': 'memlens', title: r.start + '\u2013' + r.end + ' memlens session'},
+      el('div', {class: 'addr'}, r.end),
+      el('div', {class: 'box', style: 'height:16px'}, el('div', {class: 'res', style: 'left:0;width:100%'}),
+        el('span', {class: 'kindlbl'}, 'memlens')),
+      el('div', {class: 'lbl'}, el('span', {class: 'nm'}, 'memlens session'), ' ',
+        el('span', {class: 'meta'}, bytes(size) + ' \u00b7 not the program\u2019s')));
+  }
   function gapRow(bytesGap, addr) {
     return el('div', {class: 'gap'}, el('div', {class: 'addr'}), el('div', {class: 'box'}),
       el('div', {class: 'lbl'}, 'unmapped \u00b7 ' + bytes(bytesGap) + ' \u00b7 below ' + addr));
@@ -519,14 +530,15 @@
       el('h2', null, 'Memory layout at exit'),
       el('p', {class: 'lead'}, 'Every mapping of the process, high addresses on top, heights on a log scale; the fill shows how much of each is resident, swapped or never touched.'));
     if (!p.regions.length) { card.appendChild(empty('The memory map was not captured.')); return card; }
-    var regs = p.regions.slice().sort(function (a, b) { return gapBytes(b.start, a.start) > 0 ? 1 : -1; });
+    var own = (p.memlens_regions || []).map(function (m) { return {start: m[0], end: m[1], own: true}; });
+    var regs = p.regions.concat(own).sort(function (a, b) { return gapBytes(b.start, a.start) > 0 ? 1 : -1; });
     var col = el('div', {class: 'layout'});
     regs.forEach(function (r, i) {
       if (i > 0) {
         var g = gapBytes(regs[i - 1].start, r.end);
         if (g > 0) col.appendChild(gapRow(g, regs[i - 1].start));
       }
-      col.appendChild(regionRow(r));
+      col.appendChild(r.own ? ownRow(r) : regionRow(r));
     });
     add(card, [mapLegend(), el('div', {class: 'mapwrap'}, col, el('div', null, el('div', {class: 'sub2'}, 'By kind'), kindTable(p.regions)))]);
     return card;

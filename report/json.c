@@ -298,6 +298,16 @@ static void write_regions(struct ml_jsonw *w, const struct ml_proc_report *p)
     ml_jsonw_begin_array(w);
     for (size_t i = 0; i < p->nregions; i++) write_region(w, &p->regions[i]);
     ml_jsonw_end_array(w);
+    ml_jsonw_key(w, "memlens_regions");          /* the session: not the program's */
+    ml_jsonw_begin_array(w);
+    for (size_t i = 0; i < p->nown_maps; i++) {
+        ml_jsonw_begin_object(w);
+        key_hex(w, "start", p->own_maps[i].start);
+        key_hex(w, "end", p->own_maps[i].end);
+        ml_jsonw_key_uint(w, "size", p->own_maps[i].end - p->own_maps[i].start);
+        ml_jsonw_end_object(w);
+    }
+    ml_jsonw_end_array(w);
 }
 
 static void write_syscalls(struct ml_jsonw *w, const struct ml_proc_report *p)

@@ -71,6 +71,7 @@ void ml_proc_report_free(struct ml_proc_report *p)
         ml_stack_out_free(&p->regions[i].stack);
     }
     free(p->regions);
+    free(p->own_maps);
     for (size_t i = 0; i < p->heap.nsites; i++) ml_stack_out_free(&p->heap.sites[i].stack);
     free(p->heap.sites);
     free(p->heap.parts);

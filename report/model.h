@@ -148,6 +148,9 @@ struct ml_proc_report {
     double duration;            /* seconds traced */
     struct ml_region_out *regions;  /* by address; nregions 0 when unknown */
     size_t nregions;
+    struct ml_span { uint64_t start, end; } *own_maps;  /* memlens's own mappings in
+                                   the process (its session), left out of regions */
+    size_t nown_maps;
     struct ml_heap_out heap;
     int have_syscalls;
     uint64_t syscalls[ML_SC_COUNT];

@@ -70,10 +70,14 @@ static int build_layout(const struct ml_regions_input *in, struct ml_proc_report
 {
     const struct ml_snapshot *snap = in->snap;
     out->regions = calloc(snap->nregions ? snap->nregions : 1, sizeof *out->regions);
-    if (!out->regions) return -ENOMEM;
+    out->own_maps = calloc(snap->nregions ? snap->nregions : 1, sizeof *out->own_maps);
+    if (!out->regions || !out->own_maps) return -ENOMEM;
     for (size_t i = 0; i < snap->nregions; i++) {
-        if (snap->regions[i].kind == ML_RK_SESSION) continue;   /* memlens's own */
-        if (fill_region(in, &snap->regions[i], &out->regions[out->nregions++])) return -ENOMEM;
+        const struct ml_region *r = &snap->regions[i];
+        if (r->kind == ML_RK_SESSION)               /* memlens's own: listed apart */
+            out->own_maps[out->nown_maps++] = (struct ml_span){r->start, r->end};
+        else if (fill_region(in, r, &out->regions[out->nregions++]))
+            return -ENOMEM;
     }
     return 0;
 }

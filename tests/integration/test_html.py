@@ -68,6 +68,7 @@ class DomScan(html.parser.HTMLParser):
         super().__init__()
         self.tags = collections.Counter()
         self.kinds = collections.Counter()
+        self.region_kinds = collections.Counter()   # data-rk values
         self.ids = set()
         self.title = None
         self.text = []
@@ -79,6 +80,8 @@ class DomScan(html.parser.HTMLParser):
         a = dict(attrs)
         if "data-leak-kind" in a:
             self.kinds[a["data-leak-kind"]] += 1
+        if "data-rk" in a:
+            self.region_kinds[a["data-rk"]] += 1
         if "id" in a:
             self.ids.add(a["id"])
         if tag not in self.VOID:
@@ -188,6 +191,14 @@ class HtmlInChromium(unittest.TestCase):
 
     def test_title_names_the_program(self):
         self.assertIn("leaky", self.dom.title)
+
+    def test_memlens_session_drawn_not_unmapped(self):
+        # One legend swatch per memory map, then one row per session range.
+        procs = self.ml.json["processes"]
+        sessions = sum(len(p["memlens_regions"]) for p in procs)
+        self.assertGreater(sessions, 0)
+        self.assertEqual(self.dom.region_kinds["memlens"], len(procs) + sessions)
+        self.assertEqual("".join(self.dom.text).count("memlens session"), sessions)
 
 
 class HtmlEscaping(unittest.TestCase):

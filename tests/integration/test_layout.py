@@ -356,6 +356,17 @@ class LayoutChecks:
     def kinds(self):
         return {r["kind"] for r in self.p["regions"]}
 
+    def test_memlens_session_listed_apart(self):
+        # The shim's event session is memlens's, not the program's: one range
+        # in memlens_regions, overlapping none of the program's regions.
+        own = self.p["memlens_regions"]
+        self.assertEqual(len(own), 1, own)
+        start, end = int(own[0]["start"], 16), int(own[0]["end"], 16)
+        self.assertEqual(own[0]["size"], end - start)
+        for r in self.p["regions"]:
+            with self.subTest(region=r["start"]):
+                self.assertTrue(int(r["end"], 16) <= start or int(r["start"], 16) >= end)
+
     def test_kinds_present(self):
         kinds = self.kinds()
         self.assertIn("text", kinds)
