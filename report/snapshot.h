@@ -52,6 +52,7 @@ struct ml_snapshot {
     size_t nthreads;
     char *maps_text;               /* /proc/PID/maps as read at exit; owned */
     int scanned;                   /* 1 when memory and registers were read */
+    uint64_t bytes_read;           /* bytes of memory copied from the process */
 };
 
 /* Parse /proc/PID/maps text into regions (data left NULL).  Returns 0 or -errno. */

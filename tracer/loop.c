@@ -257,6 +257,7 @@ static void snapshot_process(const struct ml_loop_config *cfg, struct ml_proc *p
     t0 = ml_now();
     if (snap && ts && p->report_it && ml_capture(p->pid, ts, n, snap) != 0) snap->scanned = 0;
     ml_phase_done(p->pid, "capture", t0);
+    if (snap) ml_stat(p->pid, "captured_bytes", snap->bytes_read);
     p->snapshot_done = 1;
     for (t = ml_threads_all(); t; t = t->hh.next)
         if (t->proc == p && t->at_exit) {

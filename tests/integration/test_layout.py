@@ -319,6 +319,37 @@ class BrkGrow(WatcherSample, unittest.TestCase):
         self.assertEqual(max(sizes), self.end - int(self.heap["start"], 16), sizes)
 
 
+class SparseMapping(unittest.TestCase):
+    """A 1 GiB mapping with one touched page: the pointer in that page still
+    counts, and the exit snapshot does not copy the untouched pages."""
+
+    @classmethod
+    def setUpClass(cls):
+        h.require_memlens()
+        cls.expect = h.expected("sparse")
+        saved = os.environ.get("MEMLENS_STATS")
+        os.environ["MEMLENS_STATS"] = "1"
+        try:
+            cls.ml = h.run_memlens("sparse")
+        finally:
+            if saved is None:
+                del os.environ["MEMLENS_STATS"]
+            else:
+                os.environ["MEMLENS_STATS"] = saved
+
+    def test_leak_summary(self):
+        self.assertIsNotNone(self.ml.json, self.ml.stderr[-3000:])
+        summary = h.leak_summary(self.ml.json)
+        for kind in h.KINDS:
+            with self.subTest(kind=kind):
+                self.assertEqual(summary[kind], self.expect[kind])
+
+    def test_untouched_pages_not_copied(self):
+        m = re.search(r"captured_bytes=(\d+)", self.ml.stderr)
+        self.assertIsNotNone(m, self.ml.stderr[-3000:])
+        self.assertLess(int(m.group(1)), self.expect["mapping_bytes"] // 16)
+
+
 class Mprotect(WatcherSample, unittest.TestCase):
     sample = "mprotect"
 
