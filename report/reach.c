@@ -129,6 +129,23 @@ static void scan_words(struct reach *r, const unsigned char *d, uint64_t addr, u
     }
 }
 
+/* Scan [a, end) of a root region page by page, passing over pages that were
+ * never written (a large, sparsely used mapping was not copied either). */
+static void scan_root_words(struct reach *r, const struct ml_region *reg, uint64_t a, uint64_t end)
+{
+    if (!reg->pages) {
+        scan_words(r, reg->data + (a - reg->start), a, end, 1);
+        return;
+    }
+    while (a < end) {
+        uint64_t next = (a & ~(uint64_t)(ML_PAGE_SIZE - 1)) + ML_PAGE_SIZE;
+        if (next > end) next = end;
+        if (!ml_region_untouched(reg, a - reg->start, next - a))
+            scan_words(r, reg->data + (a - reg->start), a, next, 1);
+        a = next;
+    }
+}
+
 /* Scan a root region, skipping the sorted, disjoint ranges in skip. */
 static void scan_root_range(struct reach *r, const struct ml_region *reg,
                             const struct ml_range *skip, size_t nskip)
@@ -137,10 +154,10 @@ static void scan_root_range(struct reach *r, const struct ml_region *reg,
     for (size_t k = 0; k < nskip && a < reg->end; k++) {
         const struct ml_range *o = &skip[k];
         if (o->end <= a || o->start >= reg->end) continue;
-        if (o->start > a) scan_words(r, reg->data + (a - reg->start), a, o->start, 1);
+        if (o->start > a) scan_root_words(r, reg, a, o->start);
         a = o->end;
     }
-    if (a < reg->end) scan_words(r, reg->data + (a - reg->start), a, reg->end, 1);
+    if (a < reg->end) scan_root_words(r, reg, a, reg->end);
 }
 
 static int is_shim_region(const struct ml_snapshot *snap, size_t i)

@@ -134,6 +134,15 @@ struct ml_region *ml_snapshot_find(const struct ml_snapshot *snap, uint64_t addr
     return NULL;
 }
 
+int ml_region_untouched(const struct ml_region *r, uint64_t off, uint64_t len)
+{
+    int anon = r->kind == ML_RK_HEAP || r->kind == ML_RK_BSS || r->kind == ML_RK_MMAP_ANON;
+    if (!r->pages || !anon || r->perms[3] != 'p' || len == 0) return 0;
+    for (uint64_t k = off / ML_PAGE_SIZE; k < (off + len + ML_PAGE_SIZE - 1) / ML_PAGE_SIZE; k++)
+        if (r->pages[k] & (ML_PAGE_PRESENT | ML_PAGE_SWAPPED)) return 0;
+    return 1;
+}
+
 int ml_snapshot_read_word(const struct ml_snapshot *snap, uint64_t addr, uint64_t *out)
 {
     struct ml_region *r = ml_snapshot_find(snap, addr);

@@ -62,6 +62,10 @@ struct ml_region *ml_snapshot_find(const struct ml_snapshot *snap, uint64_t addr
 /* Read a word of target memory from the captured data; 0 when not captured. */
 int ml_snapshot_read_word(const struct ml_snapshot *snap, uint64_t addr, uint64_t *out);
 void ml_snapshot_free(struct ml_snapshot *snap);
+/* Whether bytes [off, off + len) of region r surely read as zeros: private
+ * anonymous memory whose pages pagemap shows neither present nor swapped
+ * was never written.  0 when unsure. */
+int ml_region_untouched(const struct ml_region *r, uint64_t off, uint64_t len);
 /* ML_PAGE_* bits of the page holding addr; 0 when unknown or untouched. */
 unsigned ml_snapshot_page(const struct ml_snapshot *snap, uint64_t addr);
 const char *ml_region_kind_name(enum ml_region_kind kind);

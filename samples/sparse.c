@@ -1,8 +1,8 @@
 /* sparse.c - a large anonymous mapping of which the program touches one page.
  *
- * main() maps 1 GiB of private anonymous memory (MAP_NORESERVE, so that the
+ * main() maps 8 GiB of private anonymous memory (MAP_NORESERVE, so that the
  * kernel merges it with no neighbour) and writes into one page of it, at
- * 512 MiB, the only pointer to a 40-byte block from keep_in_sparse().  It
+ * 5 GiB, the only pointer to a 40-byte block from keep_in_sparse().  It
  * also loses a 24-byte block from lose().  The rest of the mapping is never
  * touched: it reads as zeros and holds no pointer.
  *
@@ -11,7 +11,7 @@
  *   still reachable: 1 block, 40 bytes (held from the mapping's one page)
  *   nothing indirectly or possibly lost
  *   the exit snapshot need not read the untouched pages: memlens reads far
- *        less than the 1 GiB (MEMLENS_STATS=1 prints captured_bytes)
+ *        less than the 8 GiB (MEMLENS_STATS=1 prints captured_bytes)
  *
  * `sparse --expect` prints the same as JSON and exits before it does
  * anything else.
@@ -21,8 +21,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define MAPPING (1ul << 30)
-#define AT (512ul << 20)
+#define MAPPING (8ul << 30)
+#define AT (5ul << 30)
 
 void *keep;   /* visible: a static written but never read may be optimised away */
 

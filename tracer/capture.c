@@ -92,20 +92,6 @@ static void *read_pieces(void *arg)
     }
 }
 
-/* Whether [off, off + len) of region r surely reads as zeros: private
- * anonymous memory whose pages pagemap shows neither present nor swapped
- * was never touched.  Such pieces are not read, and their part of the
- * calloc'ed copy is never faulted in: a large, sparsely used mapping costs
- * neither time nor memory. */
-static int untouched(const struct ml_region *r, uint64_t off, uint64_t len)
-{
-    int anon = r->kind == ML_RK_HEAP || r->kind == ML_RK_BSS || r->kind == ML_RK_MMAP_ANON;
-    if (!r->pages || !anon || r->perms[3] != 'p') return 0;
-    for (uint64_t k = off / ML_PAGE_SIZE; k < (off + len + ML_PAGE_SIZE - 1) / ML_PAGE_SIZE; k++)
-        if (r->pages[k] & (ML_PAGE_PRESENT | ML_PAGE_SWAPPED)) return 0;
-    return 1;
-}
-
 /* Give each wanted region a buffer and cut it into pieces; -ENOMEM. */
 static int plan_pieces(struct ml_snapshot *snap, struct pieces *ps)
 {
@@ -121,7 +107,7 @@ static int plan_pieces(struct ml_snapshot *snap, struct pieces *ps)
         if (!wanted(snap, i) || !(r->data = calloc(1, len ? len : 1))) continue;
         for (uint64_t off = 0; off < len; off += PIECE) {
             uint64_t n = len - off < PIECE ? len - off : PIECE;
-            if (untouched(r, off, n)) continue;
+            if (ml_region_untouched(r, off, n)) continue;   /* never written: zeros */
             ps->v[ps->n++] = (struct piece){r->data + off, r->start + off, n};
             snap->bytes_read += n;
         }
@@ -163,33 +149,45 @@ static void read_smaps(int pid, struct ml_snapshot *snap)
 /* Page presence of the regions where heap blocks or the program's own
  * mappings can live (brk heap, private anonymous read-write mappings, and
  * bss: the kernel merges an anonymous mapping placed right after a
- * library's bss into it), from /proc/PID/pagemap. */
+ * library's bss into it), from /proc/PID/pagemap, read in batches.  Up to
+ * 64 GiB a region (a byte a page kept); larger ones stay unknown. */
+#define PAGEMAP_BATCH 65536u
+#define PAGEMAP_MAX_PAGES (1u << 24)
+
+static int read_presence(int fd, struct ml_region *r, size_t npages, uint64_t *ents)
+{
+    for (size_t done = 0; done < npages;) {
+        size_t n = npages - done < PAGEMAP_BATCH ? npages - done : PAGEMAP_BATCH;
+        off_t at = (off_t)((r->start / ML_PAGE_SIZE + done) * 8);
+        if (pread(fd, ents, n * 8, at) != (ssize_t)(n * 8)) return -1;
+        for (size_t k = 0; k < n; k++)
+            r->pages[done + k] = (unsigned char)(((ents[k] >> 63) & 1) ? ML_PAGE_PRESENT
+                                                 : ((ents[k] >> 62) & 1) ? ML_PAGE_SWAPPED : 0);
+        done += n;
+    }
+    return 0;
+}
+
 static void read_pagemap(int pid, struct ml_snapshot *snap)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/pagemap", pid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return;
-    for (size_t i = 0; i < snap->nregions; i++) {
+    uint64_t *ents = fd >= 0 ? malloc(PAGEMAP_BATCH * 8) : NULL;
+    for (size_t i = 0; ents && i < snap->nregions; i++) {
         struct ml_region *r = &snap->regions[i];
         size_t npages = (r->end - r->start) / ML_PAGE_SIZE;
         int heapish = r->kind == ML_RK_HEAP || r->kind == ML_RK_BSS ||
                       (r->kind == ML_RK_MMAP_ANON && r->perms[1] == 'w');
-        if (!heapish || npages == 0 || npages > (1u << 20)) continue;
-        uint64_t *ents = malloc(npages * 8);
+        if (!heapish || npages == 0 || npages > PAGEMAP_MAX_PAGES) continue;
         r->pages = calloc(npages, 1);
-        if (!ents || !r->pages ||
-            pread(fd, ents, npages * 8, (off_t)(r->start / ML_PAGE_SIZE * 8)) != (ssize_t)(npages * 8)) {
+        if (r->pages && read_presence(fd, r, npages, ents) != 0) {
             free(r->pages);
             r->pages = NULL;
-        } else {
-            for (size_t k = 0; k < npages; k++)
-                r->pages[k] = (unsigned char)(((ents[k] >> 63) & 1) ? ML_PAGE_PRESENT
-                                              : ((ents[k] >> 62) & 1) ? ML_PAGE_SWAPPED : 0);
         }
-        free(ents);
     }
-    close(fd);
+    free(ents);
+    if (fd >= 0) close(fd);
 }
 
 int ml_capture(int pid, const struct ml_thread_state *threads, size_t nthreads,

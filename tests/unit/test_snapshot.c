@@ -64,11 +64,35 @@ static void find_and_read(void **state)
     ml_snapshot_free(&s);
 }
 
+/* Only private anonymous memory whose pages are neither present nor
+ * swapped reads as zeros for sure. */
+static void untouched_ranges(void **state)
+{
+    (void)state;
+    unsigned char pages[4] = {0, ML_PAGE_PRESENT, 0, ML_PAGE_SWAPPED};
+    struct ml_region r = {.start = 0x10000, .end = 0x14000, .perms = "rw-p", .path = "",
+                          .kind = ML_RK_MMAP_ANON, .pages = pages};
+    assert_true(ml_region_untouched(&r, 0, 4096));
+    assert_false(ml_region_untouched(&r, 0, 4097));          /* reaches the present page */
+    assert_true(ml_region_untouched(&r, 2 * 4096, 4096));
+    assert_false(ml_region_untouched(&r, 3 * 4096, 8));      /* swapped out: has data */
+    assert_false(ml_region_untouched(&r, 0, 0));
+    r.perms[3] = 's';                                        /* shared: others may write */
+    assert_false(ml_region_untouched(&r, 0, 4096));
+    r.perms[3] = 'p';
+    r.kind = ML_RK_DATA;                                     /* file-backed: the file's bytes */
+    assert_false(ml_region_untouched(&r, 0, 4096));
+    r.kind = ML_RK_HEAP;
+    r.pages = NULL;                                          /* pagemap not read */
+    assert_false(ml_region_untouched(&r, 0, 4096));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(kinds_and_paths),
         cmocka_unit_test(find_and_read),
+        cmocka_unit_test(untouched_ranges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
