@@ -102,9 +102,11 @@ static void note_new_stack(struct ml_thread *t, const uint64_t *r)
  * 1 GiB makes some 8,000 brk calls.  Once the heap's start is known, a
  * shrink within the heap always succeeds; a growth fails only when the
  * new break would meet a mapping, exceed RLIMIT_DATA, or overrun a strict
- * overcommit limit.  Anything but the plain case (brk(0), a first call, a
- * request below the heap, a data limit, a mapping within 1 MiB, strict
- * overcommit) still waits for the result. */
+ * overcommit limit (or, after mlockall(MCL_FUTURE), RLIMIT_MEMLOCK, which
+ * is not checked here).  Anything but the plain case (brk(0), a first
+ * call, a request below the heap, a data limit, a mapping within 1 MiB,
+ * strict overcommit) still waits for the result.  A wrong guess could only
+ * misdraw the heap timeline: the exit snapshot reads the real map. */
 static int brk_surely_succeeds(const struct ml_proc *p, uint64_t want)
 {
     static int strict = -1;           /* vm.overcommit_memory == 2 */
