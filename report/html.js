@@ -205,6 +205,7 @@
         fact(p.exit && p.exit.detached ? 'In use at detach' : 'In use at exit', bytes(a.live_bytes) + ' in ' + plural(a.live_blocks, 'block'))));
     if (!p.saw_shim) card.appendChild(el('p', {class: 'note'}, 'No allocation was seen: the program uses a static allocator, or the memlens shim was not loaded into it.'));
     else if (!p.scanned) card.appendChild(el('p', {class: 'note'}, 'The memory of the process could not be read at exit: the leak kinds of its live blocks are unknown.'));
+    else if (p.unread_bytes) card.appendChild(el('p', {class: 'note'}, bytes(p.unread_bytes) + ' of the process\u2019s memory could not be copied at exit (memlens ran out of memory): blocks referenced only from there are counted as lost.'));
     card.appendChild(summaryBar(p));
     card.appendChild(tiles(p));
     return card;

@@ -384,6 +384,7 @@ static void write_process(struct ml_jsonw *w, const struct ml_proc_report *p)
     write_strv(w, "argv", p->argv);
     write_exit(w, p);
     ml_jsonw_key_bool(w, "scanned", p->scanned);
+    ml_jsonw_key_uint(w, "unread_bytes", p->unread_bytes);
     ml_jsonw_key_bool(w, "saw_shim", p->saw_shim);
     write_allocations(w, &p->alloc);
     write_leaks(w, p);

@@ -53,6 +53,7 @@ struct ml_snapshot {
     char *maps_text;               /* /proc/PID/maps as read at exit; owned */
     int scanned;                   /* 1 when memory and registers were read */
     uint64_t bytes_read;           /* bytes of memory copied from the process */
+    uint64_t unread_bytes;         /* bytes wanted but not copied: no memory for the copy */
 };
 
 /* Parse /proc/PID/maps text into regions (data left NULL).  Returns 0 or -errno. */

@@ -260,6 +260,13 @@ static void put_leaks(const struct tout *t, const struct ml_proc_report *p)
     } else if (!p->scanned) {
         put_not_scanned(t, p);
     } else {
+        if (p->unread_bytes) {
+            line(t, "Warning: %s bytes of the process's memory could not be copied at exit",
+                 commas(p->unread_bytes).s);
+            line(t, "(memlens ran out of memory); blocks referenced only from there are counted");
+            line(t, "as lost.");
+            blank(t);
+        }
         if (t->o->leak_check == ML_LEAK_CHECK_FULL)
             put_records(t, p);
         put_leak_summary(t, p);

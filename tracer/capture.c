@@ -104,7 +104,11 @@ static int plan_pieces(struct ml_snapshot *snap, struct pieces *ps)
     for (size_t i = 0; i < snap->nregions; i++) {
         struct ml_region *r = &snap->regions[i];
         uint64_t len = r->end - r->start;
-        if (!wanted(snap, i) || !(r->data = calloc(1, len ? len : 1))) continue;
+        if (!wanted(snap, i)) continue;
+        if (!(r->data = calloc(1, len ? len : 1))) {
+            snap->unread_bytes += len;    /* reported: its pointers go unseen */
+            continue;
+        }
         for (uint64_t off = 0; off < len; off += PIECE) {
             uint64_t n = len - off < PIECE ? len - off : PIECE;
             if (ml_region_untouched(r, off, n)) continue;   /* never written: zeros */

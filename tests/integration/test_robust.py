@@ -51,12 +51,12 @@ class Crashes(unittest.TestCase):
         self.check("kill", 128 + signal.SIGKILL, "SIGKILL")
 
 
-def start(args, json_path):
-    return subprocess.Popen([h.memlens_path(), "--json=" + json_path, "--", h.sample_path("hostile")] + args,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def start(args, json_path, sample="hostile", stderr=subprocess.DEVNULL):
+    return subprocess.Popen([h.memlens_path(), "--json=" + json_path, "--", h.sample_path(sample)] + args,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr)
 
 
-def target_pid(memlens_pid, timeout=20):
+def target_pid(memlens_pid, timeout=20, name=b"hostile"):
     """The traced child of memlens once it has exec'ed the sample."""
     end = time.time() + timeout
     while time.time() < end:
@@ -71,7 +71,7 @@ def target_pid(memlens_pid, timeout=20):
             except OSError:
                 continue
             ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            if ppid == memlens_pid and b"hostile" in cmd:
+            if ppid == memlens_pid and name in cmd:
                 return int(pid)
         time.sleep(0.05)
     raise AssertionError("target did not start")
@@ -146,6 +146,53 @@ class Killed(unittest.TestCase):
         os.unlink(path)
         self.assertEqual(doc["processes"][0]["exit"], {"signal": "SIGTERM"})
         self.assertEqual(kinds(doc), CRASH)
+
+
+class NoRoomForTheCopy(unittest.TestCase):
+    """memlens itself runs out of memory for the exit snapshot (its address
+    space is limited while the program waits): the report says how much it
+    could not copy, and the rest of the report is still written."""
+
+    def test_unread_memory_reported(self):
+        import json
+        import resource
+        expect = h.expected("holdmem")
+        path = os.path.join(h.build_dir(), "tests", "holdmem.json")
+        m = start([], path, sample="holdmem", stderr=subprocess.PIPE)
+        pid = target_pid(m.pid, name=b"holdmem")
+        wait_paused(pid)
+        with open("/proc/%d/status" % m.pid) as f:
+            size = int([l for l in f if l.startswith("VmSize:")][0].split()[1]) * 1024
+        # Room for the report's own needs, not for a copy of the mapping.
+        resource.prlimit(m.pid, resource.RLIMIT_AS,
+                         (size + expect["mapping_bytes"] // 2, resource.RLIM_INFINITY))
+        os.kill(pid, signal.SIGUSR1)
+        _, err = m.communicate(timeout=60)
+        self.assertEqual(m.returncode, 0, err.decode(errors="replace")[-3000:])
+        with open(path) as f:
+            doc = json.load(f)
+        os.unlink(path)
+        p = doc["processes"][0]
+        self.assertGreaterEqual(p["unread_bytes"], expect["mapping_bytes"])
+        self.assertIn("could not be copied at exit", err.decode(errors="replace"))
+        # The block's only pointer was in the uncopied mapping.
+        self.assertEqual(kinds(doc)["definite"], {"blocks": 1, "bytes": expect["block_bytes"]})
+
+    def test_with_room_block_reachable(self):
+        expect = h.expected("holdmem")
+        path = os.path.join(h.build_dir(), "tests", "holdmem-room.json")
+        m = start([], path, sample="holdmem")
+        pid = target_pid(m.pid, name=b"holdmem")
+        wait_paused(pid)
+        os.kill(pid, signal.SIGUSR1)
+        m.wait(timeout=60)
+        import json
+        with open(path) as f:
+            doc = json.load(f)
+        os.unlink(path)
+        self.assertEqual(doc["processes"][0]["unread_bytes"], 0)
+        self.assertEqual(kinds(doc)["reachable"], {"blocks": 1, "bytes": expect["block_bytes"]})
+        self.assertEqual(kinds(doc)["definite"], {"blocks": 0, "bytes": 0})
 
 
 class JobControl(unittest.TestCase):
