@@ -34,7 +34,8 @@ static void wake(int sig)
 
 __attribute__((noinline)) void *keep_in_mapping(void)
 {
-    return malloc(64);
+    void *volatile p = malloc(64);   /* volatile: no tail call, the frame stays */
+    return p;
 }
 
 int main(int argc, char **argv)

@@ -39,7 +39,8 @@ static int print_expect(void)
 
 __attribute__((noinline)) void *keep_in_sparse(void)
 {
-    return malloc(40);
+    void *volatile p = malloc(40);   /* volatile: no tail call, the frame stays */
+    return p;
 }
 
 __attribute__((noinline)) void lose(void)

@@ -344,6 +344,12 @@ class SparseMapping(unittest.TestCase):
             with self.subTest(kind=kind):
                 self.assertEqual(summary[kind], self.expect[kind])
 
+    def test_records_name_their_functions(self):
+        records = self.ml.json["processes"][0]["leaks"]["records"]
+        by_kind = {r["kind"]: r for r in records}
+        self.assertTrue(names_function(by_kind["definite"], "lose"))
+        self.assertTrue(names_function(by_kind["reachable"], "keep_in_sparse"))
+
     def test_untouched_pages_not_copied(self):
         m = re.search(r"captured_bytes=(\d+)", self.ml.stderr)
         self.assertIsNotNone(m, self.ml.stderr[-3000:])

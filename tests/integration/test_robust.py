@@ -177,6 +177,7 @@ class NoRoomForTheCopy(unittest.TestCase):
         self.assertIn("could not be copied at exit", err.decode(errors="replace"))
         # The block's only pointer was in the uncopied mapping.
         self.assertEqual(kinds(doc)["definite"], {"blocks": 1, "bytes": expect["block_bytes"]})
+        self.assertIn("keep_in_mapping", definite_functions(doc))
 
     def test_with_room_block_reachable(self):
         expect = h.expected("holdmem")
