@@ -212,6 +212,15 @@ struct ml_blocks *ml_blocks_clone(const struct ml_blocks *b)
     return c;
 }
 
+void ml_blocks_each(const struct ml_blocks *b, void (*fn)(void *ctx, const struct ml_block *blk),
+                    void *ctx)
+{
+    for (size_t i = 0; i <= b->mask; i++)
+        if (b->slots[i].addr) fn(ctx, &b->slots[i]);
+    for (size_t i = 0; b->old && i <= b->oldmask; i++)
+        if (b->old[i].addr > TOMB) fn(ctx, &b->old[i]);
+}
+
 void ml_blocks_map_stacks(struct ml_blocks *b, uint32_t (*map)(void *ctx, uint32_t id), void *ctx)
 {
     for (size_t i = 0; i <= b->mask; i++)

@@ -42,6 +42,9 @@ const struct ml_alloc_stats *ml_blocks_stats(const struct ml_blocks *b);
 struct ml_blocks *ml_blocks_clone(const struct ml_blocks *b);
 /* Rewrite every block's stack id with map(ctx, id). */
 void ml_blocks_map_stacks(struct ml_blocks *b, uint32_t (*map)(void *ctx, uint32_t id), void *ctx);
+/* Call fn for every live block, in no particular order. */
+void ml_blocks_each(const struct ml_blocks *b, void (*fn)(void *ctx, const struct ml_block *blk),
+                    void *ctx);
 /* Copy out the live blocks sorted by address; caller frees *out. Returns count or -1. */
 long ml_blocks_sorted(const struct ml_blocks *b, struct ml_block **out);
 

@@ -129,10 +129,27 @@ static void scan_words(struct reach *r, const unsigned char *d, uint64_t addr, u
     }
 }
 
+/* The kept words of a region that was scanned, not copied, in [a, end). */
+static void scan_kept_words(struct reach *r, const struct ml_region *reg, uint64_t a, uint64_t end)
+{
+    size_t lo = 0, hi = reg->nwords;             /* first word at or above a */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (reg->words[mid].addr < a) lo = mid + 1;
+        else hi = mid;
+    }
+    for (size_t k = lo; k < reg->nwords && reg->words[k].addr + 8 <= end; k++)
+        found_pointer(r, reg->words[k].value, 1);
+}
+
 /* Scan [a, end) of a root region page by page, passing over pages that were
  * never written (a large, sparsely used mapping was not copied either). */
 static void scan_root_words(struct reach *r, const struct ml_region *reg, uint64_t a, uint64_t end)
 {
+    if (reg->words) {
+        scan_kept_words(r, reg, a, end);
+        return;
+    }
     if (!reg->pages) {
         scan_words(r, reg->data + (a - reg->start), a, end, 1);
         return;
@@ -226,7 +243,7 @@ static void scan_roots(struct reach *r)
     struct ml_range *skip = dead_ranges(r, &nskip);
     for (size_t i = 0; i < snap->nregions; i++) {
         const struct ml_region *reg = &snap->regions[i];
-        if (!reg->data || reg->perms[0] != 'r' || reg->perms[1] != 'w') continue;
+        if ((!reg->data && !reg->words) || reg->perms[0] != 'r' || reg->perms[1] != 'w') continue;
         if (reg->kind == ML_RK_SESSION || is_shim_region(snap, i)) continue;
         if (skip) scan_root_range(r, reg, skip, nskip);
         else scan_root_range(r, reg, r->heap->owned, r->heap->nowned);

@@ -157,6 +157,7 @@ void ml_snapshot_free(struct ml_snapshot *snap)
         free(snap->regions[i].path);
         free(snap->regions[i].data);
         free(snap->regions[i].pages);
+        free(snap->regions[i].words);
     }
     free(snap->regions);
     free(snap->threads);

@@ -17,6 +17,9 @@ enum ml_region_kind {
     ML_RK_COUNT
 };
 
+/* A word of a region read by scanning only: one that may point at a block. */
+struct ml_word { uint64_t addr, value; };
+
 struct ml_region {
     uint64_t start, end;      /* [start, end) */
     uint64_t offset;          /* file offset */
@@ -27,6 +30,10 @@ struct ml_region {
     unsigned char *data;      /* bytes read at exit, NULL when not read; owned */
     uint64_t resident, swapped; /* bytes, from smaps (0 when unknown) */
     unsigned char *pages;     /* per page ML_PAGE_* bits from pagemap, NULL when not read; owned */
+    struct ml_word *words;    /* data NULL, region only scanned at exit (a large mapping
+                                 holding no block): its words that may point at a
+                                 block, by address; owned */
+    size_t nwords;
 };
 
 #define ML_PAGE_PRESENT 1u
@@ -53,6 +60,7 @@ struct ml_snapshot {
     char *maps_text;               /* /proc/PID/maps as read at exit; owned */
     int scanned;                   /* 1 when memory and registers were read */
     uint64_t bytes_read;           /* bytes of memory copied from the process */
+    uint64_t bytes_scanned;        /* bytes read and scanned, not kept (ml_region.words) */
     uint64_t unread_bytes;         /* bytes wanted but not copied: no memory for the copy */
 };
 

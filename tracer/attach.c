@@ -739,7 +739,7 @@ static void capture_held(struct attach *a, struct ml_snapshot *snap)
         memcpy(ts[n].regs, t->regs, sizeof ts[n].regs);
         n++;
     }
-    if (!ts || ml_capture(a->pid, ts, n, snap) != 0) snap->scanned = 0;
+    if (!ts || ml_capture(a->pid, ts, n, NULL, snap) != 0) snap->scanned = 0;
     free(ts);
 }
 

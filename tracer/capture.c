@@ -92,19 +92,20 @@ static void *read_pieces(void *arg)
     }
 }
 
-/* Give each wanted region a buffer and cut it into pieces; -ENOMEM. */
+/* Give each wanted region a buffer and cut it into pieces; -ENOMEM.
+ * Regions already scanned (words kept) are not copied. */
 static int plan_pieces(struct ml_snapshot *snap, struct pieces *ps)
 {
     size_t cap = 0;
     for (size_t i = 0; i < snap->nregions; i++)
-        if (wanted(snap, i))
+        if (wanted(snap, i) && !snap->regions[i].words)
             cap += (snap->regions[i].end - snap->regions[i].start + PIECE - 1) / PIECE;
     ps->v = malloc((cap ? cap : 1) * sizeof *ps->v);
     if (!ps->v) return -ENOMEM;
     for (size_t i = 0; i < snap->nregions; i++) {
         struct ml_region *r = &snap->regions[i];
         uint64_t len = r->end - r->start;
-        if (!wanted(snap, i)) continue;
+        if (!wanted(snap, i) || r->words) continue;
         if (!(r->data = calloc(1, len ? len : 1))) {
             snap->unread_bytes += len;    /* reported: its pointers go unseen */
             continue;
@@ -194,8 +195,105 @@ static void read_pagemap(int pid, struct ml_snapshot *snap)
     if (fd >= 0) close(fd);
 }
 
+/* ---- large mappings that hold no block: scanned, not copied ------------- */
+
+/* A private anonymous mapping this large that holds no live block is a
+ * root and nothing else (a custom allocator's arena, a buffer pool): the
+ * words that may point at a block are kept, not the bytes. */
+#define SCAN_ONLY_MIN (64ul << 20)
+#define ARENA_ALIGN (64ul << 20)   /* glibc's HEAP_MAX_SIZE: arena heaps start aligned */
+
+struct holders {
+    struct ml_region **cand;       /* candidate regions, by address */
+    size_t n;
+    unsigned char *holds;          /* per candidate: a live block lies in it */
+    uint64_t lo, hi;               /* every live block lies in [lo, hi) */
+};
+
+static void note_block(void *ctx, const struct ml_block *b)
+{
+    struct holders *h = ctx;
+    uint64_t end = b->addr + (b->size ? b->size : 1);
+    if (b->addr < h->lo) h->lo = b->addr;
+    if (end > h->hi) h->hi = end;
+    size_t lo = 0, hi = h->n;                    /* last candidate starting at or below */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (h->cand[mid]->start <= b->addr) lo = mid + 1;
+        else hi = mid;
+    }
+    if (lo && b->addr < h->cand[lo - 1]->end) h->holds[lo - 1] = 1;
+}
+
+/* Whether a glibc arena heap (its heap_info at a 64 MiB boundary) may
+ * start inside r: the fragmentation analysis reads those, so r is copied. */
+static int may_hold_arena(int pid, const struct ml_region *r)
+{
+    for (uint64_t base = (r->start + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1); base + 32 <= r->end;
+         base += ARENA_ALIGN) {
+        uint64_t info[4] = {0};      /* ar_ptr, prev, size, mprotect_size */
+        struct iovec l = {info, sizeof info}, rm = {(void *)base, sizeof info};
+        if (process_vm_readv(pid, &l, 1, &rm, 1, 0) != (ssize_t)sizeof info) continue;
+        if (info[0] && info[2] && info[2] <= info[3] && info[3] <= ARENA_ALIGN) return 1;
+    }
+    return 0;
+}
+
+/* Read r through buf (PIECE bytes), keeping the words in [lo, hi). */
+static int scan_region(int pid, struct ml_region *r, uint64_t lo, uint64_t hi, uint64_t *buf,
+                       uint64_t *read)
+{
+    size_t cap = 0;
+    for (uint64_t off = 0; off < r->end - r->start; off += PIECE) {
+        uint64_t n = r->end - r->start - off < PIECE ? r->end - r->start - off : PIECE;
+        if (ml_region_untouched(r, off, n)) continue;
+        memset(buf, 0, n);
+        read_piece(pid, &(struct piece){(unsigned char *)buf, r->start + off, n});
+        *read += n;
+        for (uint64_t k = 0; k < n / 8; k++) {
+            if (buf[k] - lo >= hi - lo || buf[k] < 4096) continue;
+            if (r->nwords == cap) {
+                struct ml_word *w = realloc(r->words, (cap = cap ? cap * 2 : 256) * sizeof *w);
+                if (!w) return -ENOMEM;
+                r->words = w;
+            }
+            r->words[r->nwords++] = (struct ml_word){r->start + off + 8 * k, buf[k]};
+        }
+    }
+    if (!r->words) r->words = malloc(sizeof *r->words);   /* marks the region scanned */
+    return r->words ? 0 : -ENOMEM;
+}
+
+static void scan_large_roots(int pid, struct ml_snapshot *snap, const struct ml_blocks *blocks)
+{
+    struct holders h = {.lo = UINT64_MAX, .hi = 0};
+    h.cand = malloc((snap->nregions ? snap->nregions : 1) * sizeof *h.cand);
+    h.holds = calloc(snap->nregions ? snap->nregions : 1, 1);
+    for (size_t i = 0; h.cand && h.holds && i < snap->nregions; i++) {
+        struct ml_region *r = &snap->regions[i];
+        if (wanted(snap, i) && r->kind == ML_RK_MMAP_ANON && strcmp(r->perms, "rw-p") == 0 &&
+            r->end - r->start >= SCAN_ONLY_MIN)
+            h.cand[h.n++] = r;
+    }
+    if (h.n) ml_blocks_each(blocks, note_block, &h);
+    if (h.lo > h.hi) h.lo = h.hi = 0;       /* no block: no word can point at one */
+    uint64_t *buf = h.n ? malloc(PIECE) : NULL;
+    for (size_t k = 0; buf && k < h.n; k++) {
+        struct ml_region *r = h.cand[k];
+        if (h.holds[k] || may_hold_arena(pid, r)) continue;
+        if (scan_region(pid, r, h.lo, h.hi, buf, &snap->bytes_scanned) != 0) {
+            free(r->words);                 /* no memory to keep them: copy it, or report it */
+            r->words = NULL;
+            r->nwords = 0;
+        }
+    }
+    free(buf);
+    free(h.cand);
+    free(h.holds);
+}
+
 int ml_capture(int pid, const struct ml_thread_state *threads, size_t nthreads,
-               struct ml_snapshot *out)
+               const struct ml_blocks *blocks, struct ml_snapshot *out)
 {
     memset(out, 0, sizeof *out);
     out->maps_text = ml_read_proc_file(pid, "maps", NULL);
@@ -216,6 +314,7 @@ int ml_capture(int pid, const struct ml_thread_state *threads, size_t nthreads,
      * shared page becomes resident in smaps too). */
     read_smaps(pid, out);
     read_pagemap(pid, out);
+    if (blocks) scan_large_roots(pid, out, blocks);
     rc = read_regions(pid, out);
     if (rc) return rc;
     out->scanned = 1;

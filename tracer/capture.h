@@ -9,12 +9,16 @@
 #define ML_CAPTURE_H
 
 #include <stddef.h>
+#include "blocks.h"
 #include "snapshot.h"
 
 /* threads: registers gathered by the caller, copied into the snapshot.
+ * blocks: the process's live blocks, or NULL; with them, a large private
+ * anonymous mapping that holds none is scanned for words that may point at
+ * a block instead of copied (ml_region.words).
  * Returns 0 or -errno; on failure the snapshot is left as far as it got. */
 int ml_capture(int pid, const struct ml_thread_state *threads, size_t nthreads,
-               struct ml_snapshot *out);
+               const struct ml_blocks *blocks, struct ml_snapshot *out);
 /* Read a whole /proc file into a NUL-terminated buffer (caller frees). */
 char *ml_read_proc_file(int pid, const char *name, size_t *len);
 

@@ -237,6 +237,12 @@ static void remember_gone(struct ml_proc *p, struct ml_thread *t)
 }
 
 /* All threads of p are held at exit: snapshot, release, hand over. */
+/* The live blocks of p as recorded so far, or NULL. */
+static const struct ml_blocks *proc_blocks(const struct ml_proc *p)
+{
+    return p->session ? ml_session_blocks(p->session) : p->inh.blocks;
+}
+
 static void snapshot_process(const struct ml_loop_config *cfg, struct ml_proc *p)
 {
     size_t n = 0, cap = (size_t)p->nthreads + p->ngone + 1;
@@ -257,9 +263,11 @@ static void snapshot_process(const struct ml_loop_config *cfg, struct ml_proc *p
     if (p->session) ml_session_finish(p->session);
     ml_phase_done(p->pid, "drain", t0);
     t0 = ml_now();
-    if (snap && ts && p->report_it && ml_capture(p->pid, ts, n, snap) != 0) snap->scanned = 0;
+    if (snap && ts && p->report_it && ml_capture(p->pid, ts, n, proc_blocks(p), snap) != 0)
+        snap->scanned = 0;
     ml_phase_done(p->pid, "capture", t0);
     if (snap) ml_stat(p->pid, "captured_bytes", snap->bytes_read);
+    if (snap) ml_stat(p->pid, "scanned_bytes", snap->bytes_scanned);
     p->snapshot_done = 1;
     for (t = ml_threads_all(); t; t = t->hh.next)
         if (t->proc == p && t->at_exit) {
