@@ -1,9 +1,11 @@
 /* capture.h - taking a process's exit snapshot while its memory is intact.
  *
  * Called with every thread of the process stopped (at PTRACE_EVENT_EXIT):
- * reads /proc/PID/maps and the bytes of the regions that reachability
- * needs (writable ones as roots and heap, read-only ones of loaded objects
- * for vtables), with process_vm_readv.
+ * reads /proc/PID/maps, smaps, pagemap and the bytes of the regions that
+ * reachability needs (writable ones as roots and heap, read-only ones of
+ * loaded objects for vtables), with process_vm_readv on two threads.
+ * Pages never written are not read; a large mapping that holds no block is
+ * scanned through a small buffer and only its possible pointers are kept.
  */
 #ifndef ML_CAPTURE_H
 #define ML_CAPTURE_H
