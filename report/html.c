@@ -11,7 +11,7 @@
  * The island (what html.js reads; not a public contract like the JSON):
  *   { "tool", "version", "mode", "command": [...],
  *     "processes": [ { "pid", "ppid", "exe", "argv", "exit", "duration",
- *        "scanned", "unread_bytes", "saw_shim", "alloc": {...},
+ *        "scanned", "unread_bytes", "uncopied_bytes", "saw_shim", "alloc": {...},
  *        "summary": {"definite": [blocks, bytes], ..., "suppressed": [...]},
  *        "records": [[kind, blocks, bytes, indirect, resident, suppression|null,
  *                     [frame...], [oldest, newest] seconds (attach) or null]],
@@ -484,6 +484,7 @@ static void put_process(struct island *is, const struct ml_proc_report *p)
     ml_jsonw_key_double(w, "duration", p->duration);
     ml_jsonw_key_bool(w, "scanned", p->scanned);
     ml_jsonw_key_uint(w, "unread_bytes", p->unread_bytes);
+    ml_jsonw_key_uint(w, "uncopied_bytes", p->uncopied_bytes);
     ml_jsonw_key_bool(w, "saw_shim", p->saw_shim);
     put_alloc(w, &p->alloc);
     put_summary(w, p);

@@ -205,7 +205,8 @@
         fact(p.exit && p.exit.detached ? 'In use at detach' : 'In use at exit', bytes(a.live_bytes) + ' in ' + plural(a.live_blocks, 'block'))));
     if (!p.saw_shim) card.appendChild(el('p', {class: 'note'}, 'No allocation was seen: the program uses a static allocator, or the memlens shim was not loaded into it.'));
     else if (!p.scanned) card.appendChild(el('p', {class: 'note'}, 'The memory of the process could not be read at exit: the leak kinds of its live blocks are unknown.'));
-    else if (p.unread_bytes) card.appendChild(el('p', {class: 'note'}, bytes(p.unread_bytes) + ' of the process\u2019s memory could not be copied at exit (memlens ran out of memory): blocks referenced only from there are counted as lost.'));
+    else if (p.unread_bytes) card.appendChild(el('p', {class: 'note'}, bytes(p.unread_bytes) + ' of the process\u2019s memory could not be read at exit (memlens ran out of memory): blocks referenced only from there are counted as lost.'));
+    if (p.scanned && p.uncopied_bytes) card.appendChild(el('p', {class: 'note'}, bytes(p.uncopied_bytes) + ' of heap memory could not be copied at exit (memlens ran out of memory) and was only scanned for pointers: memcheck\u2019s heuristics do not apply to blocks there, and the heap figures miss it.'));
     card.appendChild(summaryBar(p));
     card.appendChild(tiles(p));
     return card;

@@ -385,6 +385,7 @@ static void write_process(struct ml_jsonw *w, const struct ml_proc_report *p)
     write_exit(w, p);
     ml_jsonw_key_bool(w, "scanned", p->scanned);
     ml_jsonw_key_uint(w, "unread_bytes", p->unread_bytes);
+    ml_jsonw_key_uint(w, "uncopied_bytes", p->uncopied_bytes);
     ml_jsonw_key_bool(w, "saw_shim", p->saw_shim);
     write_allocations(w, &p->alloc);
     write_leaks(w, p);

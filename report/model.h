@@ -140,8 +140,10 @@ struct ml_proc_report {
     enum ml_exit_how exit_how;
     int exit_value;             /* code, or signal number */
     int scanned;                /* 0: memory could not be read, kinds unknown */
-    uint64_t unread_bytes;      /* memory memlens had no room to copy at exit:
+    uint64_t unread_bytes;      /* memory memlens could neither copy nor scan at exit:
                                    blocks referenced only from there look lost */
+    uint64_t uncopied_bytes;    /* heap memory scanned for pointers but not copied (no
+                                   room): heuristics and fragmentation miss it */
     int saw_shim;               /* 0: no allocation event source (no shim) */
     struct ml_alloc_stats alloc;
     struct ml_totals summary[ML_LK_COUNT + 1];  /* per kind, then suppressed */

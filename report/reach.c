@@ -130,7 +130,8 @@ static void scan_words(struct reach *r, const unsigned char *d, uint64_t addr, u
 }
 
 /* The kept words of a region that was scanned, not copied, in [a, end). */
-static void scan_kept_words(struct reach *r, const struct ml_region *reg, uint64_t a, uint64_t end)
+static void scan_kept_words(struct reach *r, const struct ml_region *reg, uint64_t a, uint64_t end,
+                            int prior_definite)
 {
     size_t lo = 0, hi = reg->nwords;             /* first word at or above a */
     while (lo < hi) {
@@ -139,7 +140,7 @@ static void scan_kept_words(struct reach *r, const struct ml_region *reg, uint64
         else hi = mid;
     }
     for (size_t k = lo; k < reg->nwords && reg->words[k].addr + 8 <= end; k++)
-        found_pointer(r, reg->words[k].value, 1);
+        found_pointer(r, reg->words[k].value, prior_definite);
 }
 
 /* Scan [a, end) of a root region page by page, passing over pages that were
@@ -147,7 +148,7 @@ static void scan_kept_words(struct reach *r, const struct ml_region *reg, uint64
 static void scan_root_words(struct reach *r, const struct ml_region *reg, uint64_t a, uint64_t end)
 {
     if (reg->words) {
-        scan_kept_words(r, reg, a, end);
+        scan_kept_words(r, reg, a, end, 1);
         return;
     }
     if (!reg->pages) {
@@ -279,7 +280,13 @@ static void process_stack(struct reach *r)
         prefetch_next(r);
         const struct ml_block *b = &r->blocks[i];
         const unsigned char *d = mem_at(r->snap, b->addr, b->size);
-        if (d) scan_words(r, d, b->addr, b->addr + b->size, r->state[i] != POSSIBLE);
+        int prior = r->state[i] != POSSIBLE;
+        if (d) {
+            scan_words(r, d, b->addr, b->addr + b->size, prior);
+        } else {                                /* no room for the copy: scanned words */
+            const struct ml_region *reg = ml_snapshot_find(r->snap, b->addr);
+            if (reg && reg->words) scan_kept_words(r, reg, b->addr, b->addr + b->size, prior);
+        }
     }
 }
 

@@ -61,7 +61,9 @@ struct ml_snapshot {
     int scanned;                   /* 1 when memory and registers were read */
     uint64_t bytes_read;           /* bytes of memory copied from the process */
     uint64_t bytes_scanned;        /* bytes read and scanned, not kept (ml_region.words) */
-    uint64_t unread_bytes;         /* bytes wanted but not copied: no memory for the copy */
+    uint64_t unread_bytes;         /* bytes wanted but neither copied nor scanned: no memory */
+    uint64_t uncopied_bytes;       /* bytes of regions holding blocks that there was no
+                                      memory to copy, scanned instead (words kept) */
 };
 
 /* Parse /proc/PID/maps text into regions (data left NULL).  Returns 0 or -errno. */

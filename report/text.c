@@ -261,10 +261,17 @@ static void put_leaks(const struct tout *t, const struct ml_proc_report *p)
         put_not_scanned(t, p);
     } else {
         if (p->unread_bytes) {
-            line(t, "Warning: %s bytes of the process's memory could not be copied at exit",
+            line(t, "Warning: %s bytes of the process's memory could not be read at exit",
                  commas(p->unread_bytes).s);
             line(t, "(memlens ran out of memory); blocks referenced only from there are counted");
             line(t, "as lost.");
+            blank(t);
+        }
+        if (p->uncopied_bytes) {
+            line(t, "Warning: %s bytes of heap memory could not be copied at exit (memlens",
+                 commas(p->uncopied_bytes).s);
+            line(t, "ran out of memory) and were only scanned for pointers: memcheck's");
+            line(t, "heuristics do not apply to blocks there, and the heap figures miss them.");
             blank(t);
         }
         if (t->o->leak_check == ML_LEAK_CHECK_FULL)

@@ -10,9 +10,8 @@
  *   with room for the copy: still reachable 2 blocks, the buffer and the
  *        64-byte block; nothing lost
  *   without it (the test lowers memlens's RLIMIT_AS while the program
- *        waits): unread_bytes >= 512 MiB; the buffer is still reachable
- *        (from the global), and the 64-byte block, whose only pointer lay
- *        in the uncopied buffer, counts as definitely lost
+ *        waits): uncopied_bytes >= 512 MiB, the buffer scanned instead of
+ *        copied, and the same answer: both blocks still reachable
  *
  * `holdmem --expect` prints the sizes as JSON and exits.
  */

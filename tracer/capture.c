@@ -106,10 +106,7 @@ static int plan_pieces(struct ml_snapshot *snap, struct pieces *ps)
         struct ml_region *r = &snap->regions[i];
         uint64_t len = r->end - r->start;
         if (!wanted(snap, i) || r->words) continue;
-        if (!(r->data = calloc(1, len ? len : 1))) {
-            snap->unread_bytes += len;    /* reported: its pointers go unseen */
-            continue;
-        }
+        if (!(r->data = calloc(1, len ? len : 1))) continue;   /* see scan_uncopied */
         for (uint64_t off = 0; off < len; off += PIECE) {
             uint64_t n = len - off < PIECE ? len - off : PIECE;
             if (ml_region_untouched(r, off, n)) continue;   /* never written: zeros */
@@ -210,12 +207,12 @@ struct holders {
     uint64_t lo, hi;               /* every live block lies in [lo, hi) */
 };
 
+static void note_bounds(void *ctx, const struct ml_block *b);
+
 static void note_block(void *ctx, const struct ml_block *b)
 {
     struct holders *h = ctx;
-    uint64_t end = b->addr + (b->size ? b->size : 1);
-    if (b->addr < h->lo) h->lo = b->addr;
-    if (end > h->hi) h->hi = end;
+    note_bounds(ctx, b);
     size_t lo = 0, hi = h->n;                    /* last candidate starting at or below */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -262,6 +259,41 @@ static int scan_region(int pid, struct ml_region *r, uint64_t lo, uint64_t hi, u
     }
     if (!r->words) r->words = malloc(sizeof *r->words);   /* marks the region scanned */
     return r->words ? 0 : -ENOMEM;
+}
+
+static void note_bounds(void *ctx, const struct ml_block *b)
+{
+    struct holders *h = ctx;
+    uint64_t end = b->addr + (b->size ? b->size : 1);
+    if (b->addr < h->lo) h->lo = b->addr;
+    if (end > h->hi) h->hi = end;
+}
+
+/* Wanted regions memlens had no memory to copy: scanned through a small
+ * buffer instead when the live blocks are known (their pointers are kept,
+ * their other bytes lost), else counted as unread. */
+static void scan_uncopied(int pid, struct ml_snapshot *snap, const struct ml_blocks *blocks)
+{
+    struct holders h = {.lo = UINT64_MAX, .hi = 0};
+    uint64_t *buf = NULL;
+    for (size_t i = 0; i < snap->nregions; i++) {
+        struct ml_region *r = &snap->regions[i];
+        uint64_t len = r->end - r->start;
+        if (!wanted(snap, i) || r->data || r->words) continue;
+        if (blocks && !buf && (buf = malloc(PIECE)) != NULL) {
+            ml_blocks_each(blocks, note_bounds, &h);
+            if (h.lo > h.hi) h.lo = h.hi = 0;
+        }
+        if (buf && scan_region(pid, r, h.lo, h.hi, buf, &snap->bytes_scanned) == 0) {
+            snap->uncopied_bytes += len;
+        } else {
+            free(r->words);
+            r->words = NULL;
+            r->nwords = 0;
+            snap->unread_bytes += len;    /* reported: its pointers go unseen */
+        }
+    }
+    free(buf);
 }
 
 static void scan_large_roots(int pid, struct ml_snapshot *snap, const struct ml_blocks *blocks)
@@ -317,6 +349,7 @@ int ml_capture(int pid, const struct ml_thread_state *threads, size_t nthreads,
     if (blocks) scan_large_roots(pid, out, blocks);
     rc = read_regions(pid, out);
     if (rc) return rc;
+    scan_uncopied(pid, out, blocks);
     out->scanned = 1;
     return 0;
 }
