@@ -207,7 +207,14 @@ struct holders {
     uint64_t lo, hi;               /* every live block lies in [lo, hi) */
 };
 
-static void note_bounds(void *ctx, const struct ml_block *b);
+/* The live blocks lie in [lo, hi). */
+static void note_bounds(void *ctx, const struct ml_block *b)
+{
+    struct holders *h = ctx;
+    uint64_t end = b->addr + (b->size ? b->size : 1);
+    if (b->addr < h->lo) h->lo = b->addr;
+    if (end > h->hi) h->hi = end;
+}
 
 static void note_block(void *ctx, const struct ml_block *b)
 {
@@ -259,14 +266,6 @@ static int scan_region(int pid, struct ml_region *r, uint64_t lo, uint64_t hi, u
     }
     if (!r->words) r->words = malloc(sizeof *r->words);   /* marks the region scanned */
     return r->words ? 0 : -ENOMEM;
-}
-
-static void note_bounds(void *ctx, const struct ml_block *b)
-{
-    struct holders *h = ctx;
-    uint64_t end = b->addr + (b->size ? b->size : 1);
-    if (b->addr < h->lo) h->lo = b->addr;
-    if (end > h->hi) h->hi = end;
 }
 
 /* Wanted regions memlens had no memory to copy: scanned through a small
