@@ -25,6 +25,7 @@
 #include "procs.h"
 #include "regions.h"
 #include "render.h"
+#include "reportfile.h"
 #include "session.h"
 #include "spawn.h"
 #include "suppress.h"
@@ -195,14 +196,7 @@ static int leaks_are_errors(const struct ml_report *rep, unsigned kinds)
     return 0;
 }
 
-static FILE *open_output(const char *path)
-{
-    FILE *f = fopen(path, "w");
-    if (!f) ml_error("cannot write %s: %s", path, strerror(errno));
-    return f;
-}
-
-static int write_reports(const struct ml_options *o, const struct ml_report *rep,
+static void write_reports(const struct ml_options *o, const struct ml_report *rep,
                          FILE *log, FILE *json)
 {
     struct ml_render_opts ro = {.show_kinds = o->show_kinds, .leak_check = o->leak_check,
@@ -211,11 +205,8 @@ static int write_reports(const struct ml_options *o, const struct ml_report *rep
     double t0 = ml_now();
     ml_render_text(log ? log : stderr, rep, &ro);
     ml_phase_done(rep->nprocs ? rep->procs[0].pid : 0, "render", t0);
-    if (json && (ml_render_json(json, rep, &ro) != 0 || fflush(json) != 0))
-        return fail(ML_EXIT_FAILURE, "cannot write %s: %s", o->json_file, strerror(errno));
-    if (html_out && (ml_render_html(html_out, rep, &ro) != 0 || fflush(html_out) != 0))
-        return fail(ML_EXIT_FAILURE, "cannot write %s: %s", o->html_file, strerror(errno));
-    return 0;
+    if (json) ml_render_json(json, rep, &ro);      /* a failed write shows when it is closed */
+    if (html_out) ml_render_html(html_out, rep, &ro);
 }
 
 /* The exit status of memlens for the root process's wait status. */
@@ -260,8 +251,8 @@ static int run_program(const struct ml_options *o, FILE *log, FILE *json)
     if (rc < 0) fprintf(stderr, "memlens: error: tracing stopped early: %s\n", strerror(-rc));
     struct ml_report rep = collect(o);
     int status = root_status(pid);
-    if (write_reports(o, &rep, log, json) != 0) status = ML_EXIT_FAILURE;
-    else if (o->error_exitcode && leaks_are_errors(&rep, o->error_kinds)) status = o->error_exitcode;
+    write_reports(o, &rep, log, json);
+    if (o->error_exitcode && leaks_are_errors(&rep, o->error_kinds)) status = o->error_exitcode;
     free(rep.procs);
     free(path);
     free(shim);
@@ -294,8 +285,8 @@ static int attach_process(const struct ml_options *o, FILE *log, FILE *json)
     struct ml_report rep = collect(o);
     struct ml_proc *p = ml_proc_find(o->pid);
     int status = p && p->reaped ? root_status(o->pid) : 0;   /* it ended while recorded */
-    if (write_reports(o, &rep, log, json) != 0) status = ML_EXIT_FAILURE;
-    else if (o->error_exitcode && leaks_are_errors(&rep, o->error_kinds)) status = o->error_exitcode;
+    write_reports(o, &rep, log, json);
+    if (o->error_exitcode && leaks_are_errors(&rep, o->error_kinds)) status = o->error_exitcode;
     free(rep.procs);
     return status;
 }
@@ -317,14 +308,15 @@ int main(int argc, char **argv)
         if (ml_suppressions_load(suppressions, o.suppressions[i], why, sizeof why) != 0)
             return fail(ML_EXIT_FAILURE, "cannot use suppressions file %s", why);
     }
-    FILE *log = NULL, *json = NULL;
-    if (o.log_file && !(log = open_output(o.log_file))) return fail(ML_EXIT_FAILURE, "%s", ml_last_error());
-    if (o.json_file && !(json = open_output(o.json_file))) return fail(ML_EXIT_FAILURE, "%s", ml_last_error());
-    if (o.html_file && !(html_out = open_output(o.html_file))) return fail(ML_EXIT_FAILURE, "%s", ml_last_error());
-    int status = o.pid ? attach_process(&o, log, json) : run_program(&o, log, json);
-    if (log) fclose(log);
-    if (json) fclose(json);
-    if (html_out) fclose(html_out);
+    const char *paths[] = {o.log_file, o.json_file, o.html_file};
+    FILE *files[3] = {NULL, NULL, NULL};
+    for (int i = 0; i < 3; i++)
+        if (paths[i] && (ml_reportfile_check(paths[i]) != 0 || !(files[i] = ml_reportfile_open(paths[i]))))
+            return fail(ML_EXIT_FAILURE, "%s", ml_last_error());
+    html_out = files[2];
+    int status = o.pid ? attach_process(&o, files[0], files[1]) : run_program(&o, files[0], files[1]);
+    for (int i = 0; i < 3; i++)
+        if (ml_reportfile_close(files[i], paths[i]) != 0) status = fail(ML_EXIT_FAILURE, "%s", ml_last_error());
     ml_suppressions_free(suppressions);
     return status;
 }
