@@ -12,8 +12,11 @@
  *   "blocks=N definite=D indirect=I reachable=R bytes=B"
  * (R counts the index block too).
  *
- * usage: live [BLOCKS [MAXBYTES]]
- *   MAXBYTES  largest block (default 992; blocks are 32..MAXBYTES bytes)
+ * usage: live [BLOCKS [MAXBYTES [MINBYTES]]]
+ *   MAXBYTES  largest block (default 992)
+ *   MINBYTES  smallest block (default 32, at least 16: a block holds its
+ *             chain word and at least one byte more)
+ * (bench/run.sh's `small` workload is `live 10000000 48 16`.)
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -24,7 +27,8 @@
 #define KEEP(p) __asm__ volatile("" : : "r"(p) : "memory")
 
 static void **g_index;   /* the root: every block the program still knows */
-static size_t g_span = 961;   /* block sizes: 32 .. 32 + g_span - 1 */
+static size_t g_min = 32;     /* block sizes: g_min .. g_min + g_span - 1 */
+static size_t g_span = 961;
 
 static NOIPA void *leaf(size_t n)
 {
@@ -67,7 +71,7 @@ static inline uint64_t next_rand(uint64_t *s)
 static void *make_block(uint64_t *seed, size_t *bytes)
 {
     uint64_t r = next_rand(seed);
-    size_t n = 32 + (size_t)((r >> 8) % g_span);
+    size_t n = g_min + (size_t)((r >> 8) % g_span);
     uint32_t path = (uint32_t)(r >> 40) & 63;
     void **p = L0s[path & 3](path, n);
     if (!p) {
@@ -75,7 +79,7 @@ static void *make_block(uint64_t *seed, size_t *bytes)
         exit(1);
     }
     p[0] = NULL;
-    memset(p + 1, 0x11, n - sizeof(void *));
+    memset(p + 1, 0x11, n - sizeof(void *));   /* n >= 16 */
     *bytes += n;
     return p;
 }
@@ -86,12 +90,14 @@ int main(int argc, char **argv)
     uint64_t seed = 0x2545f4914f6cdd1dull, definite = 0, indirect = 0;
     size_t bytes = 0;
     size_t max = argc > 2 ? strtoull(argv[2], NULL, 0) : 992;
+    size_t min = argc > 3 ? strtoull(argv[3], NULL, 0) : 32;
 
-    if (max < 32) {
-        fprintf(stderr, "usage: live [BLOCKS [MAXBYTES >= 32]]\n");
+    if (min < 16 || max < min) {
+        fprintf(stderr, "usage: live [BLOCKS [MAXBYTES [MINBYTES >= 16]]]\n");
         return 2;
     }
-    g_span = max - 31;
+    g_min = min;
+    g_span = max - min + 1;
 
     g_index = calloc(blocks, sizeof *g_index);
     if (!g_index) {

@@ -16,18 +16,21 @@ median of each column and its ratio to the native median:
          process's maximum RSS (wait4) and the sum of the tree's PSS,
          sampled from /proc while it runs (PSS counts memory shared by the
          tree's processes, such as memlens's session, once).
-memlens runs with its defaults (full leak check, 24 frames), valgrind with
---leak-check=full.  heaptrack runs with --raw (record only): its interpreter,
+memlens runs with its defaults (full leak check, 12 frames), valgrind with
+--leak-check=full; both get WORKLOAD_OPTIONS where a workload needs them.  heaptrack runs with --raw (record only): its interpreter,
 heaptrack_interpret 1.4.0, grows to about 19 GB and aborts with bad_alloc on
 the churn workload once it has made some 150,000 allocations, so its rows
 show what heaptrack costs the running program, without the analysis that it
 defers to later.
 
-It then prints what memlens's session costs per live block and per unique
+It then prints every goal of the cost-at-scale work (RATIO_GOALS and the
+per-process, stack-table and heaptrack goals) with its measured value, the
+seconds of memlens's exit steps on each workload, what memlens's session costs per live block and per unique
 stack (see memory_costs()), and, with PROFILE=1 and perf installed, where
 memlens's time goes at exit on the live-block workload (see exit_phases()).
 
-Owns: the tool command lines, the runner, the RSS sampler, the table.
+Owns: the tool command lines, the runner, the RSS sampler, the table, the
+goals.
 """
 import os
 import re
@@ -40,6 +43,15 @@ import threading
 import time
 
 TOOLS = ("native", "memlens", "heaptrack", "valgrind")
+
+# Options a workload needs under the checkers (memlens and valgrind alike).
+WORKLOAD_OPTIONS = {
+    "procs": ["--trace-children=yes"],    # every short process is checked
+    "stacks": ["--num-callers=48"],       # the stack table at its deepest
+}
+# Tools left out of a workload: valgrind needs minutes on these.
+WORKLOAD_SKIP = {"small": {"valgrind"}, "stacks": {"valgrind"}}
+PROCS = 81    # bench/run.sh's `procs` workload: sh and 80 children
 
 
 # ---- one run ---------------------------------------------------------------
@@ -130,19 +142,19 @@ class Tools:
                      "heaptrack": shutil.which("heaptrack") is not None,
                      "valgrind": shutil.which("valgrind") is not None}
 
-    def command(self, tool, cmd):
+    def command(self, tool, cmd, extra=()):
         log = os.path.join(self.tmp, "report.txt")
         if tool == "memlens":
-            return [self.memlens, "--log-file=" + log, "--"] + cmd
+            return [self.memlens, "--log-file=" + log] + list(extra) + ["--"] + cmd
         if tool == "heaptrack":
             return ["heaptrack", "--raw"] + cmd
         if tool == "valgrind":
             return ["valgrind", "--tool=memcheck", "--leak-check=full",
-                    "--log-file=" + log] + cmd
+                    "--log-file=" + log] + list(extra) + cmd
         return cmd
 
-    def run(self, tool, cmd, env=None):
-        full = self.command(tool, cmd)
+    def run(self, tool, cmd, env=None, extra=()):
+        full = self.command(tool, cmd, extra)
         res = run_once(full, self.cwd, env, os.path.join(self.tmp, "stderr.txt"),
                        self.usage)
         for f in os.listdir(self.cwd):          # heaptrack.PROG.PID.zst
@@ -159,10 +171,13 @@ def fmt_ratio(x, base):
 def bench_workload(tools, name, cmd, runs, env):
     """{tool: (wall, cpu, peak)} medians over runs, tools alternating."""
     want = os.environ.get("TOOLS", ",".join(TOOLS)).split(",")
-    got = {t: [] for t in TOOLS if tools.have[t] and (t in want or t == "native")}
+    skip = WORKLOAD_SKIP.get(name, set())
+    got = {t: [] for t in TOOLS if tools.have[t] and t not in skip
+           and (t in want or t == "native")}
+    extra = WORKLOAD_OPTIONS.get(name, [])
     for i in range(runs):
         for t in got:
-            got[t].append(tools.run(t, cmd, env))
+            got[t].append(tools.run(t, cmd, env, extra))
             w, c, p = got[t][-1]
             sys.stderr.write("  %-12s run %d/%d %-9s wall %.2fs cpu %.2fs peak %.0f MiB\n"
                              % (name, i + 1, runs, t, w, c, p / 1024))
@@ -196,6 +211,73 @@ def print_table(rows, runs, workloads):
     print("Medians of %d runs; tools alternate within each run.  Workloads:" % runs)
     for name, cmd in workloads:
         print("- %s: `%s`" % (name, " ".join(short(c) for c in cmd)))
+
+
+# ---- the goals (issue: cost at scale) ----------------------------------------
+
+# (workload, column, most memlens may cost as a multiple of native)
+RATIO_GOALS = (
+    ("churn", 0, 1.5), ("churn-4t", 0, 2.0), ("containers", 0, 1.5),
+    ("perl", 0, 1.5), ("live", 0, 2.0), ("live", 2, 1.25),
+    ("small", 0, 3.0), ("small", 2, 1.5),
+    ("churn-64t", 0, 3.0),        # at least a third of native throughput
+)
+COLUMN = ("wall", "cpu", "peak memory")
+
+
+def goal_line(text, measured, met):
+    print("- %-58s %-22s %s" % (text, measured, "met" if met else "MISSED"))
+
+
+def print_goals(rows):
+    """Every goal with its measured value; 'MISSED' where it is not met."""
+    res = dict(rows)
+    print("Goals (medians above):")
+    for name, col, most in RATIO_GOALS:
+        if name not in res or "memlens" not in res[name]:
+            continue
+        ratio = res[name]["memlens"][col] / res[name]["native"][col]
+        goal_line("%s: memlens %s at most %.2fx native" % (name, COLUMN[col], most),
+                  "%.2fx" % ratio, ratio <= most)
+    if "procs" in res and "memlens" in res["procs"]:
+        cost = (res["procs"]["memlens"][0] - res["procs"]["native"][0]) / PROCS
+        goal_line("procs: fixed cost per traced process at most 20 ms",
+                  "%.1f ms" % (cost * 1000), cost <= 0.020)
+    if "stacks" in res and "memlens" in res["stacks"]:
+        wall = res["stacks"]["memlens"][0]
+        goal_line("stacks: whole run at most 60 s", "%.1f s" % wall, wall <= 60)
+    for name, r in rows:
+        if "memlens" in r and "heaptrack" in r:
+            goal_line("%s: faster than heaptrack --raw" % name,
+                      "%.2fx heaptrack" % (r["memlens"][0] / r["heaptrack"][0]),
+                      r["memlens"][0] < r["heaptrack"][0])
+
+
+def exit_steps(tools, name, cmd):
+    """One memlens run with MEMLENS_STATS=1: seconds of each step
+    (drain, capture, leaks, heap, regions, render), summed over processes."""
+    env = dict(os.environ, MEMLENS_STATS="1")
+    tools.run("memlens", cmd, env, WORKLOAD_OPTIONS.get(name, []))
+    stats = open(os.path.join(tools.tmp, "stderr.txt"), errors="replace").read()
+    steps = {}
+    for m in re.finditer(r"memlens-stats: pid=\d+ phase=(\S+) seconds=([\d.]+)", stats):
+        steps[m.group(1)] = steps.get(m.group(1), 0.0) + float(m.group(2))
+    print("- %s: %s" % (name, ", ".join("%s %.2f s" % kv for kv in steps.items())))
+
+
+def stacks_kept(tools, cmd):
+    """The stacks workload with --json: are all PATHS records there?"""
+    out = os.path.join(tools.tmp, "stacks.json")
+    tools.run("memlens", cmd, None, WORKLOAD_OPTIONS["stacks"] + ["--json=" + out])
+    import json
+    with open(out) as f:
+        doc = json.load(f)
+    records = sum(1 for p in doc["processes"] for r in p["leaks"]["records"]
+                  if r["blocks"] == 1 and r["bytes"] == 16)
+    want = int(cmd[1]) if len(cmd) > 1 else 1 << 20
+    goal_line("stacks: every one of %d stacks its own record" % want,
+              "%d records" % records, records == want)
+    os.unlink(out)
 
 
 # ---- memory per live block and per stack -----------------------------------
@@ -236,11 +318,13 @@ def memory_costs(tools, churn, live, runs):
     b, sb = memlens_extra(tools, [churn, str(4 * paths), "1", "1", "1"], runs)
     na, nb = stat_of(sa, "stacks"), stat_of(sb, "stacks")
     if na > nb:
+        per_stack = (a - b) * 1024 / (na - nb)
         print("Session memory per unique stack: %.0f bytes (churn, 1 live block: "
               "memlens peak minus native peak, %d vs %d stacks; the shared table "
               "holds %.0f bytes of it: frames_bytes / stacks)"
-              % ((a - b) * 1024 / (na - nb), na, nb,
-                 stat_of(sa, "frames_bytes") / na))
+              % (per_stack, na, nb, stat_of(sa, "frames_bytes") / na))
+        goal_line("memory per unique stack under 600 bytes",
+                  "%.0f bytes" % per_stack, per_stack < 600)
     print("  " + sa)
 
 
@@ -315,6 +399,14 @@ def main():
     for name, cmd in workloads:
         rows.append((name, bench_workload(tools, name, cmd, runs, None)))
     print_table(rows, runs, workloads)
+    print()
+    print_goals(rows)
+    if "stacks" in dict(workloads):
+        stacks_kept(tools, dict(workloads)["stacks"])
+    print()
+    print("memlens's exit steps (one run each, MEMLENS_STATS=1):")
+    for name, cmd in workloads:
+        exit_steps(tools, name, cmd)
     churn = dict(workloads).get("churn", [None])[0]
     live = dict(workloads).get("live")
     if churn and os.environ.get("MEMORY", "1") == "1":

@@ -8,6 +8,8 @@
 #        OPS (5000000)   churn's free+malloc pairs, single- and 4-threaded
 #        ROUNDS (10)     containers' rounds
 #        BLOCKS (2000000) live blocks kept to the exit by `live`
+#        SMALL (10000000) live blocks kept by `small`
+#        STACKS (1048576) distinct stacks of `stacks`
 #        LINES (200000)  lines of the generated text `sort` and `perl` read
 #        TOOLS           comma list of the tools to compare with native
 #                        (default memlens,heaptrack,valgrind)
@@ -25,6 +27,13 @@
 #               unordered_map and shared_ptr, built and torn down;
 #   live        live.c: 2M blocks (about 1 GiB) live at exit, 0.1% lost:
 #               the exit analysis at scale;
+#   small       live.c with 10M blocks of 16..48 bytes (SMALL): many small
+#               blocks, the live-block table at its largest;
+#   churn-64t   churn split among 64 threads: contention between threads;
+#   stacks      stacks.c: one block through each of 2^20 distinct stacks
+#               (STACKS), --num-callers=48: the stack table at scale;
+#   procs       a shell running /bin/true 80 times, --trace-children=yes:
+#               memlens's fixed cost per traced process;
 #   sort        coreutils' sort on generated text (few, large allocations);
 #   perl        Debian's perl counting the words of that text in a hash
 #               (millions of small allocations in a real program).
@@ -36,18 +45,23 @@ build=$(cd "${1:-$here/..}" && pwd)
 if [ "${QUICK:-0}" = 1 ]; then
     RUNS=${RUNS:-1} OPS=${OPS:-2000000} ROUNDS=${ROUNDS:-2}
     BLOCKS=${BLOCKS:-200000} LINES=${LINES:-50000}
+    SMALL=${SMALL:-1000000} STACKS=${STACKS:-65536}
 fi
 export RUNS=${RUNS:-5}
 OPS=${OPS:-5000000}
 ROUNDS=${ROUNDS:-10}
 BLOCKS=${BLOCKS:-2000000}
 LINES=${LINES:-200000}
+SMALL=${SMALL:-10000000}
+STACKS=${STACKS:-1048576}
 [ -x "$build/tracer/memlens" ] || { echo "run.sh: $build/tracer/memlens is not built" >&2; exit 2; }
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 ${CC:-cc} -O2 -o "$tmp/churn" "$here/churn.c" -lpthread
 ${CC:-cc} -O2 -o "$tmp/live" "$here/live.c"
+${CC:-cc} -O2 -o "$tmp/stacks" "$here/stacks.c"
+printf 'i=0\nwhile [ $i -lt 80 ]; do /bin/true; i=$((i + 1)); done\n' > "$tmp/procs.sh"
 ${CC:-cc} -O2 -o "$tmp/treeusage" "$here/treeusage.c"
 ${CXX:-c++} -O2 -o "$tmp/containers" "$here/containers.cc"
 
@@ -75,5 +89,9 @@ python3 "$here/measure.py" "$build" "$tmp" \
     "churn-4t=$tmp/churn $OPS 4" \
     "containers=$tmp/containers $ROUNDS" \
     "live=$tmp/live $BLOCKS" \
+    "small=$tmp/live $SMALL 48 16" \
+    "churn-64t=$tmp/churn $OPS 64" \
+    "stacks=$tmp/stacks $STACKS" \
+    "procs=sh $tmp/procs.sh" \
     "sort=sort -o /dev/null $tmp/words.txt" \
     "perl=perl $tmp/count.pl $tmp/words.txt"
