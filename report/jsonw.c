@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "jsonw.h"
+#include "utf8.h"
 
 static int fail(struct ml_jsonw *w, int err)
 {
@@ -158,41 +159,6 @@ int ml_jsonw_key(struct ml_jsonw *w, const char *key)
 
 /* ---- strings ------------------------------------------------------------ */
 
-/* Length of the valid UTF-8 sequence at s (n > 0 bytes left), or 0 when it
- * is invalid; then *skip is the length of its maximal invalid prefix
- * (Unicode's "maximal subpart"), which becomes one U+FFFD. */
-static size_t utf8_len(const unsigned char *s, size_t n, size_t *skip)
-{
-    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-    size_t need;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        need = 1;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        need = 2;
-        if (c == 0xE0) lo = 0xA0;           /* overlong */
-        if (c == 0xED) hi = 0x9F;           /* surrogates */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 3;
-        if (c == 0xF0) lo = 0x90;           /* overlong */
-        if (c == 0xF4) hi = 0x8F;           /* above U+10FFFF */
-    } else {
-        *skip = 1;
-        return 0;
-    }
-    for (size_t i = 1; i <= need; i++) {
-        if (i >= n || s[i] < lo || s[i] > hi) {
-            *skip = i;
-            return 0;
-        }
-        lo = 0x80;
-        hi = 0xBF;
-    }
-    return need + 1;
-}
-
 /* The escape for an ASCII byte, or NULL when it is written as is. */
 static const char *ascii_escape(unsigned char c, char buf[8])
 {
@@ -232,8 +198,8 @@ static void put_string(struct ml_jsonw *w, const char *str, size_t len)
 
     put(w, "\"", 1);
     while (s < e) {
-        size_t skip = 0, n = utf8_len(s, (size_t)(e - s), &skip);
-        const char *esc = n ? char_escape(s, n, buf) : "\xEF\xBF\xBD";
+        size_t skip = 0, n = ml_utf8_len(s, (size_t)(e - s), &skip);
+        const char *esc = n ? char_escape(s, n, buf) : ML_UTF8_REPLACEMENT;
         if (!esc) {
             s += n;
             continue;

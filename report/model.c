@@ -1,8 +1,10 @@
-/* model.c - names of the leak kinds and release of a finished report.
+/* model.c - names of the leak kinds, memcheck's record titles, release of a report.
  *
  * The report (model.h) owns every string and array it points to; this
  * module knows that ownership and frees it.  It owns nothing itself.
  */
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "model.h"
@@ -29,6 +31,38 @@ const char *ml_leak_kind_key(enum ml_leak_kind k)
 const char *ml_leak_kind_text(enum ml_leak_kind k)
 {
     return (unsigned)k < ML_LK_COUNT ? kind_texts[k] : "of unknown kind";
+}
+
+struct ml_num ml_thousands(uint64_t v)
+{
+    char digits[24];
+    struct ml_num n;
+    int len = snprintf(digits, sizeof digits, "%" PRIu64, v), j = 0;
+
+    for (int i = 0; i < len; i++) {
+        if (i > 0 && (len - i) % 3 == 0)
+            n.s[j++] = ',';
+        n.s[j++] = digits[i];
+    }
+    n.s[j] = '\0';
+    return n;
+}
+
+int ml_loss_record_title(char *buf, size_t len, const struct ml_leak_record *rec,
+                         size_t index, size_t count)
+{
+    const char *kind = ml_leak_kind_text(rec->kind);
+
+    if (rec->indirect_bytes > 0)
+        return snprintf(buf, len, "%s (%s direct, %s indirect) bytes in %s blocks are %s "
+                        "in loss record %s of %s",
+                        ml_thousands(rec->bytes + rec->indirect_bytes).s,
+                        ml_thousands(rec->bytes).s, ml_thousands(rec->indirect_bytes).s,
+                        ml_thousands(rec->blocks).s, kind, ml_thousands(index).s,
+                        ml_thousands(count).s);
+    return snprintf(buf, len, "%s bytes in %s blocks are %s in loss record %s of %s",
+                    ml_thousands(rec->bytes).s, ml_thousands(rec->blocks).s, kind,
+                    ml_thousands(index).s, ml_thousands(count).s);
 }
 
 static void free_strv(char **v)

@@ -173,6 +173,17 @@ struct ml_report {
     size_t nprocs;
 };
 
+/* A number with valgrind's thousands separators: 1,234,567. */
+struct ml_num { char s[32]; };
+struct ml_num ml_thousands(uint64_t v);
+
+/* A loss record's title in memcheck's words: "48 bytes in 1 blocks are
+ * definitely lost in loss record 1 of 11", or "288 (32 direct, 256
+ * indirect) bytes in 1 blocks ..." when it keeps others lost.  index
+ * counts from 1.  Returns snprintf's result. */
+int ml_loss_record_title(char *buf, size_t len, const struct ml_leak_record *rec,
+                         size_t index, size_t count);
+
 void ml_stack_out_free(struct ml_stack_out *st);
 void ml_proc_report_free(struct ml_proc_report *p);
 void ml_report_free(struct ml_report *r);

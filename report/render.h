@@ -1,4 +1,5 @@
-/* render.h - the renderers: memcheck-like text, schema-1 JSON and HTML.
+/* render.h - the renderers: memcheck-like text, schema-1 JSON, HTML,
+ * valgrind's XML, SARIF and pprof.
  *
  * Each takes a finished report (model.h) and writes it to a stream; they
  * neither compute nor filter anything beyond what the options ask to show.
@@ -17,6 +18,9 @@ struct ml_render_opts {
     int gen_suppressions;       /* print a suppression entry after each record */
     const char *tool_version;   /* PACKAGE_VERSION */
     int quiet;                  /* only leak records and summaries */
+    unsigned error_kinds;       /* bit (1u << kind): kinds that are errors (SARIF results) */
+    char *const *tool_argv;     /* memlens's own command line up to the program
+                                   (XML <vargv>); NULL: not known */
 };
 
 int ml_render_text(FILE *out, const struct ml_report *r, const struct ml_render_opts *o);
@@ -24,5 +28,15 @@ int ml_render_json(FILE *out, const struct ml_report *r, const struct ml_render_
 /* One self-contained HTML page (inline CSS, JS and SVG; the data as a JSON
  * island); every record of every kind, as in the JSON. */
 int ml_render_html(FILE *out, const struct ml_report *r, const struct ml_render_opts *o);
+
+/* valgrind's XML output protocol 4 (memcheck's) for one process p of r: the
+ * records of the shown kinds as Leak_* errors, suppressions with
+ * gen_suppressions, suppcounts.  See xml.c. */
+int ml_render_xml(FILE *out, const struct ml_report *r, const struct ml_proc_report *p,
+                  const struct ml_render_opts *o);
+/* SARIF 2.1.0: one result per unsuppressed record of the error kinds.  See sarif.c. */
+int ml_render_sarif(FILE *out, const struct ml_report *r, const struct ml_render_opts *o);
+/* A gzipped pprof profile.proto of every process's leaks and live heap.  See pprof.c. */
+int ml_render_pprof(FILE *out, const struct ml_report *r, const struct ml_render_opts *o);
 
 #endif

@@ -512,3 +512,20 @@ const char *ml_suppressions_match(const struct ml_suppressions *s, enum ml_leak_
     free(vg.frames);
     return name;
 }
+
+size_t ml_suppression_frames(const struct ml_stack_out *st)
+{
+    for (size_t i = 0; i < st->nframes; i++) {
+        const struct ml_frame_out *f = &st->frames[i];
+        if (f->function && strcmp(f->function, "main") == 0 && !f->inlined)
+            return i + 1;
+    }
+    return st->nframes;
+}
+
+const char *ml_suppression_frame(const struct ml_frame_out *f, int *is_fun)
+{
+    const char *fn = f->mangled ? f->mangled : f->function;
+    *is_fun = fn != NULL;
+    return fn ? fn : f->module ? f->module : "*";
+}

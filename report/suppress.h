@@ -58,6 +58,14 @@ size_t ml_suppressions_count(const struct ml_suppressions *s);
 const char *ml_suppressions_match(const struct ml_suppressions *s, enum ml_leak_kind kind,
                                   const struct ml_stack_out *stack);
 
+/* Generating an entry for a record (--gen-suppressions): the first
+ * ml_suppression_frames(st) frames of its stack, none below main as
+ * valgrind writes them; each frame as fun:NAME (the linkage name of a C++
+ * function) or, when the function is unknown, obj:MODULE ("*" when that is
+ * unknown too).  *is_fun tells which; the name lives as long as the frame. */
+size_t ml_suppression_frames(const struct ml_stack_out *st);
+const char *ml_suppression_frame(const struct ml_frame_out *f, int *is_fun);
+
 /* valgrind's name matching: '*' any run, '?' one character, '\' quotes. */
 int ml_supp_wildcard(const char *pattern, const char *text);
 

@@ -17,6 +17,7 @@
 #include "render.h"
 #include "signame.h"
 #include "snapshot.h"
+#include "suppress.h"
 
 struct tout {
     FILE *out;
@@ -24,22 +25,11 @@ struct tout {
     const struct ml_render_opts *o;
 };
 
-/* A number with valgrind's thousands separators: 1,234,567. */
 struct num { char s[32]; };
 
-static struct num commas(uint64_t v)
+static struct ml_num commas(uint64_t v)
 {
-    char digits[24];
-    struct num n;
-    int len = snprintf(digits, sizeof digits, "%" PRIu64, v), j = 0;
-
-    for (int i = 0; i < len; i++) {
-        if (i > 0 && (len - i) % 3 == 0)
-            n.s[j++] = ',';
-        n.s[j++] = digits[i];
-    }
-    n.s[j] = '\0';
-    return n;
+    return ml_thousands(v);
 }
 
 static void prefix(const struct tout *t)
@@ -156,14 +146,12 @@ static void put_suppression(const struct tout *t, const struct ml_leak_record *r
 {
     fprintf(t->out, "{\n   <insert_a_suppression_name_here>\n   Memcheck:Leak\n"
                     "   match-leak-kinds: %s\n", ml_leak_kind_key(rec->kind));
-    for (size_t i = 0; i < rec->stack.nframes; i++) {
-        const struct ml_frame_out *f = &rec->stack.frames[i];
-        const char *fn = f->mangled ? f->mangled : f->function;
-        fputs(fn ? "   fun:" : "   obj:", t->out);
-        put_clean(t->out, fn ? fn : f->module ? f->module : "*");
+    for (size_t i = 0, n = ml_suppression_frames(&rec->stack); i < n; i++) {
+        int is_fun;
+        const char *name = ml_suppression_frame(&rec->stack.frames[i], &is_fun);
+        fputs(is_fun ? "   fun:" : "   obj:", t->out);
+        put_clean(t->out, name);
         fputc('\n', t->out);
-        if (f->function && strcmp(f->function, "main") == 0 && !f->inlined)
-            break;
     }
     fputs("}\n", t->out);
 }
@@ -171,17 +159,10 @@ static void put_suppression(const struct tout *t, const struct ml_leak_record *r
 static void put_record(const struct tout *t, const struct ml_leak_record *rec,
                        size_t index, size_t count)
 {
-    const char *kind = ml_leak_kind_text(rec->kind);
+    char title[192];
 
-    if (rec->indirect_bytes > 0)
-        line(t, "%s (%s direct, %s indirect) bytes in %s blocks are %s in loss record %s of %s",
-             commas(rec->bytes + rec->indirect_bytes).s, commas(rec->bytes).s,
-             commas(rec->indirect_bytes).s, commas(rec->blocks).s, kind,
-             commas(index).s, commas(count).s);
-    else
-        line(t, "%s bytes in %s blocks are %s in loss record %s of %s",
-             commas(rec->bytes).s, commas(rec->blocks).s, kind,
-             commas(index).s, commas(count).s);
+    ml_loss_record_title(title, sizeof title, rec, index, count);
+    line(t, "%s", title);
     if (rec->has_age)
         line(t, "   allocated %.1f to %.1f seconds before the end of the recording",
              rec->age_oldest, rec->age_newest);
@@ -408,7 +389,7 @@ static void put_residency(const struct tout *t, const struct ml_proc_report *p)
 
 /* ---- memory map, shm and mappings -------------------------------------------- */
 
-static struct num kib(uint64_t bytes)
+static struct ml_num kib(uint64_t bytes)
 {
     return commas((bytes + 1023) / 1024);
 }
