@@ -291,30 +291,48 @@ static int attach_process(const struct ml_options *o, FILE *log, FILE *json)
     return status;
 }
 
+/* One line for each valgrind option given that memlens accepts without effect. */
+static void warn_ignored(const struct ml_options *o)
+{
+    for (int i = 0; i < o->nignored; i++)
+        fprintf(stderr, "memlens: warning: %s is not supported; ignored\n", o->ignored[i]);
+}
+
+static int run_main(const struct ml_options *o);
+
 int main(int argc, char **argv)
 {
     struct ml_options o;
-    switch (ml_options_parse(&o, argc, argv)) {
-    case ML_PARSE_EXIT_OK: return 0;
-    case ML_PARSE_ERROR: return fail(ML_EXIT_FAILURE, "%s", ml_last_error());
-    case ML_PARSE_OK: break;
+    enum ml_parse_result pr = ml_options_parse(&o, argc, argv);
+    int status = pr == ML_PARSE_EXIT_OK ? 0 : ML_EXIT_FAILURE;
+    if (pr == ML_PARSE_ERROR) fail(ML_EXIT_FAILURE, "%s", ml_last_error());
+    if (pr == ML_PARSE_OK) {
+        warn_ignored(&o);
+        status = run_main(&o);
     }
-    if (o.pid && kill(o.pid, 0) != 0 && errno == ESRCH)
-        return fail(ML_EXIT_FAILURE, "-p %d: no such process", o.pid);
-    if (o.nsuppressions && !(suppressions = ml_suppressions_new()))
+    ml_options_free(&o);
+    return status;
+}
+
+static int run_main(const struct ml_options *o)
+{
+    if (o->load_file) return fail(ML_EXIT_FAILURE, "--load: rendering a saved report is not built yet");
+    if (o->pid && kill(o->pid, 0) != 0 && errno == ESRCH)
+        return fail(ML_EXIT_FAILURE, "-p %d: no such process", o->pid);
+    if (o->nsuppressions && !(suppressions = ml_suppressions_new()))
         return fail(ML_EXIT_FAILURE, "out of memory");
-    for (int i = 0; i < o.nsuppressions; i++) {
+    for (int i = 0; i < o->nsuppressions; i++) {
         char why[512];
-        if (ml_suppressions_load(suppressions, o.suppressions[i], why, sizeof why) != 0)
+        if (ml_suppressions_load(suppressions, o->suppressions[i], why, sizeof why) != 0)
             return fail(ML_EXIT_FAILURE, "cannot use suppressions file %s", why);
     }
-    const char *paths[] = {o.log_file, o.json_file, o.html_file};
+    const char *paths[] = {o->log_file, o->json_file, o->html_file};
     FILE *files[3] = {NULL, NULL, NULL};
     for (int i = 0; i < 3; i++)
         if (paths[i] && (ml_reportfile_check(paths[i]) != 0 || !(files[i] = ml_reportfile_open(paths[i]))))
             return fail(ML_EXIT_FAILURE, "%s", ml_last_error());
     html_out = files[2];
-    int status = o.pid ? attach_process(&o, files[0], files[1]) : run_program(&o, files[0], files[1]);
+    int status = o->pid ? attach_process(o, files[0], files[1]) : run_program(o, files[0], files[1]);
     for (int i = 0; i < 3; i++)
         if (ml_reportfile_close(files[i], paths[i]) != 0) status = fail(ML_EXIT_FAILURE, "%s", ml_last_error());
     ml_suppressions_free(suppressions);

@@ -43,6 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct ml_options o;
     freopen("/dev/null", "w", stdout);        /* --help and --version print */
     (void)ml_options_parse(&o, argc, argv);
+    ml_options_free(&o);
     free(buf);
     return 0;
 }

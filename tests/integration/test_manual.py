@@ -16,7 +16,7 @@ import mlharness as h
 def long_options():
     with open(os.path.join(h.SOURCE_DIR, "tracer", "options.c")) as f:
         text = f.read()
-    table = text[text.index("long_opts[]"):]
+    table = text[text.index("own_opts[]"):]
     table = table[:table.index("};")]
     names = re.findall(r'\{\s*"([a-z0-9-]+)"', table)
     if len(names) < 10:
