@@ -51,6 +51,28 @@ char *ml_find_program(const char *name)
     return NULL;
 }
 
+/* The installed shim for a memlens that runs from exe_dir: bindir and
+ * pkglibdir keep their places relative to their common root (the prefix),
+ * so a tree installed with DESTDIR or moved whole still finds its own shim.
+ * NULL when exe_dir is not a bindir. */
+static char *relocated_shim(const char *exe_dir)
+{
+    const char *bin = ML_BINDIR, *lib = ML_PKGLIBDIR;
+    size_t root = 0;                      /* length of their common directory prefix */
+    for (size_t i = 0; bin[i] && bin[i] == lib[i]; i++)
+        if (bin[i] == '/') root = i;
+    size_t bin_rel = strlen(bin + root), dir_len = strlen(exe_dir);
+    if (bin_rel > dir_len || strcmp(exe_dir + dir_len - bin_rel, bin + root) != 0) return NULL;
+    char *path;
+    if (asprintf(&path, "%.*s%s/libmemlens.so", (int)(dir_len - bin_rel), exe_dir, lib + root) < 0)
+        return NULL;
+    if (access(path, R_OK) == 0) return path;
+    free(path);
+    return NULL;
+}
+
+/* MEMLENS_SHIM, else the build tree's shim next to a memlens run from the
+ * build tree, else the installed one (relocated, then where configure put it). */
 char *ml_find_shim(void)
 {
     const char *env = getenv("MEMLENS_SHIM");
@@ -64,6 +86,7 @@ char *ml_find_shim(void)
         snprintf(buf, sizeof buf, "%s/../preload/.libs/libmemlens.so", exe);
         char *real = realpath(buf, NULL);
         if (real) return real;
+        if ((real = relocated_shim(exe))) return real;
     }
     snprintf(buf, sizeof buf, "%s/libmemlens.so", ML_PKGLIBDIR);
     return access(buf, R_OK) == 0 ? strdup(buf) : NULL;
