@@ -243,6 +243,16 @@ static const struct ml_blocks *proc_blocks(const struct ml_proc *p)
     return p->session ? ml_session_blocks(p->session) : p->inh.blocks;
 }
 
+/* A thread of p that can still be read: one held at its exit. The leader
+ * may have ended long before (pthread_exit in main), and a zombie leader's
+ * /proc/PID/maps is empty and its memory unreadable. */
+static int readable_tid(const struct ml_proc *p)
+{
+    for (struct ml_thread *t = ml_threads_all(); t; t = t->hh.next)
+        if (t->proc == p && t->at_exit) return t->tid;
+    return p->pid;
+}
+
 static void snapshot_process(const struct ml_loop_config *cfg, struct ml_proc *p)
 {
     size_t n = 0, cap = (size_t)p->nthreads + p->ngone + 1;
@@ -263,7 +273,7 @@ static void snapshot_process(const struct ml_loop_config *cfg, struct ml_proc *p
     if (p->session) ml_session_finish(p->session);
     ml_phase_done(p->pid, "drain", t0);
     t0 = ml_now();
-    if (snap && ts && p->report_it && ml_capture(p->pid, ts, n, proc_blocks(p), snap) != 0)
+    if (snap && ts && p->report_it && ml_capture(readable_tid(p), ts, n, proc_blocks(p), snap) != 0)
         snap->scanned = 0;
     ml_phase_done(p->pid, "capture", t0);
     if (snap) ml_stat(p->pid, "captured_bytes", snap->bytes_read);
@@ -279,11 +289,21 @@ static void snapshot_process(const struct ml_loop_config *cfg, struct ml_proc *p
     else if (snap) { ml_snapshot_free(snap); free(snap); }
 }
 
+/* Whether every thread of p that will stop again is held at its exit:
+ * a thread that already passed its exit stop (a leader that called
+ * pthread_exit stays a zombie until the last thread ends) is not waited for. */
 static int all_at_exit(struct ml_proc *p)
 {
     for (struct ml_thread *t = ml_threads_all(); t; t = t->hh.next)
-        if (t->proc == p && !t->at_exit) return 0;
+        if (t->proc == p && !t->at_exit && !t->past_exit) return 0;
     return 1;
+}
+
+static int held_at_exit(const struct ml_proc *p)
+{
+    for (struct ml_thread *t = ml_threads_all(); t; t = t->hh.next)
+        if (t->proc == p && t->at_exit) return 1;
+    return 0;
 }
 
 static void on_exit_event(const struct ml_loop_config *cfg, struct ml_thread *t)
@@ -297,6 +317,7 @@ static void on_exit_event(const struct ml_loop_config *cfg, struct ml_thread *t)
     if (!whole || p->snapshot_done) {
         remember_gone(p, t);
         if (p->session) ml_session_thread_exited(p->session, t->tid);
+        t->past_exit = 1;
         resume(t->tid, 0);
         return;
     }
@@ -389,7 +410,12 @@ static void forward_pending(const struct ml_loop_config *cfg)
 {
     int sig = pending_signal;
     pending_signal = 0;
-    if (sig) kill(cfg->root_pid, sig);
+    if (!sig) return;
+    kill(cfg->root_pid, sig);
+    /* A process held at its exit waits for no more threads once memlens is told to end. */
+    for (struct ml_proc *p = ml_proc_first(); p; p = p->next)
+        if (p->group_exiting && !p->snapshot_done && !p->reaped && held_at_exit(p))
+            snapshot_process(cfg, p);
 }
 
 int ml_loop_run(const struct ml_loop_config *cfg)

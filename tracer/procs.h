@@ -23,6 +23,7 @@ struct ml_thread {
     struct ml_proc *proc;
     int started;              /* its first stop has been seen */
     int at_exit;              /* held at PTRACE_EVENT_EXIT */
+    int past_exit;            /* let go from its exit stop: it never stops again */
     int held;                 /* attach mode: kept in a ptrace-stop by memlens */
     double held_since;        /* attach mode: when it stopped at its exit */
     long sc_nr;               /* watched syscall in progress, -1 none */

@@ -107,6 +107,19 @@ def _run(cmd, **kw):
                           timeout=TIMEOUT, **kw)
 
 
+def run_bounded(cmd, limit, **kw):
+    """Run cmd, killing it after `limit` seconds; a run that hit the limit
+    fails the test (robustness tests check they were not hung).
+    Returns (exit status, stdout text, stderr text)."""
+    try:
+        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=limit, **kw)
+    except subprocess.TimeoutExpired:
+        raise AssertionError("hung: %s did not end within %s s" % (cmd, limit))
+    return (p.returncode, p.stdout.decode("utf-8", "replace"),
+            p.stderr.decode("utf-8", "replace"))
+
+
 def run_memlens_cli(args):
     """Run memlens with exactly these arguments.
     Returns (exit status, stdout text, stderr text)."""

@@ -7,7 +7,6 @@ Each run is bounded by a timeout that the test checks was not hit.
 """
 
 import os
-import subprocess
 import tempfile
 import unittest
 
@@ -17,12 +16,8 @@ LIMIT = 60   # seconds; /bin/true under memlens takes well under one
 
 
 def run(args):
-    try:
-        p = subprocess.run([h.memlens_path()] + args, stdin=subprocess.DEVNULL,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=LIMIT)
-    except subprocess.TimeoutExpired:
-        raise AssertionError("memlens %s hung (no end within %d s)" % (args, LIMIT))
-    return p.returncode, p.stderr.decode("utf-8", "replace")
+    status, _, err = h.run_bounded([h.memlens_path()] + args, LIMIT)
+    return status, err
 
 
 class WriteErrors(unittest.TestCase):
