@@ -49,18 +49,25 @@ static int in_exec_file(const struct ml_snapshot *snap, uint64_t addr)
     return reg && reg->perms[2] == 'x' && reg->path[0] == '/';
 }
 
-/* memcheck's test: a readable file-backed address whose first 20 words hold
- * at least two non-NULL entries pointing into executable file mappings. */
+/* memcheck's vtable test: addr lies in a readable file mapping, and among
+ * the words from addr up to 20 words on (inclusive, within the mapping)
+ * two non-NULL ones point into executable file mappings before any
+ * non-NULL one points elsewhere: a word that is not a code address ends
+ * the test, it is not skipped. */
 static int looks_like_vtable(const struct ml_snapshot *snap, uint64_t addr)
 {
     if (addr < 4096 || (addr & 7)) return 0;
     const struct ml_region *reg = ml_snapshot_find(snap, addr);
-    if (!reg || !reg->data || reg->path[0] != '/') return 0;
+    if (!reg || !reg->data || reg->path[0] != '/' || reg->perms[0] != 'r') return 0;
+    uint64_t last = addr + 20 * 8;
+    if (last > reg->end - 8) last = reg->end - 8;
     int found = 0;
-    for (int w = 0; w < 20 && addr + 8 * (w + 1) <= reg->end; w++) {
+    for (uint64_t a = addr; a <= last; a += 8) {
         uint64_t v;
-        memcpy(&v, reg->data + (addr - reg->start) + 8 * w, 8);
-        if (v && in_exec_file(snap, v) && ++found >= 2) return 1;
+        memcpy(&v, reg->data + (a - reg->start), 8);
+        if (!v) continue;
+        if (!in_exec_file(snap, v)) return 0;
+        if (++found == 2) return 1;
     }
     return 0;
 }
@@ -84,9 +91,23 @@ static int heuristic_match(const struct reach *r, const struct ml_block *b, uint
     if ((r->heuristics & ML_HEUR_MULTIPLEINHERITANCE) && !(off & 7) && off + 8 <= b->size) {
         uint64_t at;
         memcpy(&at, d + off, 8);
-        if (looks_like_vtable(r->snap, w0) && looks_like_vtable(r->snap, at)) return 1;
+        if (!(at & 7) && !(w0 & 7) && looks_like_vtable(r->snap, at) &&
+            looks_like_vtable(r->snap, w0))
+            return 1;
     }
     return 0;
+}
+
+/* Whether v, inside block i, points at the chunk header of the live block
+ * that follows it in glibc's heap (the 16 bytes before that block, whose
+ * first 8 overlap block i's last usable bytes): such a word ("body - 16")
+ * refers to the next block's chunk, not into block i.  Under valgrind it
+ * falls in a redzone and points into no block. */
+static int at_next_header(const struct reach *r, size_t i, uint64_t v)
+{
+    if (i + 1 >= r->n) return 0;
+    uint64_t next = r->blocks[i + 1].addr;
+    return v >= next - 16 && v < next && ml_heap_owns(r->heap, v);
 }
 
 /* A word found in a root or a reachable/possible block (memcheck's
@@ -97,7 +118,7 @@ static void found_pointer(struct reach *r, uint64_t v, int prior_definite)
     if (i < 0) return;
     struct ml_block *b = &r->blocks[i];
     int start = v == b->addr;
-    if (!start && ml_heap_is_meta(r->heap, v)) return;
+    if (!start && (ml_heap_is_meta(r->heap, v) || at_next_header(r, (size_t)i, v))) return;
     if (r->clique >= 0) {                       /* clique pass */
         if (r->state[i] != UNREACHED || i == r->clique) return;
         r->indirect[r->clique] += b->size + r->indirect[i];
@@ -290,6 +311,35 @@ static void process_stack(struct reach *r)
     }
 }
 
+static int cmp_seq(const void *a, const void *b, void *ctx)
+{
+    const struct ml_block *blocks = ctx;
+    uint64_t x = blocks[*(const size_t *)a].seq, y = blocks[*(const size_t *)b].seq;
+    return x < y ? -1 : x > y;
+}
+
+/* Collect what is left unreached into cliques.  memcheck takes leaders in
+ * address order, and under valgrind's allocator, which does not reuse
+ * freed memory soon, address order is allocation order; glibc's addresses
+ * follow it less often, so leaders are taken in allocation order. */
+static int find_cliques(struct reach *r)
+{
+    size_t *order = malloc((r->n + 1) * sizeof *order), m = 0;
+    if (!order) return -ENOMEM;
+    for (size_t i = 0; i < r->n; i++)
+        if (r->state[i] == UNREACHED) order[m++] = i;
+    qsort_r(order, m, sizeof *order, cmp_seq, r->blocks);
+    for (size_t k = 0; k < m; k++) {
+        size_t i = order[k];
+        if (r->state[i] != UNREACHED) continue;
+        r->clique = (long)i;
+        push(r, i);
+        process_stack(r);
+    }
+    free(order);
+    return 0;
+}
+
 static const unsigned char kind_of[] = {
     [UNREACHED] = ML_LK_DEFINITE, [POSSIBLE] = ML_LK_POSSIBLE,
     [REACHABLE] = ML_LK_REACHABLE, [INDIRECT] = ML_LK_INDIRECT,
@@ -315,12 +365,8 @@ int ml_reach_classify(const struct ml_snapshot *snap, const struct ml_heap_layou
     }
     scan_roots(&r);
     process_stack(&r);
-    for (size_t i = 0; i < n; i++) {            /* cliques, in address order */
-        if (r.state[i] != UNREACHED) continue;
-        r.clique = (long)i;
-        push(&r, i);
-        process_stack(&r);
-    }
+    rc = find_cliques(&r);
+    if (rc) goto out;
     for (size_t i = 0; i < n; i++) {
         blocks[i].kind = kind_of[r.state[i]];
         if (indirect) indirect[i] = r.state[i] == UNREACHED ? r.indirect[i] : 0;
