@@ -10,6 +10,7 @@
  *
  * The island (what html.js reads; not a public contract like the JSON):
  *   { "tool", "version", "mode", "command": [...],
+ *     "show_kinds": ["definite", ...] (--show-leak-kinds), "alloc_fns": [...],
  *     "processes": [ { "pid", "ppid", "exe", "argv", "exit", "duration",
  *        "scanned", "unread_bytes", "uncopied_bytes", "saw_shim", "alloc": {...},
  *        "summary": {"definite": [blocks, bytes], ..., "suppressed": [...]},
@@ -42,6 +43,7 @@
 #define HASH_NONFATAL_OOM 1
 #include <uthash.h>
 
+#include "allocfns.h"
 #include "html_assets.h"
 #include "jsonw.h"
 #include "regions.h"
@@ -498,6 +500,25 @@ static void put_process(struct island *is, const struct ml_proc_report *p)
     ml_jsonw_end_object(w);
 }
 
+/* The kinds --show-leak-kinds lists, and the allocation wrappers "Allocated
+ * at" looks past (the known ones, then --alloc-fn's). */
+static void put_options(struct ml_jsonw *w, const struct ml_render_opts *o)
+{
+    ml_jsonw_key(w, "show_kinds");
+    ml_jsonw_begin_array(w);
+    for (int k = ML_LK_COUNT - 1; k >= 0; k--)
+        if (!o || (o->show_kinds & (1u << k)))
+            ml_jsonw_string(w, ml_leak_kind_key((enum ml_leak_kind)k));
+    ml_jsonw_end_array(w);
+    ml_jsonw_key(w, "alloc_fns");
+    ml_jsonw_begin_array(w);
+    for (const char *const *f = ml_known_alloc_fns; *f; f++)
+        ml_jsonw_string(w, *f);
+    for (const char *const *f = o ? o->alloc_fns : NULL; f && *f; f++)
+        ml_jsonw_string(w, *f);
+    ml_jsonw_end_array(w);
+}
+
 /* The whole island; 0, or -1 with errno set. */
 static int put_island(FILE *out, const struct ml_report *r, const struct ml_render_opts *o)
 {
@@ -509,6 +530,7 @@ static int put_island(FILE *out, const struct ml_report *r, const struct ml_rend
     ml_jsonw_key_string(&is.w, "version", o ? o->tool_version : NULL);
     ml_jsonw_key_string(&is.w, "mode", r->mode);
     put_strv(&is.w, "command", r->command);
+    put_options(&is.w, o);
     ml_jsonw_key(&is.w, "processes");
     ml_jsonw_begin_array(&is.w);
     for (size_t i = 0; i < r->nprocs; i++)

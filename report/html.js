@@ -99,18 +99,25 @@
   var PROGRAMS = {};
   (D.processes || []).forEach(function (p) { if (p.exe) PROGRAMS[p.exe] = true; });
   function ownSource(f) { return f.file && f.file.indexOf('/usr/') !== 0; }
+  /* Allocation wrappers (D.alloc_fns: the known ones and --alloc-fn's):
+   * "Allocated at" names the first frame outside them, as massif does. */
+  var WRAPPERS = {};
+  (D.alloc_fns || []).forEach(function (n) { WRAPPERS[n] = true; });
+  function isWrapper(f) { return (f.fn && WRAPPERS[f.fn]) || (f.mangled && WRAPPERS[f.mangled]); }
   function siteOf(stack) {
+    var from = 1;
+    while (from < stack.length - 1 && isWrapper(frame(stack[from]))) from++;
     var tests = [
       function (f) { return f.fn && PROGRAMS[f.mod] && ownSource(f); },
       function (f) { return f.fn && f.file && f.file.charAt(0) === '/' && ownSource(f); },
       function (f) { return f.fn && PROGRAMS[f.mod]; },
       function (f) { return PROGRAMS[f.mod]; }];
     for (var t = 0; t < tests.length; t++)
-      for (var i = 1; i < stack.length; i++) {
+      for (var i = from; i < stack.length; i++) {
         var f = frame(stack[i]);
         if (tests[t](f)) return f;
       }
-    return stack.length > 1 ? frame(stack[1]) : stack.length ? frame(stack[0]) : null;
+    return stack.length > from ? frame(stack[from]) : stack.length ? frame(stack[0]) : null;
   }
   function exitText(x) {
     if (!x) return 'unknown';
@@ -214,20 +221,23 @@
 
   /* ---- leak records ------------------------------------------------------------------------- */
 
-  function recordRow(r) {
+  /* "loss record i of n", numbered as the text report numbers them. */
+  function lossRecord(p, r) { return 'loss record ' + num(r.num) + ' of ' + num(p.records.length); }
+  function recordRow(p, r) {
     var k = KINDS[r[0]], sup = r[5] !== null;
-    var tb = el('tbody', {class: 'rec', 'data-leak-kind': k, 'data-suppressed': sup ? 'yes' : null},
+    var tb = el('tbody', {class: 'rec', 'data-leak-kind': k, 'data-suppressed': sup ? 'yes' : null, 'data-record': r.num},
       el('tr', {class: 'row'},
+        el('td', {class: 'n recno', title: lossRecord(p, r)}, num(r.num)),
         el('td', null, el('span', {class: 'badge', 'data-kind': sup ? 'suppressed' : k}, sup ? 'suppressed' : k)),
         el('td', {class: 'n'}, num(r[2] + r[3]), r[3] ? el('div', {class: 'ind', title: num(r[2]) + ' bytes direct, ' + num(r[3]) + ' bytes indirect'},
           num(r[2]) + ' + ' + num(r[3]) + ' indirect') : null),
         el('td', {class: 'n'}, num(r[1])),
         whereCell(r[6]),
         el('td', {class: 'mod'}, (function () { var f = siteOf(r[6]); return f && f.mod ? base(f.mod) : ''; })())));
-    var notes = [];
+    var notes = [lossRecord(p, r)];
     if (sup) notes.push(k + ' leak, suppressed by \u201C' + r[5] + '\u201D');
     if (r[7]) notes.push('allocated ' + r[7][0].toFixed(1) + ' to ' + r[7][1].toFixed(1) + ' seconds before the end of the recording');
-    var extra = notes.length ? el('p', {class: 'supp-by'}, notes.join(' \u00b7 ')) : null;
+    var extra = el('p', {class: 'supp-by'}, notes.join(' \u00b7 '));
     return expandable(tb, r[6], extra);
   }
 
@@ -248,6 +258,7 @@
   var SORTS = {
     size: function (r) { return r[2] + r[3]; },
     blocks: function (r) { return r[1]; },
+    record: function (r) { return r.num; },
     kind: function (r) { return r[5] !== null ? -1 : r[0]; },
     where: function (r) { var f = siteOf(r[6]); return f ? frameName(f).toLowerCase() : ''; }
   };
@@ -308,6 +319,7 @@
     var timer = null;
     function refresh() {
       list = sortRecords(p.records.filter(function (r) { return recordMatches(r, st); }), st);
+      sayHidden();
       draw();
       redrawFlame();
     }
@@ -316,9 +328,27 @@
     var minK = numberInput('min blocks', function () { st.minBlocks = +minK[1].value || 0; later(); });
     var q = el('input', {type: 'search', placeholder: 'function, file or module'});
     q.addEventListener('input', function () { st.q = q.value.trim().toLowerCase(); later(); });
-    card.appendChild(el('div', {class: 'toolbar'}, kindChips(p, st.kinds, refresh), minB[0], minK[0],
+    var chips = kindChips(p, st.kinds, refresh);
+    card.appendChild(el('div', {class: 'toolbar'}, chips, minB[0], minK[0],
       el('label', null, 'find', q), count));
-    var heads = [['Kind', 'kind', 'c-kind'], ['Bytes', 'size', 'n c-num'], ['Blocks', 'blocks', 'n c-num'], ['Allocated at', 'where', ''], ['Module', null, 'c-mod']];
+    var hidden = el('p', {class: 'hidden-kinds'});
+    card.appendChild(hidden);
+    /* The kinds left out by --show-leak-kinds are one click away. */
+    function sayHidden() {
+      var n = 0, names = [];
+      ORDER.forEach(function (k) {
+        if (st.kinds[k]) return;
+        var c = p.records.filter(function (r) { return kindOfRec(r) === k; }).length;
+        if (c) { n += c; names.push(KIND_TEXT[k] + ' ' + num(c)); }
+      });
+      while (hidden.lastChild) hidden.removeChild(hidden.lastChild);
+      hidden.hidden = !n;
+      if (n) add(hidden, [plural(n, 'record') + ' of other kinds not shown (' + names.join(', ') + '). ',
+        el('button', {class: 'btn', type: 'button', onclick: function () {
+          chips.forEach(function (b) { if (b.classList.contains('off')) b.click(); });
+        }}, 'Show all kinds')]);
+    }
+    var heads = [['Record', 'record', 'n c-rec'], ['Kind', 'kind', 'c-kind'], ['Bytes', 'size', 'n c-num'], ['Blocks', 'blocks', 'n c-num'], ['Allocated at', 'where', ''], ['Module', null, 'c-mod']];
     var thead = el('thead', null, el('tr', null, heads.map(function (h) {
       var th = el('th', {class: (h[2] ? h[2] + ' ' : '') + (h[1] ? 'sort' : '') + (h[1] === st.sort ? ' on' : '')}, h[0]);
       if (h[1]) th.addEventListener('click', function () {
@@ -339,7 +369,7 @@
     /* Rows [from, n) of list, a slice per task unless sync. */
     function rows(from, n, sync) {
       var frag = document.createDocumentFragment(), stop = sync ? n : Math.min(n, from + CHUNK);
-      for (var i = from; i < stop; i++) frag.appendChild(recordRow(list[i]));
+      for (var i = from; i < stop; i++) frag.appendChild(recordRow(p, list[i]));
       table.appendChild(frag);
       if (stop < n) {
         setPager(['Drawing ' + num(stop) + ' of ' + num(n) + ' records\u2026']);
@@ -361,6 +391,9 @@
         table.appendChild(thead);
       }
       count.textContent = num(list.length) + ' of ' + plural(p.records.length, 'record');
+      if (!list.length)
+        table.appendChild(el('tbody', null, el('tr', null, el('td', {colspan: heads.length, class: 'norec'},
+          'No record of the kinds and filters chosen.'))));
       rows(from, Math.min(shown, list.length), sync);
       sync = false;
     }
@@ -368,6 +401,7 @@
     card.appendChild(pager);
     st.refresh = refresh;
     list = sortRecords(p.records.filter(function (r) { return recordMatches(r, st); }), st);
+    sayHidden();
     draw();
     return card;
   }
@@ -772,6 +806,7 @@
 
   function normalize(p) {
     ['records', 'regions', 'shm', 'timeline', 'mapping_leaks', 'argv'].forEach(function (k) { if (!Array.isArray(p[k])) p[k] = []; });
+    p.records.forEach(function (r, i) { r.num = i + 1; });
     if (!p.summary) p.summary = {};
     ORDER.forEach(function (k) { if (!p.summary[k]) p.summary[k] = [0, 0]; });
     if (!p.alloc) p.alloc = {calls: 0, bytes: 0, frees: 0, peak_live_bytes: 0, live_blocks: 0, live_bytes: 0};
@@ -789,10 +824,6 @@
       el('div', {class: 'brand'}, logo, 'memlens'),
       el('span', {class: 'sub'}, 'leak & fragmentation report' + (D.version ? ' \u00b7 ' + D.version : '') + (D.mode === 'attach' ? ' \u00b7 attached' : '')),
       el('div', {class: 'cmd', title: (D.command || []).join(' ')}, (D.command || []).map(shellWord).join(' '))));
-    if (procs.length > 1)
-      bar.appendChild(el('nav', {class: 'procnav'}, procs.map(function (p) {
-        return el('a', {href: '#proc-' + Number(p.pid)}, procName(p) + ' \u00b7 pid ' + p.pid + ' \u00b7 ' + bytes(leaked(p)) + ' lost');
-      })));
     return bar;
   }
   function tabs(p) {
@@ -800,31 +831,113 @@
              ['timeline', 'Timeline'], ['shm', 'Shared memory']];
     return el('nav', {class: 'tabs'}, t.map(function (x) { return el('a', {href: '#p' + Number(p.pid) + '-' + x[0]}, x[1]); }));
   }
-  function processSection(p) {
-    var st = {kinds: {definite: true, indirect: true, possible: true, reachable: true, suppressed: true},
-              minBytes: 0, minBlocks: 0, q: '', sort: 'size', asc: false};
+  /* The kinds --show-leak-kinds named are listed first; the others (and
+   * suppressed records) are one click away.  #all shows every kind. */
+  var SHOWN = {}, ALL = location.hash === '#all';
+  (D.show_kinds && !ALL ? D.show_kinds : ORDER).forEach(function (k) { SHOWN[k] = true; });
+  function processBody(p) {
+    var st = {kinds: {definite: !!SHOWN.definite, indirect: !!SHOWN.indirect, possible: !!SHOWN.possible,
+                      reachable: !!SHOWN.reachable, suppressed: !!SHOWN.suppressed},
+              minBytes: 0, minBlocks: 0, q: '', sort: 'kind', asc: false};
     var flame = flameCard(p, st);
+    return [tabs(p), header(p), leaksCard(p, st, flame[1]), flame[0], mapCard(p), heapCard(p), timelineCard(p), shmCard(p)];
+  }
+  function lostText(p) {
+    return ['definite', 'indirect', 'possible'].map(function (k) { return KIND_TEXT[k] + ' ' + bytes(p.summary[k][1]); }).join(' \u00b7 ');
+  }
+  /* A process's section; its body is built the first time it opens, so a
+   * page of many processes draws only the ones looked at. */
+  function processSection(p, open) {
+    var body = el('div', {class: 'proc-body'}), built = false;
+    var toggle = el('button', {class: 'proc-toggle', type: 'button', 'aria-expanded': 'false', title: 'show or hide this process'}, '\u25B8');
     var sec = el('section', {class: 'proc', id: 'proc-' + Number(p.pid), 'data-pid': p.pid},
-      el('div', {class: 'proc-title'}, el('h1', null, procName(p)), el('span', {class: 'pid'}, 'pid ' + p.pid + (p.exe ? ' \u00b7 ' : ''), p.exe ? el('code', null, p.exe) : null)),
-      tabs(p), header(p), leaksCard(p, st, flame[1]), flame[0], mapCard(p), heapCard(p), timelineCard(p), shmCard(p));
+      el('div', {class: 'proc-title'}, toggle, el('h1', null, procName(p)),
+        el('span', {class: 'pid'}, 'pid ' + p.pid + (p.exe ? ' \u00b7 ' : ''), p.exe ? el('code', null, p.exe) : null),
+        el('span', {class: 'lost'}, lostText(p))),
+      body);
+    function expand(on) {
+      if (on && !built) { add(body, processBody(p)); built = true; }
+      body.hidden = !on;
+      sec.classList.toggle('closed', !on);
+      toggle.textContent = on ? '\u25BE' : '\u25B8';
+      toggle.setAttribute('aria-expanded', on ? 'true' : 'false');
+    }
+    toggle.addEventListener('click', function () { expand(body.hidden || !built); });
+    sec.expand = expand;
+    expand(open);
     return sec;
+  }
+
+  /* One row per process: the way into a page of many. */
+  function processTable(procs) {
+    var kinds = ['definite', 'indirect', 'possible'];
+    var card = el('section', {class: 'card', id: 'processes'},
+      el('h2', null, num(procs.length) + ' processes traced'),
+      el('p', {class: 'lead'}, 'Bytes lost by each process, in the order they started. Click a process for its report.'));
+    var tb = el('tbody');
+    var totals = {definite: 0, indirect: 0, possible: 0};
+    procs.forEach(function (p) {
+      kinds.forEach(function (k) { totals[k] += p.summary[k][1]; });
+      var argv = (p.argv && p.argv.length ? p.argv : [procName(p)]).map(shellWord).join(' ');
+      tb.appendChild(el('tr', {'data-pid': p.pid, class: leaked(p) ? 'lossy' : null},
+        el('td', {class: 'n'}, el('a', {href: '#proc-' + Number(p.pid)}, String(p.pid))),
+        el('td', {class: 'cmdcell', title: argv}, el('a', {href: '#proc-' + Number(p.pid)}, argv)),
+        el('td', null, exitText(p.exit)),
+        kinds.map(function (k) {
+          var b = p.summary[k][1];
+          return el('td', {class: 'n' + (b ? ' has' : ' zero'), 'data-kind': k, title: plural(p.summary[k][0], 'block')}, bytes(b));
+        })));
+    });
+    card.appendChild(el('table', {class: 'procs'},
+      el('thead', null, el('tr', null, el('th', {class: 'n'}, 'pid'), el('th', null, 'command'), el('th', null, 'exit'),
+        kinds.map(function (k) { return el('th', {class: 'n'}, KIND_TEXT[k]); }))),
+      tb,
+      el('tfoot', null, el('tr', null, el('td'), el('td', null, 'all processes'), el('td'),
+        kinds.map(function (k) { return el('td', {class: 'n'}, bytes(totals[k])); })))));
+    return card;
+  }
+
+  var OPEN_MAX = 3;   /* more processes than this: each section starts closed */
+
+  /* The section a fragment (#proc-PID, #pPID-leaks) points into, opened. */
+  function openFor(hash, sections) {
+    var m = /^#(?:proc-|p)(\d+)/.exec(hash || '');
+    var sec = m && sections[m[1]];
+    if (!sec) return;
+    sec.expand(true);
+    var target = document.getElementById(hash.slice(1));
+    if (target) target.scrollIntoView();
   }
 
   function main() {
     var t0 = performance.now();
     var procs = (D.processes || []).map(normalize);
     var app = document.getElementById('app');
-    var total = 0;
+    var total = 0, sections = {};
     procs.forEach(function (p) { total += leaked(p); });
     document.title = 'memlens: ' + (D.command && D.command[0] ? base(D.command[0]) : 'report') + ' \u2014 ' + bytes(total) + ' lost';
     document.body.insertBefore(topbar(procs), app);
     var m = el('main');
     if (!procs.length) m.appendChild(el('section', {class: 'card'}, empty('No process was traced.')));
-    procs.forEach(function (p) { m.appendChild(processSection(p)); });
+    if (procs.length > 1) m.appendChild(processTable(procs));
+    procs.forEach(function (p) {
+      var sec = processSection(p, ALL || procs.length <= OPEN_MAX);
+      sections[p.pid] = sec;
+      m.appendChild(sec);
+    });
     m.appendChild(el('footer', null, 'memlens ' + (D.version || '') + ' \u00b7 this page is self-contained and works offline'));
     app.appendChild(m);
+    m.addEventListener('click', function (ev) {
+      var a = ev.target.closest && ev.target.closest('a[href^="#"]');
+      if (a) openFor(a.getAttribute('href'), sections);
+    });
+    window.addEventListener('hashchange', function () { openFor(location.hash, sections); });
+    openFor(location.hash, sections);
     app.setAttribute('data-parse-ms', Math.round(t0 - T0));
     app.setAttribute('data-render-ms', Math.round(performance.now() - t0));
+    void document.body.offsetHeight;   /* style and layout, so that the mark below includes them */
+    app.setAttribute('data-ready-ms', Math.round(performance.now()));
+    if (performance.mark) performance.mark('memlens-ready');
   }
   main();
 })();
