@@ -514,8 +514,8 @@ static void put_options(struct ml_jsonw *w, const struct ml_render_opts *o)
     ml_jsonw_begin_array(w);
     for (const char *const *f = ml_known_alloc_fns; *f; f++)
         ml_jsonw_string(w, *f);
-    for (const char *const *f = o ? o->alloc_fns : NULL; f && *f; f++)
-        ml_jsonw_string(w, *f);
+    for (int i = 0; o && o->alloc_fns && i < o->nalloc_fns; i++)
+        ml_jsonw_string(w, o->alloc_fns[i]);
     ml_jsonw_end_array(w);
 }
 

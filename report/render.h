@@ -21,7 +21,8 @@ struct ml_render_opts {
     unsigned error_kinds;       /* bit (1u << kind): kinds that are errors (SARIF results) */
     char *const *tool_argv;     /* memlens's own command line up to the program
                                    (XML <vargv>); NULL: not known */
-    const char *const *alloc_fns;   /* --alloc-fn names, NULL-terminated, or NULL */
+    const char *const *alloc_fns;   /* --alloc-fn names (nalloc_fns of them) */
+    int nalloc_fns;
 };
 
 int ml_render_text(FILE *out, const struct ml_report *r, const struct ml_render_opts *o);

@@ -201,7 +201,8 @@ static void write_reports(const struct ml_options *o, const struct ml_report *re
 {
     struct ml_render_opts ro = {.show_kinds = o->show_kinds, .leak_check = o->leak_check,
                                 .gen_suppressions = o->gen_suppressions,
-                                .tool_version = PACKAGE_VERSION, .quiet = o->quiet};
+                                .tool_version = PACKAGE_VERSION, .quiet = o->quiet,
+                                .alloc_fns = o->alloc_fns, .nalloc_fns = o->nalloc_fns};
     double t0 = ml_now();
     ml_render_text(log ? log : stderr, rep, &ro);
     ml_phase_done(rep->nprocs ? rep->procs[0].pid : 0, "render", t0);

@@ -275,6 +275,14 @@ class HtmlAllocatedAt(unittest.TestCase):
         self.assertEqual(record_rows(dom), [(2, "definite", "pool_get"),
                                             (1, "definite", "leak_via_xmalloc")])
 
+    def test_past_alloc_fn(self):
+        h.require_memlens()
+        skip_without_chromium()
+        _, data, dom = page_of((), "", options=["--alloc-fn=pool_get"], target="wrapped")
+        self.assertIn("pool_get", data["alloc_fns"])
+        self.assertEqual(record_rows(dom), [(2, "definite", "leak_via_pool"),
+                                            (1, "definite", "leak_via_xmalloc")])
+
 
 class HtmlManyProcesses(unittest.TestCase):
     """A shell that runs /bin/true five times: 6 processes, more than the page
