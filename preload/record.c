@@ -98,13 +98,6 @@ static const char *env_get(char **env, const char *name)
     return NULL;
 }
 
-static int g_cxx_freeres;            /* free libstdc++'s pool at exit */
-
-bool ml_rec_cxx_freeres(void)
-{
-    return g_cxx_freeres != 0;
-}
-
 /* MEMLENS_SESSION holds comma-separated key=value options; unknown keys are
  * ignored so that the tracer can add options older shims do not know. */
 static uint32_t parse_frames(const char *opts)
@@ -118,8 +111,6 @@ static uint32_t parse_frames(const char *opts)
                 if (v <= ML_MAX_FRAMES)
                     v = v * 10 + (uint64_t)(*p - '0');
             frames = v > ML_MAX_FRAMES ? ML_MAX_FRAMES : (uint32_t)v;
-        } else if (strncmp(p, "cxxfreeres=", 11) == 0) {
-            g_cxx_freeres = p[11] == '1';
         }
         while (*p && *p != ',')
             p++;

@@ -42,8 +42,6 @@ void ml_rec_free(const void *p, size_t size, unsigned fn);
  * or shmget (ML_EV_SHMGET: p is the shmid) that has just succeeded. */
 void ml_rec_map(unsigned type, const void *p, size_t size);
 
-/* Whether the tracer asked for libstdc++'s freeres at exit, as valgrind does. */
-bool ml_rec_cxx_freeres(void);
 
 /* Claim a sequence number whose event is published later (realloc).
  * ML_NO_SEQ means "no session any more": the publish calls ignore it. */

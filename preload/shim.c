@@ -251,16 +251,6 @@ static inline void release_soon(const void *p)
     __builtin_prefetch((const char *)p - 16);
 }
 
-static void (*g_cxx_freeres)(void);
-
-/* Found at start, with the guard held: a failed dlsym allocates its error
- * message, which must neither be recorded nor happen at exit. */
-static void find_cxx_freeres(void)
-{
-    if (ml_rec_cxx_freeres())
-        g_cxx_freeres = (void (*)(void))dlsym(RTLD_DEFAULT, "_ZN9__gnu_cxx9__freeresEv");
-}
-
 __attribute__((constructor)) static void ml_ctor(int argc, char **argv, char **envp)
 {
     (void)argc;
@@ -269,7 +259,6 @@ __attribute__((constructor)) static void ml_ctor(int argc, char **argv, char **e
     scrub_pick();
     if (ready() && guard_take()) {
         ml_rec_start(envp);
-        find_cxx_freeres();
         t_guard = 0;
     }
     errno = err;
@@ -611,12 +600,4 @@ ML_EXPORT int shmget(key_t key, size_t size, int shmflg)
         t_guard = 0;
     }
     return id;
-}
-
-/* valgrind frees libstdc++'s emergency exception pool at exit
- * (--run-cxx-freeres=yes) so that it is not reported; do the same. */
-__attribute__((destructor)) static void ml_dtor(void)
-{
-    if (g_cxx_freeres)
-        g_cxx_freeres();
 }

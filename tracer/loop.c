@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include "capture.h"
 #include "envfix.h"
+#include "freeres.h"
 #include "phases.h"
 #include "memlens/session.h"
 #include "session.h"
@@ -26,8 +27,15 @@
 #define REG_ARG(r, i) ((i) == 0 ? (r)[14] : (i) == 1 ? (r)[13] : (i) == 2 ? (r)[12] : \
                        (i) == 3 ? (r)[7] : (i) == 4 ? (r)[9] : (r)[8])
 
+/* Seconds a freeres call may take; one that waits longer waits for a lock
+ * that a held thread owns. */
+#define FREERES_TIMEOUT 3.0
+
 static volatile sig_atomic_t pending_signal;
 static const struct ml_loop_config *g_cfg;
+
+static void dispatch(pid_t tid, int status);
+static void on_syscall_exit(struct ml_thread *t);
 
 static void on_signal(int sig, siginfo_t *info, void *uc)
 {
@@ -126,6 +134,61 @@ static int brk_surely_succeeds(const struct ml_proc *p, uint64_t want)
     return next == UINT64_MAX || next - mt->brk_cur > want - mt->brk_cur + (1u << 20);
 }
 
+/* A stop while the threads of the exiting thread's process are held for
+ * its freeres: they stay stopped (a watched syscall that returned is noted
+ * first); their exits, the exiting thread's own syscalls and other
+ * processes' stops are handled as usual. */
+static void hold_dispatch(int tid, int status, void *ctx)
+{
+    const struct ml_thread *exiting = ctx;
+    struct ml_proc *p = exiting->proc;
+    struct ml_thread *u = WIFSTOPPED(status) ? ml_thread_get(tid) : NULL;
+    if (!u || u->proc != p || u == exiting || (unsigned)status >> 16 == PTRACE_EVENT_EXIT) {
+        dispatch(tid, status);
+        return;
+    }
+    if ((unsigned)status >> 16 == 0 && WSTOPSIG(status) == (SIGTRAP | 0x80) && u->sc_nr >= 0)
+        on_syscall_exit(u);
+    u->started = 1;
+    u->held = 1;
+}
+
+/* Stop every thread of p but t; wait at most a second for them. */
+static void hold_others(struct ml_proc *p, struct ml_thread *t)
+{
+    int waiting = 0;
+    for (struct ml_thread *u = ml_threads_all(); u; u = u->hh.next)
+        if (u->proc == p && u != t && !u->at_exit && !u->past_exit) {
+            u->held = 0;
+            ptrace(PTRACE_INTERRUPT, u->tid, 0, 0);
+            waiting = 1;
+        }
+    for (double end = ml_now() + 1.0; waiting && ml_now() < end;) {
+        int status;
+        pid_t w = waitpid(-1, &status, __WALL | WNOHANG);
+        if (w > 0) hold_dispatch(w, status, t);
+        else if (w < 0 && errno != EINTR) break;
+        else nanosleep(&(struct timespec){0, 100000}, NULL);
+        waiting = 0;
+        for (struct ml_thread *u = ml_threads_all(); u; u = u->hh.next)
+            waiting |= u->proc == p && u != t && !u->at_exit && !u->past_exit && !u->held;
+    }
+}
+
+/* exit_group's first entry in a recorded process: run its freeres first
+ * (freeres.h), then let it enter exit_group again.  Returns 1 when it did. */
+static int freeres_first(struct ml_thread *t)
+{
+    struct ml_proc *p = t->proc;
+    if (!g_cfg->freeres || p->freeres_done || !p->session || !p->report_it) return 0;
+    p->freeres_done = 1;
+    hold_others(p, t);
+    p->freeres_error = ml_freeres_run(p->pid, t->tid, g_cfg->freeres, FREERES_TIMEOUT,
+                                      hold_dispatch, t);
+    if (p->freeres_error != -ESRCH) resume(t->tid, 0);
+    return 1;
+}
+
 /* Seccomp stop at a watched syscall's entry: note it, and for the memory
  * syscalls ask for the exit stop to see the result. */
 static void on_seccomp(struct ml_thread *t)
@@ -137,7 +200,10 @@ static void on_seccomp(struct ml_thread *t)
         return;
     }
     long nr = (long)r[REG_ORIG_RAX];
-    if (nr == SYS_exit_group) p->group_exiting = 1;
+    if (nr == SYS_exit_group) {
+        if (freeres_first(t)) return;
+        p->group_exiting = 1;
+    }
     if (nr == SYS_execve || nr == SYS_execveat) {
         p->execing = 1;
         if (p->report_it && g_cfg->envfix)
@@ -406,6 +472,15 @@ static void on_stop(const struct ml_loop_config *cfg, struct ml_thread *t, int s
     t->started = 1;
 }
 
+/* One stop or death of tid. */
+static void dispatch(pid_t tid, int status)
+{
+    struct ml_thread *t = ml_thread_get(tid);
+    if (!t) return;                /* out of memory: it stays stopped */
+    if (WIFEXITED(status) || WIFSIGNALED(status)) on_gone(g_cfg, t, status);
+    else if (WIFSTOPPED(status)) on_stop(g_cfg, t, status);
+}
+
 static void forward_pending(const struct ml_loop_config *cfg)
 {
     int sig = pending_signal;
@@ -433,10 +508,7 @@ int ml_loop_run(const struct ml_loop_config *cfg)
             if (errno == ECHILD) break;
             return -errno;
         }
-        struct ml_thread *t = ml_thread_get(tid);
-        if (!t) return -ENOMEM;
-        if (WIFEXITED(status) || WIFSIGNALED(status)) on_gone(cfg, t, status);
-        else if (WIFSTOPPED(status)) on_stop(cfg, t, status);
+        dispatch(tid, status);
     }
     return 0;
 }

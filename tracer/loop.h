@@ -20,6 +20,7 @@ struct ml_loop_config {
     void (*on_reaped)(struct ml_proc *p, void *ctx);
     void *ctx;
     const struct ml_envfix *envfix;   /* re-add the shim at exec; NULL: leave it */
+    unsigned freeres;                 /* ML_FREERES_* to run at exit_group (freeres.h) */
 };
 
 /* Run until every traced process has ended. Returns 0 or -errno. */

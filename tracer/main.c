@@ -16,6 +16,7 @@
 #include "envfix.h"
 #include "errors.h"
 #include "frag.h"
+#include "freeres.h"
 #include "growth.h"
 #include "leaks.h"
 #include "loop.h"
@@ -117,6 +118,10 @@ static void on_process_end(struct ml_proc *p, struct ml_snapshot *snap, void *ct
         .seq_seconds = run->attach && p->session ? ml_attach_seq_seconds : NULL,
         .snapshot_seconds = ml_attach_snapshot_seconds(),
     };
+    if (p->freeres_error && p->freeres_error != -ESRCH)
+        fprintf(stderr, "memlens: warning: pid %d: the freeres at exit %s; its buffers count as "
+                "the program's\n", p->pid, p->freeres_error == -ETIMEDOUT ?
+                "did not return (another thread holds a lock it needs)" : "failed");
     double t0 = ml_now();
     if (in.blocks && ml_leaks_build(&in, r) != 0)
         fprintf(stderr, "memlens: warning: leak analysis of pid %d incomplete: out of memory\n", p->pid);
@@ -230,7 +235,7 @@ static int run_program(const struct ml_options *o, FILE *log, FILE *json)
     char *shim = ml_find_shim();
     if (!shim) return fail(ML_EXIT_FAILURE, "libmemlens.so not found (set MEMLENS_SHIM or reinstall)");
     struct ml_spawn_config sc = {.path = path, .argv = o->command, .shim = shim,
-                                 .num_callers = o->num_callers, .run_cxx_freeres = o->run_cxx_freeres};
+                                 .num_callers = o->num_callers};
     if (ml_drainer_start() != 0) return fail(ML_EXIT_FAILURE, "cannot start the event drainer");
     int errfd = -1, pid = ml_spawn(&sc, &errfd);
     if (pid < 0) return fail(ML_EXIT_FAILURE, "%s", ml_last_error());
@@ -241,7 +246,9 @@ static int run_program(const struct ml_options *o, FILE *log, FILE *json)
     struct ml_envfix fix = {.shim = shim, .session = session_env};
     struct ml_loop_config lc = {.root_pid = pid, .on_process_end = on_process_end,
                                 .on_reaped = on_reaped, .ctx = &run,
-                                .envfix = session_env ? &fix : NULL};
+                                .envfix = session_env ? &fix : NULL,
+                                .freeres = (o->run_cxx_freeres ? ML_FREERES_CXX : 0u) |
+                                           (o->run_libc_freeres ? ML_FREERES_LIBC : 0u)};
     int rc = ml_loop_run(&lc);
     ml_drainer_stop();
     free(session_env);

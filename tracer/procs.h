@@ -24,7 +24,7 @@ struct ml_thread {
     int started;              /* its first stop has been seen */
     int at_exit;              /* held at PTRACE_EVENT_EXIT */
     int past_exit;            /* let go from its exit stop: it never stops again */
-    int held;                 /* attach mode: kept in a ptrace-stop by memlens */
+    int held;                 /* kept in a ptrace-stop by memlens (attach, freeres) */
     double held_since;        /* attach mode: when it stopped at its exit */
     long sc_nr;               /* watched syscall in progress, -1 none */
     uint64_t stack_lo, stack_hi;      /* its stack, from the clone3 that made it */
@@ -41,6 +41,8 @@ struct ml_proc {
     int execing;              /* execve seen, image not replaced yet */
     int nthreads;             /* live threads we know */
     int snapshot_done;
+    int freeres_done;         /* its freeres ran (or was tried) at exit_group */
+    int freeres_error;        /* -errno of that try, 0 when it ran */
     int reaped;
     int wait_status;          /* of the thread-group leader */
     struct ml_session *session;

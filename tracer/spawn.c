@@ -102,8 +102,7 @@ unsigned long ml_ptrace_options(void)
 char *ml_session_env(const struct ml_spawn_config *cfg)
 {
     char *s;
-    if (asprintf(&s, "%s=frames=%d,cxxfreeres=%d", ML_ENV_SESSION, cfg->num_callers,
-                 cfg->run_cxx_freeres) < 0)
+    if (asprintf(&s, "%s=frames=%d", ML_ENV_SESSION, cfg->num_callers) < 0)
         return NULL;
     return s;
 }

@@ -19,7 +19,6 @@ struct ml_spawn_config {
     char **argv;
     const char *shim;
     int num_callers;
-    int run_cxx_freeres;
 };
 
 /* "MEMLENS_SESSION=..." for cfg (malloc'd), or NULL. */
