@@ -425,6 +425,19 @@ ML_EXPORT void *pvalloc(size_t n)
 
 /* ---- C++ operators ----------------------------------------------------- */
 
+/* After a failed dlsym or dlopen of the shim's own (guard held): glibc
+ * keeps the failure in a per-thread result block and a message, both
+ * allocated unrecorded.  Left there, the program's own first failure would
+ * reuse that block instead of allocating it, and the message it then
+ * allocates would hang from a block memlens never saw (definitely lost,
+ * where memcheck finds both still reachable).  The first dlerror() hands
+ * the message out, the second releases both. */
+static void dl_forget_error(void)
+{
+    (void)dlerror();
+    (void)dlerror();
+}
+
 /* The real operator `name`, looked up on first use: the C++ runtime may be
  * loaded after us, or dlopen'ed privately (then RTLD_NEXT cannot see it). */
 static void *op_sym(void **slot, const char *name)
@@ -437,10 +450,13 @@ static void *op_sym(void **slot, const char *name)
     int saved = t_guard, err = errno;
     t_guard = 1;   /* what dlsym allocates is not the program's */
     f = dlsym(RTLD_NEXT, name);
+    bool failed = f == NULL;
     for (unsigned i = 0; !f && i < sizeof(runtimes) / sizeof(runtimes[0]); i++) {
         void *h = dlopen(runtimes[i], RTLD_LAZY | RTLD_NOLOAD);
         f = h ? dlsym(h, name) : NULL;   /* h stays open: f must stay valid */
     }
+    if (failed)
+        dl_forget_error();
     t_guard = saved;
     errno = err;
     if (!f) {
