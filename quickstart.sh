@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 
 # Debian packages the build and the tests need.
 PACKAGES="build-essential autoconf automake libtool pkg-config libunwind-dev
-libdw-dev libelf-dev uthash-dev libcmocka-dev python3 valgrind"
+libdw-dev libelf-dev uthash-dev zlib1g-dev libcmocka-dev python3 valgrind"
 # Only the test suite needs these: a headless browser for the HTML report,
 # clang for the fuzzers (libFuzzer).
 CHECK_PACKAGES="chromium clang"

@@ -282,6 +282,8 @@ static void write_region(struct ml_jsonw *w, const struct ml_region_out *r)
     ml_jsonw_key_string(w, "perms", r->perms);
     ml_jsonw_key_string(w, "kind", ml_region_kind_name((enum ml_region_kind)r->kind));
     ml_jsonw_key_string(w, "path", r->path);
+    ml_jsonw_key_uint(w, "offset", r->offset);
+    if (r->build_id) ml_jsonw_key_string(w, "build_id", r->build_id);
     ml_jsonw_key_uint(w, "size", r->size);
     ml_jsonw_key_uint(w, "resident", r->resident);
     ml_jsonw_key_uint(w, "swapped", r->swapped);

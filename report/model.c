@@ -102,6 +102,7 @@ void ml_proc_report_free(struct ml_proc_report *p)
     for (size_t i = 0; i < p->nregions; i++) {
         free(p->regions[i].path);
         free(p->regions[i].origin);
+        free(p->regions[i].build_id);
         ml_stack_out_free(&p->regions[i].stack);
     }
     free(p->regions);

@@ -56,6 +56,9 @@ struct ml_region_out {
     uint64_t start, end;
     char perms[5];
     char *path;                 /* "" when anonymous */
+    uint64_t offset;            /* file offset of start (file mappings) */
+    char *build_id;             /* executable file mappings: the object's GNU
+                                   build-id in hex; NULL when none or unknown */
     int kind;                   /* enum ml_region_kind (snapshot.h) */
     uint64_t size, resident, swapped, untouched;   /* bytes */
     char *origin;               /* syscall that made it ("mmap", "brk", ...), NULL unknown */

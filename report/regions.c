@@ -1,5 +1,6 @@
 /* regions.c - layout, shm and mapping leaks for the report (see regions.h). */
 #include "regions.h"
+#include "buildid.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -50,6 +51,8 @@ static int fill_region(const struct ml_regions_input *in, const struct ml_region
     o->end = r->end;
     memcpy(o->perms, r->perms, sizeof o->perms);
     o->path = strdup(r->path);
+    o->offset = r->offset;
+    o->build_id = r->kind == ML_RK_TEXT ? ml_build_id(r->path) : NULL;
     o->kind = r->kind;
     o->size = r->end - r->start;
     o->resident = r->resident;

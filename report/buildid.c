@@ -1,0 +1,40 @@
+/* buildid.c - the GNU build-id of an ELF file (see buildid.h). */
+#include <fcntl.h>
+#include <libelf.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <elfutils/libdwelf.h>
+#include "buildid.h"
+
+static char *to_hex(const unsigned char *id, ssize_t len)
+{
+    static const char digits[] = "0123456789abcdef";
+    char *hex = malloc((size_t)len * 2 + 1);
+
+    for (ssize_t i = 0; hex && i < len; i++) {
+        hex[2 * i] = digits[id[i] >> 4];
+        hex[2 * i + 1] = digits[id[i] & 15];
+    }
+    if (hex)
+        hex[len * 2] = '\0';
+    return hex;
+}
+
+char *ml_build_id(const char *path)
+{
+    const void *id = NULL;
+    char *hex = NULL;
+    int fd = path && path[0] == '/' ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+
+    if (fd < 0)
+        return NULL;
+    elf_version(EV_CURRENT);
+    Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+    ssize_t len = elf ? dwelf_elf_gnu_build_id(elf, &id) : -1;
+    if (len > 0)
+        hex = to_hex(id, len);
+    if (elf)
+        elf_end(elf);
+    close(fd);
+    return hex;
+}
