@@ -15,6 +15,7 @@
 #include "attach.h"
 #include "envfix.h"
 #include "errors.h"
+#include "formats.h"
 #include "frag.h"
 #include "freeres.h"
 #include "growth.h"
@@ -67,6 +68,7 @@ struct run {
 
 /* Set up by main() before the run: the --html stream, the --suppressions. */
 static FILE *html_out;
+static char **tool_argv;       /* memlens's own arguments (tool_args) */
 static struct ml_suppressions *suppressions;
 
 static char **copy_argv(char **argv)
@@ -201,18 +203,21 @@ static int leaks_are_errors(const struct ml_report *rep, unsigned kinds)
     return 0;
 }
 
-static void write_reports(const struct ml_options *o, const struct ml_report *rep,
+/* Returns 0, or ML_EXIT_FAILURE when a report other tools read was not written. */
+static int write_reports(const struct ml_options *o, const struct ml_report *rep,
                          FILE *log, FILE *json)
 {
     struct ml_render_opts ro = {.show_kinds = o->show_kinds, .leak_check = o->leak_check,
                                 .gen_suppressions = o->gen_suppressions,
                                 .tool_version = PACKAGE_VERSION, .quiet = o->quiet,
-                                .alloc_fns = o->alloc_fns, .nalloc_fns = o->nalloc_fns};
+                                .alloc_fns = o->alloc_fns, .nalloc_fns = o->nalloc_fns,
+                                .error_kinds = o->error_kinds, .tool_argv = tool_argv};
     double t0 = ml_now();
     ml_render_text(log ? log : stderr, rep, &ro);
     ml_phase_done(rep->nprocs ? rep->procs[0].pid : 0, "render", t0);
     if (json) ml_render_json(json, rep, &ro);      /* a failed write shows when it is closed */
     if (html_out) ml_render_html(html_out, rep, &ro);
+    return ml_formats_write(o, rep, &ro) != 0 ? fail(ML_EXIT_FAILURE, "%s", ml_last_error()) : 0;
 }
 
 /* The exit status of memlens for the root process's wait status. */
@@ -259,8 +264,8 @@ static int run_program(const struct ml_options *o, FILE *log, FILE *json)
     if (rc < 0) fprintf(stderr, "memlens: error: tracing stopped early: %s\n", strerror(-rc));
     struct ml_report rep = collect(o);
     int status = root_status(pid);
-    write_reports(o, &rep, log, json);
-    if (o->error_exitcode && leaks_are_errors(&rep, o->error_kinds)) status = o->error_exitcode;
+    if (write_reports(o, &rep, log, json) != 0) status = ML_EXIT_FAILURE;
+    else if (o->error_exitcode && leaks_are_errors(&rep, o->error_kinds)) status = o->error_exitcode;
     free(rep.procs);
     free(path);
     free(shim);
@@ -293,8 +298,8 @@ static int attach_process(const struct ml_options *o, FILE *log, FILE *json)
     struct ml_report rep = collect(o);
     struct ml_proc *p = ml_proc_find(o->pid);
     int status = p && p->reaped ? root_status(o->pid) : 0;   /* it ended while recorded */
-    write_reports(o, &rep, log, json);
-    if (o->error_exitcode && leaks_are_errors(&rep, o->error_kinds)) status = o->error_exitcode;
+    if (write_reports(o, &rep, log, json) != 0) status = ML_EXIT_FAILURE;
+    else if (o->error_exitcode && leaks_are_errors(&rep, o->error_kinds)) status = o->error_exitcode;
     free(rep.procs);
     return status;
 }
@@ -308,6 +313,17 @@ static void warn_ignored(const struct ml_options *o)
 
 static int run_main(const struct ml_options *o);
 
+/* memlens's own words on its command line, up to the program (XML <vargv>);
+ * the strings are argv's. */
+static char **tool_args(char **argv, char **command)
+{
+    size_t n = 0;
+    while (argv[n] && argv + n != command) n++;
+    char **v = calloc(n + 1, sizeof *v);
+    for (size_t i = 0; v && i < n; i++) v[i] = argv[i];
+    return v;
+}
+
 int main(int argc, char **argv)
 {
     struct ml_options o;
@@ -315,10 +331,12 @@ int main(int argc, char **argv)
     int status = pr == ML_PARSE_EXIT_OK ? 0 : ML_EXIT_FAILURE;
     if (pr == ML_PARSE_ERROR) fail(ML_EXIT_FAILURE, "%s", ml_last_error());
     if (pr == ML_PARSE_OK) {
+        tool_argv = tool_args(argv, o.command);
         warn_ignored(&o);
         status = run_main(&o);
     }
     ml_options_free(&o);
+    free(tool_argv);
     return status;
 }
 
@@ -340,6 +358,7 @@ static int run_main(const struct ml_options *o)
         if (paths[i] && (ml_reportfile_check(paths[i]) != 0 || !(files[i] = ml_reportfile_open(paths[i]))))
             return fail(ML_EXIT_FAILURE, "%s", ml_last_error());
     html_out = files[2];
+    if (ml_formats_check(o) != 0) return fail(ML_EXIT_FAILURE, "%s", ml_last_error());
     int status = o->pid ? attach_process(o, files[0], files[1]) : run_program(o, files[0], files[1]);
     for (int i = 0; i < 3; i++)
         if (ml_reportfile_close(files[i], paths[i]) != 0) status = fail(ML_EXIT_FAILURE, "%s", ml_last_error());
