@@ -28,6 +28,7 @@
 
 #include <cpuid.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <string.h>
@@ -98,6 +99,8 @@ static const char *env_get(char **env, const char *name)
     return NULL;
 }
 
+int ml_fds_on;                       /* record descriptors (fds=1), see record.h */
+
 /* MEMLENS_SESSION holds comma-separated key=value options; unknown keys are
  * ignored so that the tracer can add options older shims do not know. */
 static uint32_t parse_frames(const char *opts)
@@ -111,6 +114,8 @@ static uint32_t parse_frames(const char *opts)
                 if (v <= ML_MAX_FRAMES)
                     v = v * 10 + (uint64_t)(*p - '0');
             frames = v > ML_MAX_FRAMES ? ML_MAX_FRAMES : (uint32_t)v;
+        } else if (strncmp(p, "fds=", 4) == 0) {
+            ml_fds_on = p[4] == '1';
         }
         while (*p && *p != ',')
             p++;
@@ -148,6 +153,12 @@ static int raw_munmap(void *addr, size_t len)
     return (int)syscall(SYS_munmap, addr, len);
 }
 
+/* Descriptors too: the exported close records the program's closes. */
+static void raw_close(int fd)
+{
+    syscall(SYS_close, fd);
+}
+
 /* A file size limit below the session size would raise SIGXFSZ. */
 static int size_allowed(void)
 {
@@ -168,7 +179,7 @@ static struct ml_header *session_open(uint32_t frames, pid_t pid)
     void *base = MAP_FAILED;
     if (ftruncate(fd, (off_t)ML_SESSION_SIZE) == 0 && write_header(fd, frames, pid))
         base = raw_mmap(NULL, ML_SESSION_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    close(fd);
+    raw_close(fd);
     if (base == MAP_FAILED)
         return NULL;
     /* The tracer, stopped at that mmap, has set `adopted` before it returned. */
@@ -177,6 +188,44 @@ static struct ml_header *session_open(uint32_t frames, pid_t pid)
         return NULL;
     }
     return base;
+}
+
+/* ---- descriptors open when recording starts ---------------------------- */
+
+struct ml_dirent64 {
+    uint64_t ino;
+    int64_t off;
+    unsigned short reclen;
+    unsigned char type;
+    char name[];
+};
+
+static void emit_fd(unsigned type, int fd, unsigned fn, uint32_t stack);
+
+/* Every descriptor open now was inherited (from the parent process, or
+ * across a fork): one ML_FD_INHERITED event each, without a stack.  Only
+ * system calls: this runs in the fork child handler too. */
+static void note_inherited_fds(void)
+{
+    char buf[4096];
+    int dir = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/fd",
+                           O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    long n;
+
+    if (dir < 0)
+        return;
+    while ((n = syscall(SYS_getdents64, dir, buf, sizeof buf)) > 0) {
+        for (long off = 0; off < n;) {
+            const struct ml_dirent64 *d = (const void *)(buf + off);
+            int fd = 0, digits = 0;
+            for (const char *c = d->name; *c >= '0' && *c <= '9'; c++, digits++)
+                fd = fd * 10 + (*c - '0');
+            if (digits && d->name[digits] == '\0' && fd != dir)
+                emit_fd(ML_EV_FD_OPEN, fd, ML_FD_INHERITED, 0);
+            off += d->reclen;
+        }
+    }
+    raw_close(dir);
 }
 
 /* ---- fork -------------------------------------------------------------- */
@@ -215,6 +264,8 @@ static bool fork_recover(void)
             g_sess_pid = pid;
             __atomic_add_fetch(&g_gen, 1, __ATOMIC_RELEASE);
             *(volatile uint32_t *)g_canary = 1;
+            if (ml_fds_on)
+                note_inherited_fds();
         } else {
             __atomic_store_n(&g_state, ML_ST_OFF, __ATOMIC_RELEASE);
             g_hdr = NULL;
@@ -248,6 +299,8 @@ static bool open_first(const char *opts)
     cpu_init();
     ml_stacks_init();
     pthread_atfork(NULL, NULL, on_fork_child);   /* once: we run once */
+    if (ml_fds_on)
+        note_inherited_fds();
     return true;
 }
 
@@ -463,6 +516,21 @@ void ml_rec_map(unsigned type, const void *p, size_t size)
         uint32_t stack = type == ML_EV_MUNMAP ? 0 : ml_stack_id(g_hdr, t_rec.gen, g_frames);
         emit(next_seq(), type, 0, p, size, stack);
     }
+    errno = err;
+}
+
+static void emit_fd(unsigned type, int fd, unsigned fn, uint32_t stack)
+{
+    if (ensure_ring(&t_rec))
+        emit(next_seq(), type, fn, (const void *)(uintptr_t)(unsigned)fd, 0, stack);
+}
+
+void ml_rec_fd(unsigned type, int fd, unsigned fn)
+{
+    int err = errno;
+
+    if (ensure_ring(&t_rec))
+        emit_fd(type, fd, fn, type == ML_EV_FD_OPEN ? ml_stack_id(g_hdr, t_rec.gen, g_frames) : 0);
     errno = err;
 }
 

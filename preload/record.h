@@ -42,6 +42,11 @@ void ml_rec_free(const void *p, size_t size, unsigned fn);
  * or shmget (ML_EV_SHMGET: p is the shmid) that has just succeeded. */
 void ml_rec_map(unsigned type, const void *p, size_t size);
 
+/* Descriptor events (ML_EV_FD_OPEN with its stack, ML_EV_FD_CLOSE) of fd;
+ * fn is enum ml_fd_fn.  Only when ml_fds_on, the tracer's --track-fds=yes,
+ * which the interposers in fdshim.c test before anything else. */
+extern int ml_fds_on;
+void ml_rec_fd(unsigned type, int fd, unsigned fn);
 
 /* Claim a sequence number whose event is published later (realloc).
  * ML_NO_SEQ means "no session any more": the publish calls ignore it. */

@@ -159,6 +159,16 @@ static void guard_cleanup(int *unused)
     t_guard = 0;
 }
 
+bool ml_guard_take(void)
+{
+    return guard_take();
+}
+
+void ml_guard_release(void)
+{
+    t_guard = 0;
+}
+
 /* Releases the guard when the enclosing block is left, by return or throw. */
 #define ML_GUARD_SCOPE \
     int ml_scope_ __attribute__((cleanup(guard_cleanup), unused)) = 1

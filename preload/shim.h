@@ -6,7 +6,7 @@
  * per-thread re-entrancy guard that makes every allocation made inside the
  * shim (or inside a real operator new, or the unwinder) pass straight through.
  *
- * Nothing here is meant for other modules except the export macro.
+ * Other modules use the export macro and the guard (fdshim.c's interposers).
  */
 #ifndef MEMLENS_PRELOAD_SHIM_H
 #define MEMLENS_PRELOAD_SHIM_H
@@ -19,5 +19,12 @@
 
 #define ML_LIKELY(x)   __builtin_expect(!!(x), 1)
 #define ML_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+#include <stdbool.h>
+
+/* The re-entrancy guard of the calling thread: take it (false when this
+ * thread is inside the shim already) and release what was taken. */
+bool ml_guard_take(void);
+void ml_guard_release(void);
 
 #endif

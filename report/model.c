@@ -88,6 +88,16 @@ void ml_stack_out_free(struct ml_stack_out *st)
 }
 
 /* Frees what p owns, not p itself (it usually sits in an array). */
+void ml_fd_out_free(struct ml_fd_out *f)
+{
+    free(f->kind);
+    free(f->path);
+    free(f->family);
+    free(f->address);
+    free(f->function);
+    ml_stack_out_free(&f->stack);
+}
+
 void ml_proc_report_free(struct ml_proc_report *p)
 {
     if (!p)
@@ -119,6 +129,8 @@ void ml_proc_report_free(struct ml_proc_report *p)
     free(p->timeline);
     for (size_t i = 0; i < p->nmapping_leaks; i++) ml_stack_out_free(&p->mapping_leaks[i].stack);
     free(p->mapping_leaks);
+    for (size_t i = 0; i < p->nfds; i++) ml_fd_out_free(&p->fds[i]);
+    free(p->fds);
     memset(p, 0, sizeof *p);
 }
 

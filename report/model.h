@@ -134,6 +134,19 @@ struct ml_mapping_leak {
     struct ml_stack_out stack;
 };
 
+/* A descriptor open at exit (--track-fds=yes), as valgrind lists them. */
+struct ml_fd_out {
+    int fd;
+    char *kind;                 /* "file", "pipe", "socket", "anon" (eventfd, epoll...), "other" */
+    char *path;                 /* what /proc/PID/fd/N links to: "/etc/passwd", "pipe:[123]" */
+    char *family;               /* sockets: "AF_INET", "AF_UNIX", "pf-16"...; NULL otherwise */
+    char *address;              /* sockets: "127.0.0.1:80 <-> 10.0.0.2:5000", "<unknown>" */
+    char *function;             /* the call that made it ("open", "dup2"), NULL when not seen */
+    int inherited;              /* open when the process started (or was forked) */
+    int std;                    /* 0, 1 or 2 as inherited: counted, not listed */
+    struct ml_stack_out stack;  /* who opened it, innermost first after `function` */
+};
+
 enum ml_exit_how { ML_EXIT_CODE = 0, ML_EXIT_SIGNAL, ML_EXIT_DETACHED, ML_EXIT_UNKNOWN };
 
 struct ml_proc_report {
@@ -167,6 +180,9 @@ struct ml_proc_report {
     size_t ntimeline;
     struct ml_mapping_leak *mapping_leaks;
     size_t nmapping_leaks;
+    int have_fds;               /* --track-fds=yes: fds below is the open set at exit */
+    struct ml_fd_out *fds;      /* newest first, inherited last, as valgrind */
+    size_t nfds;                /* all open ones, std included */
 };
 
 struct ml_report {
@@ -188,6 +204,7 @@ int ml_loss_record_title(char *buf, size_t len, const struct ml_leak_record *rec
                          size_t index, size_t count);
 
 void ml_stack_out_free(struct ml_stack_out *st);
+void ml_fd_out_free(struct ml_fd_out *f);
 void ml_proc_report_free(struct ml_proc_report *p);
 void ml_report_free(struct ml_report *r);
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "memlens/session.h"
 #include "memtrace.h"
+#include "openfds.h"
 
 #define WINDOW (1u << 18)     /* reorder window, events; power of two */
 
@@ -22,6 +23,7 @@ struct ml_session {
     struct ml_event *window;  /* slot seq % WINDOW; type 0xffff = empty */
     uint64_t next_seq;
     struct ml_memtrace prog;  /* the program's own mmaps and shmgets, from the shim */
+    struct ml_fd_table fds;   /* who made each open descriptor (--track-fds=yes) */
     pthread_mutex_t lock;
     struct ml_session *next;  /* drainer list */
 };
@@ -110,6 +112,10 @@ static void apply(struct ml_session *s, const struct ml_event *ev)
         ml_memtrace_prog_munmap(&s->prog, ev->addr, ev->size);
     } else if (ev->type == ML_EV_SHMGET) {
         ml_memtrace_shm_stack(&s->prog, (int)ev->addr, ev->stack);
+    } else if (ev->type == ML_EV_FD_OPEN) {
+        ml_fd_table_open(&s->fds, (int)ev->addr, ev->fn, ev->stack, ev->seq);
+    } else if (ev->type == ML_EV_FD_CLOSE) {
+        ml_fd_table_close(&s->fds, (int)ev->addr);
     }
 }
 
@@ -219,6 +225,11 @@ struct ml_blocks *ml_session_clone_blocks(struct ml_session *s)
     return copy;
 }
 
+const struct ml_fd_table *ml_session_fds(const struct ml_session *s)
+{
+    return &s->fds;
+}
+
 const struct ml_blocks *ml_session_blocks(const struct ml_session *s)
 {
     return s->blocks;
@@ -274,6 +285,7 @@ void ml_session_close(struct ml_session *s)
     munmap(s->base, ML_SESSION_SIZE);
     ml_blocks_free(s->blocks);
     ml_memtrace_free(&s->prog);
+    ml_fd_table_free(&s->fds);
     free(s->window);
     pthread_mutex_destroy(&s->lock);
     free(s);

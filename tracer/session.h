@@ -28,6 +28,9 @@ struct ml_memtrace;
 /* Copy the program's own mappings and shm stacks seen by the shim into mt. */
 void ml_session_take_maps(struct ml_session *s, struct ml_memtrace *mt);
 const struct ml_blocks *ml_session_blocks(const struct ml_session *s);
+/* Who made each descriptor, as far as the events applied so far say. */
+struct ml_fd_table;
+const struct ml_fd_table *ml_session_fds(const struct ml_session *s);
 struct ml_stack_source ml_session_stacks(struct ml_session *s);
 /* 1 when the shim ran out of room for stacks (some have id 0). */
 int ml_session_stacks_full(const struct ml_session *s);

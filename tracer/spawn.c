@@ -102,7 +102,7 @@ unsigned long ml_ptrace_options(void)
 char *ml_session_env(const struct ml_spawn_config *cfg)
 {
     char *s;
-    if (asprintf(&s, "%s=frames=%d", ML_ENV_SESSION, cfg->num_callers) < 0)
+    if (asprintf(&s, "%s=frames=%d,fds=%d", ML_ENV_SESSION, cfg->num_callers, cfg->track_fds) < 0)
         return NULL;
     return s;
 }

@@ -19,6 +19,7 @@ struct ml_spawn_config {
     char **argv;
     const char *shim;
     int num_callers;
+    int track_fds;             /* the shim records descriptors (--track-fds=yes) */
 };
 
 /* "MEMLENS_SESSION=..." for cfg (malloc'd), or NULL. */

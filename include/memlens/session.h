@@ -43,6 +43,19 @@ enum ml_event_type {
     ML_EV_MMAP = 3,    /* the program's own mmap: addr = result, size = length */
     ML_EV_MUNMAP = 4,  /* the program's own munmap: addr, size = length */
     ML_EV_SHMGET = 5,  /* the program's shmget: addr = shmid returned, size = size */
+    ML_EV_FD_OPEN = 6, /* a descriptor the program made: addr = fd, fn = enum ml_fd_fn */
+    ML_EV_FD_CLOSE = 7,/* the program is about to close descriptor addr */
+};
+
+/* Which call made a descriptor (fds=1 in MEMLENS_SESSION turns the events on).
+ * ML_FD_INHERITED: open when the session started (inherited), no stack. */
+enum ml_fd_fn {
+    ML_FD_INHERITED = 1, ML_FD_OPEN, ML_FD_OPENAT, ML_FD_CREAT, ML_FD_SOCKET,
+    ML_FD_SOCKETPAIR, ML_FD_ACCEPT, ML_FD_ACCEPT4, ML_FD_PIPE, ML_FD_PIPE2, ML_FD_DUP,
+    ML_FD_DUP2, ML_FD_DUP3, ML_FD_FCNTL, ML_FD_EVENTFD, ML_FD_MEMFD_CREATE,
+    ML_FD_EPOLL_CREATE, ML_FD_EPOLL_CREATE1, ML_FD_INOTIFY_INIT, ML_FD_INOTIFY_INIT1,
+    ML_FD_SIGNALFD, ML_FD_TIMERFD_CREATE, ML_FD_FOPEN, ML_FD_FREOPEN, ML_FD_TMPFILE,
+    ML_FD_OPENDIR, ML_FD_COUNT
 };
 
 enum ml_alloc_fn {     /* which entry point made or released the block */

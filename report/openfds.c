@@ -1,0 +1,130 @@
+/* openfds.c - descriptors open at exit (see openfds.h). */
+#include "openfds.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "memlens/session.h"
+
+int ml_fd_table_open(struct ml_fd_table *t, int fd, unsigned fn, uint32_t stack, uint64_t seq)
+{
+    if (fd < 0) return 0;
+    if ((size_t)fd >= t->cap) {
+        size_t cap = t->cap ? t->cap : 64;
+        while (cap <= (size_t)fd) cap *= 2;
+        struct ml_fd_rec *r = realloc(t->recs, cap * sizeof *r);
+        if (!r) return -ENOMEM;
+        memset(r + t->cap, 0, (cap - t->cap) * sizeof *r);
+        t->recs = r;
+        t->cap = cap;
+    }
+    t->recs[fd] = (struct ml_fd_rec){.seq = seq, .stack = stack, .fn = (uint16_t)fn};
+    return 0;
+}
+
+void ml_fd_table_close(struct ml_fd_table *t, int fd)
+{
+    if (fd >= 0 && (size_t)fd < t->cap) memset(&t->recs[fd], 0, sizeof t->recs[fd]);
+}
+
+const struct ml_fd_rec *ml_fd_table_get(const struct ml_fd_table *t, int fd)
+{
+    if (!t || fd < 0 || (size_t)fd >= t->cap || t->recs[fd].fn == 0) return NULL;
+    return &t->recs[fd];
+}
+
+void ml_fd_table_free(struct ml_fd_table *t)
+{
+    free(t->recs);
+    t->recs = NULL;
+    t->cap = 0;
+}
+
+const char *ml_fd_fn_name(unsigned fn)
+{
+    static const char *const names[ML_FD_COUNT] = {
+        [ML_FD_OPEN] = "open", [ML_FD_OPENAT] = "openat", [ML_FD_CREAT] = "creat",
+        [ML_FD_SOCKET] = "socket", [ML_FD_SOCKETPAIR] = "socketpair",
+        [ML_FD_ACCEPT] = "accept", [ML_FD_ACCEPT4] = "accept4", [ML_FD_PIPE] = "pipe",
+        [ML_FD_PIPE2] = "pipe2", [ML_FD_DUP] = "dup", [ML_FD_DUP2] = "dup2",
+        [ML_FD_DUP3] = "dup3", [ML_FD_FCNTL] = "fcntl", [ML_FD_EVENTFD] = "eventfd",
+        [ML_FD_MEMFD_CREATE] = "memfd_create", [ML_FD_EPOLL_CREATE] = "epoll_create",
+        [ML_FD_EPOLL_CREATE1] = "epoll_create1", [ML_FD_INOTIFY_INIT] = "inotify_init",
+        [ML_FD_INOTIFY_INIT1] = "inotify_init1", [ML_FD_SIGNALFD] = "signalfd",
+        [ML_FD_TIMERFD_CREATE] = "timerfd_create", [ML_FD_FOPEN] = "fopen",
+        [ML_FD_FREOPEN] = "freopen", [ML_FD_TMPFILE] = "tmpfile", [ML_FD_OPENDIR] = "opendir",
+    };
+    return fn < ML_FD_COUNT ? names[fn] : NULL;
+}
+
+/* "file", "pipe", "socket", "anon" or "other", from the link's form. */
+static const char *kind_of(const char *target)
+{
+    if (target[0] == '/') return "file";
+    if (strncmp(target, "pipe:", 5) == 0) return "pipe";
+    if (strncmp(target, "socket:", 7) == 0) return "socket";
+    if (strncmp(target, "anon_inode:", 11) == 0) return "anon";
+    return "other";
+}
+
+static int dup_or_null(char **dst, const char *src)
+{
+    if (!src) return 0;
+    *dst = strdup(src);
+    return *dst ? 0 : -ENOMEM;
+}
+
+static int fill_one(const struct ml_fds_input *in, const struct ml_fd_seen *s,
+                    struct ml_fd_out *o, uint64_t *seq)
+{
+    const struct ml_fd_rec *rec = ml_fd_table_get(in->table, s->fd);
+    const char *fn = rec ? ml_fd_fn_name(rec->fn) : NULL;
+    o->fd = s->fd;
+    o->inherited = rec && rec->fn == ML_FD_INHERITED;
+    o->std = s->fd <= 2 && (!rec || o->inherited);   /* not reopened */
+    *seq = rec ? rec->seq + 1 : 0;
+    if (dup_or_null(&o->kind, kind_of(s->target)) || dup_or_null(&o->path, s->target) ||
+        dup_or_null(&o->family, s->family) || dup_or_null(&o->address, s->address) ||
+        dup_or_null(&o->function, fn))
+        return -ENOMEM;
+    if (fn && ml_stack_resolve(in->stacks, in->sym, in->max_frames, rec->stack, fn, &o->stack))
+        return -ENOMEM;
+    return 0;
+}
+
+struct ordered {
+    uint64_t seq;          /* event that made it, + 1; 0 = no record */
+    struct ml_fd_out out;
+};
+
+/* Newest first, as valgrind lists them; those never recorded last. */
+static int newest_first(const void *a, const void *b)
+{
+    const struct ordered *x = a, *y = b;
+    if (x->seq != y->seq) return x->seq < y->seq ? 1 : -1;
+    return (x->out.fd < y->out.fd) - (x->out.fd > y->out.fd);
+}
+
+int ml_fds_build(const struct ml_fds_input *in, struct ml_proc_report *out)
+{
+    size_t n = in->nseen;
+    struct ordered *v = calloc(n ? n : 1, sizeof *v);
+    int rc = v ? 0 : -ENOMEM;
+    size_t done = 0;
+    for (; !rc && done < n; done++) rc = fill_one(in, &in->seen[done], &v[done].out, &v[done].seq);
+    qsort(v, done, sizeof *v, newest_first);
+    out->have_fds = 1;
+    out->fds = calloc(n ? n : 1, sizeof *out->fds);
+    if (!out->fds) rc = -ENOMEM;
+    for (size_t i = 0; out->fds && i < done; i++) out->fds[out->nfds++] = v[i].out;
+    for (size_t i = 0; !out->fds && i < done; i++) ml_fd_out_free(&v[i].out);
+    free(v);
+    return rc;
+}
+
+size_t ml_fds_std(const struct ml_proc_report *p)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < p->nfds; i++) n += p->fds[i].std;
+    return n;
+}
