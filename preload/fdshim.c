@@ -34,7 +34,9 @@
 #include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -69,11 +71,13 @@ static void *real_fn(void **slot, const char *name)
 #define REAL(type, name) \
     ({ static void *slot_; (type)real_fn(&slot_, #name); })
 
-/* Report an event about fd unless this thread is inside the shim. */
+/* Report an event about fd; one made inside the shim is memlens's own. */
 static void note(unsigned type, int fd, unsigned fn)
 {
-    if (!ml_guard_take())
+    if (!ml_guard_take()) {
+        ml_rec_own_fd(type, fd);
         return;
+    }
     if (ml_rec_on())
         ml_rec_fd(type, fd, fn);
     ml_guard_release();
@@ -201,14 +205,45 @@ ML_EXPORT int accept4(int fd, __SOCKADDR_ARG addr, socklen_t *len, int flags)
     return opened(REAL(accept4_t, accept4)(fd, addr, len, flags), ML_FD_ACCEPT4);
 }
 
+/* Lowest number for the shim's own descriptors: high, so that the program
+ * gets the numbers it gets natively (valgrind keeps its own up there too). */
+static int own_floor(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < 128)
+        return -1;
+    return (int)((rl.rlim_cur < 1024 ? rl.rlim_cur : 1024) - 32);
+}
+
+/* A pipe made inside the shim (libunwind's, which it uses to test
+ * addresses): moved to high numbers, close-on-exec, before its maker
+ * stores them.  Any other pipe is the program's. */
+static int pipe_done(int rc, int fds[2], unsigned fn)
+{
+    if (rc != 0 || ml_guard_take()) {
+        if (rc == 0)
+            ml_guard_release();
+        return opened_pair(rc, fds, fn);
+    }
+    int floor = own_floor();
+    for (int i = 0; i < 2 && floor > 0; i++) {
+        int high = (int)syscall(SYS_fcntl, fds[i], F_DUPFD_CLOEXEC, floor);
+        if (high < 0)
+            continue;
+        syscall(SYS_close, fds[i]);
+        fds[i] = high;
+    }
+    return opened_pair(rc, fds, fn);   /* noted as the shim's own */
+}
+
 ML_EXPORT int pipe(int fds[2])
 {
-    return opened_pair(REAL(int (*)(int *), pipe)(fds), fds, ML_FD_PIPE);
+    return pipe_done(REAL(int (*)(int *), pipe)(fds), fds, ML_FD_PIPE);
 }
 
 ML_EXPORT int pipe2(int fds[2], int flags)
 {
-    return opened_pair(REAL(int (*)(int *, int), pipe2)(fds, flags), fds, ML_FD_PIPE2);
+    return pipe_done(REAL(int (*)(int *, int), pipe2)(fds, flags), fds, ML_FD_PIPE2);
 }
 
 ML_EXPORT int dup(int fd)

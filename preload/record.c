@@ -202,6 +202,18 @@ struct ml_dirent64 {
 
 static void emit_fd(unsigned type, int fd, unsigned fn, uint32_t stack);
 
+/* Descriptors the shim opened before its session was on (see ml_rec_own_fd). */
+#define ML_OWN_EARLY 16
+static int g_own_early[ML_OWN_EARLY];   /* fd + 1, 0 = free slot */
+
+static bool own_early(int fd)
+{
+    for (unsigned i = 0; i < ML_OWN_EARLY; i++)
+        if (__atomic_load_n(&g_own_early[i], __ATOMIC_RELAXED) == fd + 1)
+            return true;
+    return false;
+}
+
 /* Every descriptor open now was inherited (from the parent process, or
  * across a fork): one ML_FD_INHERITED event each, without a stack.  Only
  * system calls: this runs in the fork child handler too. */
@@ -221,7 +233,7 @@ static void note_inherited_fds(void)
             for (const char *c = d->name; *c >= '0' && *c <= '9'; c++, digits++)
                 fd = fd * 10 + (*c - '0');
             if (digits && d->name[digits] == '\0' && fd != dir)
-                emit_fd(ML_EV_FD_OPEN, fd, ML_FD_INHERITED, 0);
+                emit_fd(ML_EV_FD_OPEN, fd, own_early(fd) ? ML_FD_OWN : ML_FD_INHERITED, 0);
             off += d->reclen;
         }
     }
@@ -531,6 +543,24 @@ void ml_rec_fd(unsigned type, int fd, unsigned fn)
 
     if (ensure_ring(&t_rec))
         emit_fd(type, fd, fn, type == ML_EV_FD_OPEN ? ml_stack_id(g_hdr, t_rec.gen, g_frames) : 0);
+    errno = err;
+}
+
+void ml_rec_own_fd(unsigned type, int fd)
+{
+    int err = errno;
+
+    if (__atomic_load_n(&g_state, __ATOMIC_ACQUIRE) == ML_ST_ON && g_sess_pid == getpid()) {
+        emit_fd(type, fd, ML_FD_OWN, 0);
+    } else {   /* the session is being set up: note_inherited_fds() reads this */
+        int want = type == ML_EV_FD_OPEN ? 0 : fd + 1, put = type == ML_EV_FD_OPEN ? fd + 1 : 0;
+        for (unsigned i = 0; i < ML_OWN_EARLY; i++)
+            if (__atomic_compare_exchange_n(&g_own_early[i], &want, put, 0,
+                                            __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+                break;
+            else
+                want = type == ML_EV_FD_OPEN ? 0 : fd + 1;
+    }
     errno = err;
 }
 

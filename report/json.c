@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include "frag.h"
 #include "jsonw.h"
+#include "openfds.h"
 #include "render.h"
 #include "regions.h"
 #include "signame.h"
@@ -375,6 +376,35 @@ static void write_shm(struct ml_jsonw *w, const struct ml_proc_report *p)
     ml_jsonw_end_array(w);
 }
 
+/* --track-fds: every descriptor open at exit, the standard ones included
+ * (marked "std"), so that the text can be rendered again from the JSON. */
+static void write_fds(struct ml_jsonw *w, const struct ml_proc_report *p)
+{
+    if (!p->have_fds) return;
+    ml_jsonw_key(w, "fds");
+    ml_jsonw_begin_object(w);
+    ml_jsonw_key_uint(w, "open", p->nfds);
+    ml_jsonw_key_uint(w, "std", ml_fds_std(p));
+    ml_jsonw_key(w, "descriptors");
+    ml_jsonw_begin_array(w);
+    for (size_t i = 0; i < p->nfds; i++) {
+        const struct ml_fd_out *f = &p->fds[i];
+        ml_jsonw_begin_object(w);
+        ml_jsonw_key_int(w, "fd", f->fd);
+        ml_jsonw_key_string(w, "kind", f->kind);
+        ml_jsonw_key_string(w, "path", f->path);
+        if (f->family) ml_jsonw_key_string(w, "family", f->family);
+        if (f->address) ml_jsonw_key_string(w, "address", f->address);
+        ml_jsonw_key_string(w, "function", f->function);
+        ml_jsonw_key_bool(w, "inherited", f->inherited);
+        ml_jsonw_key_bool(w, "std", f->std);
+        write_stack(w, &f->stack);
+        ml_jsonw_end_object(w);
+    }
+    ml_jsonw_end_array(w);
+    ml_jsonw_end_object(w);
+}
+
 /* ---- document -------------------------------------------------------------- */
 
 static void write_process(struct ml_jsonw *w, const struct ml_proc_report *p)
@@ -395,6 +425,7 @@ static void write_process(struct ml_jsonw *w, const struct ml_proc_report *p)
     write_regions(w, p);
     write_syscalls(w, p);
     write_shm(w, p);
+    write_fds(w, p);
     ml_jsonw_end_object(w);
 }
 

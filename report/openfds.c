@@ -111,7 +111,12 @@ int ml_fds_build(const struct ml_fds_input *in, struct ml_proc_report *out)
     struct ordered *v = calloc(n ? n : 1, sizeof *v);
     int rc = v ? 0 : -ENOMEM;
     size_t done = 0;
-    for (; !rc && done < n; done++) rc = fill_one(in, &in->seen[done], &v[done].out, &v[done].seq);
+    for (size_t i = 0; !rc && i < n; i++) {
+        const struct ml_fd_rec *rec = ml_fd_table_get(in->table, in->seen[i].fd);
+        if (rec && rec->fn == ML_FD_OWN) continue;   /* memlens's, not the program's */
+        rc = fill_one(in, &in->seen[i], &v[done].out, &v[done].seq);
+        done++;
+    }
     qsort(v, done, sizeof *v, newest_first);
     out->have_fds = 1;
     out->fds = calloc(n ? n : 1, sizeof *out->fds);

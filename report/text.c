@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include "frag.h"
+#include "openfds.h"
 #include "render.h"
 #include "signame.h"
 #include "snapshot.h"
@@ -138,6 +139,47 @@ static void put_frame(const struct tout *t, const struct ml_frame_out *f, int fi
     }
     fputc('\n', t->out);
 }
+
+static void put_stack_frames(const struct tout *t, const struct ml_stack_out *st)
+{
+    for (size_t i = 0; i < st->nframes; i++) put_frame(t, &st->frames[i], i == 0);
+}
+
+/* --track-fds: the descriptors open at exit, in valgrind's words. */
+static void put_fd(const struct tout *t, const struct ml_fd_out *f)
+{
+    prefix(t);
+    if (f->family && f->address) {
+        fprintf(t->out, "Open %s socket %d: ", f->family, f->fd);
+        put_clean(t->out, f->address);
+    } else {
+        fprintf(t->out, "Open file descriptor %d:", f->fd);
+        if (f->path && f->path[0]) {
+            fputc(' ', t->out);
+            put_clean(t->out, f->path);
+        }
+    }
+    fputc('\n', t->out);
+    if (f->inherited)
+        line(t, "   <inherited from parent>");
+    else if (!f->function)
+        line(t, "   <opened by a call memlens does not see>");
+    put_stack_frames(t, &f->stack);
+    blank(t);
+}
+
+static void put_fds(const struct tout *t, const struct ml_proc_report *p)
+{
+    if (!p->have_fds)
+        return;
+    size_t nstd = ml_fds_std(p);
+    line(t, "FILE DESCRIPTORS: %zu open (%zu std) at exit.", p->nfds, nstd);
+    for (size_t i = 0; i < p->nfds; i++)
+        if (!p->fds[i].std)
+            put_fd(t, &p->fds[i]);
+    blank(t);
+}
+
 
 /* A valgrind suppression matching the record, unprefixed so that it can be
  * pasted into a --suppressions file that valgrind reads too: C++ functions
@@ -436,11 +478,6 @@ static void put_layout(const struct tout *t, const struct ml_proc_report *p)
     blank(t);
 }
 
-static void put_stack_frames(const struct tout *t, const struct ml_stack_out *st)
-{
-    for (size_t i = 0; i < st->nframes; i++) put_frame(t, &st->frames[i], i == 0);
-}
-
 static void put_shm(const struct tout *t, const struct ml_proc_report *p)
 {
     if (!p->nshm) return;
@@ -498,6 +535,7 @@ static void put_process(const struct tout *t, const struct ml_report *r,
     if (!t->o->quiet)
         put_header(t, r, p);
     put_exit(t, p);
+    put_fds(t, p);
     if (!p->saw_shim) {
         line(t, "No allocation was seen: the program uses a static allocator, or the");
         line(t, "memlens shim was not loaded into it. No heap summary is available.");

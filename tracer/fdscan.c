@@ -78,10 +78,10 @@ static int describe_socket(int s, struct ml_fd_seen *f)
     return (f->address = strdup(buf)) ? 0 : -ENOMEM;
 }
 
-static int read_one(int pid, int pidfd, int fd, struct ml_fd_seen *f)
+static int read_one(int tid, int pidfd, int fd, struct ml_fd_seen *f)
 {
     char path[64], link[4096];
-    snprintf(path, sizeof path, "/proc/%d/fd/%d", pid, fd);
+    snprintf(path, sizeof path, "/proc/%d/fd/%d", tid, fd);
     ssize_t len = readlink(path, link, sizeof link - 1);
     if (len < 0) return -errno;
     link[len] = '\0';
@@ -101,10 +101,10 @@ static int by_fd(const void *a, const void *b)
     return (x->fd > y->fd) - (x->fd < y->fd);
 }
 
-int ml_fdscan(int pid, struct ml_fd_seen **out, size_t *n)
+int ml_fdscan(int pid, int tid, struct ml_fd_seen **out, size_t *n)
 {
     char path[64];
-    snprintf(path, sizeof path, "/proc/%d/fd", pid);
+    snprintf(path, sizeof path, "/proc/%d/fd", tid);
     *out = NULL;
     *n = 0;
     DIR *d = opendir(path);
@@ -122,7 +122,7 @@ int ml_fdscan(int pid, struct ml_fd_seen **out, size_t *n)
             *out = v;
         }
         memset(&(*out)[*n], 0, sizeof **out);
-        int r = read_one(pid, pidfd, (int)fd, &(*out)[*n]);
+        int r = read_one(tid, pidfd, (int)fd, &(*out)[*n]);
         if (r == 0) (*n)++;
         else if (r == -ENOMEM) rc = r;
         else free((*out)[*n].target);   /* closed meanwhile by another thread */

@@ -11,9 +11,10 @@
 #include <stddef.h>
 #include "openfds.h"
 
-/* The open descriptors of pid, ascending, into *out (caller frees with
+/* The open descriptors of process pid, read through its thread tid (one
+ * whose /proc entry is readable), ascending, into *out (caller frees with
  * ml_fdscan_free).  Returns 0 or -errno. */
-int ml_fdscan(int pid, struct ml_fd_seen **out, size_t *n);
+int ml_fdscan(int pid, int tid, struct ml_fd_seen **out, size_t *n);
 void ml_fdscan_free(struct ml_fd_seen *v, size_t n);
 
 #endif

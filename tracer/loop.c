@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include "capture.h"
 #include "envfix.h"
+#include "fdscan.h"
 #include "freeres.h"
 #include "phases.h"
 #include "memlens/session.h"
@@ -342,6 +343,8 @@ static void snapshot_process(const struct ml_loop_config *cfg, struct ml_proc *p
     if (snap && ts && p->report_it && ml_capture(readable_tid(p), ts, n, proc_blocks(p), snap) != 0)
         snap->scanned = 0;
     ml_phase_done(p->pid, "capture", t0);
+    if (cfg->track_fds && p->report_it)
+        ml_fdscan(p->pid, readable_tid(p), &p->fds_seen, &p->nfds_seen);
     if (snap) ml_stat(p->pid, "captured_bytes", snap->bytes_read);
     if (snap) ml_stat(p->pid, "scanned_bytes", snap->bytes_scanned);
     p->snapshot_done = 1;

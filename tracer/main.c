@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "attach.h"
 #include "envfix.h"
+#include "fdscan.h"
 #include "errors.h"
 #include "formats.h"
 #include "frag.h"
@@ -22,6 +23,7 @@
 #include "leaks.h"
 #include "loop.h"
 #include "model.h"
+#include "openfds.h"
 #include "options.h"
 #include "phases.h"
 #include "procs.h"
@@ -143,6 +145,13 @@ static void on_process_end(struct ml_proc *p, struct ml_snapshot *snap, void *ct
     if (ml_regions_build(&ri, r) != 0)
         fprintf(stderr, "memlens: warning: memory map of pid %d incomplete: out of memory\n", p->pid);
     ml_phase_done(p->pid, "regions", t0);
+    if (run->opt->track_fds != ML_TRACK_FDS_NO) {
+        struct ml_fds_input fdi = {.seen = p->fds_seen, .nseen = p->nfds_seen,
+                                   .table = p->session ? ml_session_fds(p->session) : NULL,
+                                   .stacks = in.stacks, .sym = sym, .max_frames = in.max_frames};
+        if (ml_fds_build(&fdi, r) != 0)
+            fprintf(stderr, "memlens: warning: descriptors of pid %d incomplete: out of memory\n", p->pid);
+    }
     r->duration = ml_now() - p->started;
     if (run->attach && !p->reaped) r->exit_how = ML_EXIT_DETACHED;
     if (sym) ml_symbolizer_free(sym);
@@ -153,6 +162,9 @@ out:
     p->session = NULL;
     ml_memtrace_free(&p->mt);
     ml_inherit_free(&p->inh);
+    ml_fdscan_free(p->fds_seen, p->nfds_seen);
+    p->fds_seen = NULL;
+    p->nfds_seen = 0;
     ml_snapshot_free(snap);
     free(snap);
 }
@@ -240,7 +252,8 @@ static int run_program(const struct ml_options *o, FILE *log, FILE *json)
     char *shim = ml_find_shim();
     if (!shim) return fail(ML_EXIT_FAILURE, "libmemlens.so not found (set MEMLENS_SHIM or reinstall)");
     struct ml_spawn_config sc = {.path = path, .argv = o->command, .shim = shim,
-                                 .num_callers = o->num_callers};
+                                 .num_callers = o->num_callers,
+                                 .track_fds = o->track_fds != ML_TRACK_FDS_NO};
     if (ml_drainer_start() != 0) return fail(ML_EXIT_FAILURE, "cannot start the event drainer");
     int errfd = -1, pid = ml_spawn(&sc, &errfd);
     if (pid < 0) return fail(ML_EXIT_FAILURE, "%s", ml_last_error());
@@ -253,7 +266,8 @@ static int run_program(const struct ml_options *o, FILE *log, FILE *json)
                                 .on_reaped = on_reaped, .ctx = &run,
                                 .envfix = session_env ? &fix : NULL,
                                 .freeres = (o->run_cxx_freeres ? ML_FREERES_CXX : 0u) |
-                                           (o->run_libc_freeres ? ML_FREERES_LIBC : 0u)};
+                                           (o->run_libc_freeres ? ML_FREERES_LIBC : 0u),
+                                .track_fds = o->track_fds != ML_TRACK_FDS_NO};
     int rc = ml_loop_run(&lc);
     ml_drainer_stop();
     free(session_env);

@@ -13,6 +13,7 @@
 #include "inherit.h"
 #include "leaks.h"
 #include "memtrace.h"
+#include "openfds.h"
 #include "model.h"
 #include "snapshot.h"
 
@@ -53,6 +54,8 @@ struct ml_proc {
     char **argv;              /* NULL-terminated */
     struct ml_memtrace mt;    /* the memory map as the watcher saw it change */
     struct ml_inherit inh;    /* the heap it was forked with */
+    struct ml_fd_seen *fds_seen;  /* --track-fds: what was open at its exit */
+    size_t nfds_seen;
     double started;           /* monotonic seconds */
     struct ml_proc *next;
 };

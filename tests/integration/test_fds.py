@@ -1,0 +1,145 @@
+"""--track-fds=yes: the descriptors open at exit, as samples/fdleak states them.
+
+fdleak opens a file, a pipe, a socket, a socket pair and a dup, closes some
+(see its header) and prints its open set with --expect; `fdleak fork` also
+forks a child that opens one more.  memlens's JSON and text are checked
+against that statement, and the text's descriptor lines against valgrind
+--track-fds=yes on the same binary.
+"""
+
+import re
+import subprocess
+import unittest
+
+import mlharness as h
+
+OPEN_LINE = re.compile(
+    r"^==(\d+)== Open (?:file descriptor (\d+):(?: (.*))?|(\S+) socket (\d+): (.*))$")
+AT_LINE = re.compile(r"^==\d+==    at 0x[0-9A-Fa-f]+: (\S+)")
+SUMMARY_LINE = re.compile(r"^==(\d+)== FILE DESCRIPTORS: (\d+) open \((\d+) std\) at exit\.$")
+
+
+def parse_text(text):
+    """{pid: {"open": N, "std": M, "fds": {fd: (what, opening function)}}}
+    from valgrind's (or memlens's) descriptor lines; what is the path, the
+    socket family, or "" for an unnamed descriptor."""
+    procs, cur, last = {}, None, None
+    for line in text.splitlines():
+        m = SUMMARY_LINE.match(line)
+        if m:
+            cur = procs.setdefault(int(m.group(1)), {"fds": {}})
+            cur["open"], cur["std"] = int(m.group(2)), int(m.group(3))
+            continue
+        m = OPEN_LINE.match(line)
+        if m and cur is not None:
+            if m.group(2):
+                last = int(m.group(2))
+                cur["fds"][last] = [m.group(3) or "", None]
+            else:
+                last = int(m.group(5))
+                cur["fds"][last] = [m.group(4), None]
+            continue
+        m = AT_LINE.match(line)
+        if m and cur is not None and last is not None and cur["fds"][last][1] is None:
+            cur["fds"][last][1] = m.group(1)
+            continue
+        if "<inherited from parent>" in line and last is not None:
+            cur["fds"][last][1] = "<inherited>"
+    return {pid: dict(p, fds={fd: tuple(v) for fd, v in p["fds"].items()})
+            for pid, p in procs.items()}
+
+
+def expected_text(proc):
+    """The sample's statement as parse_text gives it: pipes are unnamed in
+    valgrind's text (memlens names them pipe:[inode], checked apart)."""
+    out = {}
+    for fd, (kind, what, fn) in proc["fds"].items():
+        out[int(fd)] = ("" if kind == "pipe" else what, fn)
+    return out
+
+
+def run_sample_fds(args=(), options=("--track-fds=yes",)):
+    return h.run_memlens("fdleak", list(args), list(options))
+
+
+class TrackFds(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        h.require_memlens()
+        h.require_sample("fdleak")
+
+    def check_json(self, got, exp):
+        self.assertEqual(got["open"], exp["open"])
+        self.assertEqual(got["std"], exp["std"])
+        listed = {d["fd"]: d for d in got["descriptors"] if not d["std"]}
+        self.assertEqual(sorted(listed), sorted(int(fd) for fd in exp["fds"]))
+        for fd, (kind, what, fn) in exp["fds"].items():
+            d = listed[int(fd)]
+            with self.subTest(fd=fd):
+                self.assertEqual(d["kind"], kind)
+                if kind == "file":
+                    self.assertEqual(d["path"], what)
+                elif kind == "socket":
+                    self.assertEqual(d["family"], what)
+                else:
+                    self.assertTrue(d["path"].startswith("pipe:["), d["path"])
+                if fd in exp["functions"]:
+                    self.assertEqual(d["function"], fn)
+                    self.assertFalse(d["inherited"])
+                    names = [f.get("function") for f in d["stack"]]
+                    self.assertEqual(names[0], fn)
+                    self.assertIn(exp["functions"][fd], names)
+        std = [d for d in got["descriptors"] if d["std"]]
+        self.assertEqual(sorted(d["fd"] for d in std), [0, 1, 2])
+        self.assertTrue(all(d["inherited"] and not d["stack"] for d in std))
+
+    def test_json_open_set_is_the_samples(self):
+        exp = h.expected("fdleak")["processes"][0]
+        run = run_sample_fds()
+        self.assertEqual(run.status, 0, run.stderr[-3000:])
+        self.check_json(run.json["processes"][0]["fds"], exp)
+
+    def test_text_lines(self):
+        exp = h.expected("fdleak")["processes"][0]
+        run = run_sample_fds()
+        procs = parse_text(run.stderr)
+        self.assertEqual(len(procs), 1, run.stderr[-3000:])
+        got = next(iter(procs.values()))
+        self.assertEqual((got["open"], got["std"]), (exp["open"], exp["std"]))
+        want = expected_text(exp)
+        # memlens names a pipe by its inode; valgrind leaves it blank
+        got_fds = {fd: ("" if what.startswith("pipe:[") else what, fn)
+                   for fd, (what, fn) in got["fds"].items()}
+        self.assertEqual(got_fds, want)
+        self.assertIn("Open AF_INET socket 4: <unbound> <-> unbound", run.stderr)
+        self.assertIn("Open AF_UNIX socket 7: <unknown>", run.stderr)
+
+    def test_off_by_default(self):
+        run = h.run_memlens("fdleak")
+        self.assertEqual(run.status, 0)
+        self.assertNotIn("FILE DESCRIPTORS", run.stderr)
+        self.assertNotIn("fds", run.json["processes"][0])
+
+    def test_same_as_valgrind(self):
+        h.skip_without_valgrind()
+        # valgrind 3.19's --log-file descriptor is visible to the program
+        # (as fd 3): its log goes to stderr instead, a pipe like memlens's.
+        p = subprocess.run(["valgrind", "--track-fds=yes", h.sample_path("fdleak")],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, timeout=h.TIMEOUT)
+        self.assertEqual(p.returncode, 0)
+        vg = parse_text(p.stderr.decode("utf-8", "replace"))
+        run = run_sample_fds()
+        ml = parse_text(run.stderr)
+        self.assertEqual(len(vg), 1)
+        self.assertEqual(len(ml), 1)
+        vgp, mlp = next(iter(vg.values())), next(iter(ml.values()))
+        self.assertEqual((mlp["open"], mlp["std"]), (vgp["open"], vgp["std"]))
+        mlp_fds = {fd: ("" if what.startswith("pipe:[") else what, fn)
+                   for fd, (what, fn) in mlp["fds"].items()}
+        self.assertEqual(mlp_fds, vgp["fds"])
+
+
+if __name__ == "__main__":
+    unittest.main()
