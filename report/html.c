@@ -18,7 +18,7 @@
  *                     [frame...], [oldest, newest] seconds (attach) or null]],
  *        "regions": [{...}], "memlens_regions": [[start, end]] (the session),
  *        "heap": {...}|null, "syscalls": {...}|null,
- *        "shm": [{...}], "timeline": [[seconds, seq, brk, mmap]],
+ *        "shm": [{...}], "timeline": [[seconds, seq, brk, mmap, memlens]],
  *        "mapping_leaks": [[mappings, bytes, resident, [frame...]]] } ],
  *     "strings": [...],
  *     "frames": [[address, function, file, line, module, inlined, mangled]] }
@@ -293,6 +293,7 @@ static void put_region(struct island *is, const struct ml_region_out *r)
     ml_jsonw_key_uint(w, "swapped", r->swapped);
     ml_jsonw_key_uint(w, "untouched", r->untouched);
     ml_jsonw_key_string(w, "origin", r->origin);
+    ml_jsonw_key_string(w, "owner", r->memlens ? "memlens" : "program");
     ml_jsonw_key(w, "stack");
     put_stack(is, &r->stack);
     ml_jsonw_end_object(w);
@@ -450,6 +451,7 @@ static void put_timeline(struct ml_jsonw *w, const struct ml_proc_report *p)
         ml_jsonw_uint(w, t->seq);
         ml_jsonw_uint(w, t->brk_bytes);
         ml_jsonw_uint(w, t->mmap_bytes);
+        ml_jsonw_uint(w, t->memlens_bytes);
         ml_jsonw_end_array(w);
     }
     ml_jsonw_end_array(w);

@@ -515,10 +515,11 @@
       el('span', {class: 'kindlbl' + (res < 0.3 ? ' dark' : '')}, r.kind));
     var tip = r.start + '\u2013' + r.end + ' ' + r.perms + ' ' + (r.path || '') + '\n' + num(r.size) + ' bytes: resident ' +
       num(r.resident) + ', swapped ' + num(r.swapped) + ', untouched ' + num(r.untouched) + (r.origin ? '\nmade by ' + r.origin : '');
-    return el('div', {class: 'region', 'data-rk': r.kind, title: tip},
+    var own = r.owner === 'memlens';
+    return el('div', {class: 'region' + (own ? ' own' : ''), 'data-rk': r.kind, 'data-owner': r.owner || null, title: tip},
       el('div', {class: 'addr'}, r.end),
       box,
-      el('div', {class: 'lbl'}, el('span', {class: 'nm'}, regionName(r)), ' ',
+      el('div', {class: 'lbl'}, el('span', {class: 'nm'}, regionName(r)), ' ', own ? el('span', {class: 'ownlbl', title: 'exists only because memlens is there'}, 'memlens') : null, ' ',
         el('span', {class: 'meta'}, bytes(r.size) + ' \u00b7 ' + r.perms + ' \u00b7 ' + pct(r.resident, r.size) + ' resident' +
           (r.swapped ? ' \u00b7 ' + bytes(r.swapped) + ' swapped' : ''))));
   }
@@ -537,8 +538,16 @@
     return el('div', {class: 'gap'}, el('div', {class: 'addr'}), el('div', {class: 'box'}),
       el('div', {class: 'lbl'}, 'unmapped \u00b7 ' + bytes(bytesGap) + ' \u00b7 below ' + addr));
   }
-  function kindTable(regions) {
-    var by = {}, order = [];
+  function isProgram(r) { return r.owner !== 'memlens'; }
+  /* The program's regions by kind; memlens's own (the shim, the libraries
+   * loaded only for it) on a line of their own, counted nowhere else. */
+  function kindTable(all) {
+    var by = {}, order = [], regions = all.filter(isProgram), own = {n: 0, size: 0, res: 0, names: []};
+    all.forEach(function (r) {
+      if (isProgram(r)) return;
+      own.n++; own.size += r.size; own.res += r.resident;
+      if (r.path && own.names.indexOf(base(r.path)) < 0) own.names.push(base(r.path));
+    });
     regions.forEach(function (r) {
       var k = by[r.kind];
       if (!k) { k = by[r.kind] = {n: 0, size: 0, res: 0, swp: 0, unt: 0}; order.push(r.kind); }
@@ -553,7 +562,10 @@
         return el('tr', {'data-rk': k}, el('td', null, el('span', {class: 'sw'}), k), el('td', {class: 'n'}, num(t.n)),
           el('td', {class: 'n'}, bytes(t.size)), el('td', {class: 'n'}, bytes(t.res)), el('td', {class: 'n'}, bytes(t.swp)),
           el('td', {class: 'n'}, bytes(t.unt)));
-      })));
+      })),
+      own.n ? el('tfoot', null, el('tr', {class: 'ownrow', 'data-owner': 'memlens', title: own.names.join(', ')},
+        el('td', null, 'memlens\u2019s own'), el('td', {class: 'n'}, num(own.n)), el('td', {class: 'n'}, bytes(own.size)),
+        el('td', {class: 'n'}, bytes(own.res)), el('td', {colspan: 2, class: 'ownnames'}, 'not counted above: ' + own.names.join(', ')))) : null);
   }
   function mapLegend() {
     var kinds = ['text', 'rodata', 'data', 'bss', 'heap', 'mmap-anon', 'mmap-file', 'shm', 'tls', 'stack', 'vdso', 'memlens'];
@@ -755,6 +767,9 @@
       card.appendChild(el('div', {class: 'legend'}, el('span', {style: '--c:#e8590c'}, el('i'), 'brk heap'),
         el('span', {style: '--c:#f59f00'}, el('i'), 'anonymous mmap')));
       add(card, timelineChart(p.timeline));
+      var last = p.timeline[p.timeline.length - 1];
+      if (last[4]) card.appendChild(el('p', {class: 'ownnote'}, 'Not drawn: memlens\u2019s own anonymous mappings (the shim\u2019s .bss and its libraries\u2019), ' +
+        bytes(last[4]) + ' at the end, which exist only because memlens is there.'));
     } else card.appendChild(empty('No change of the heap size was watched.'));
     if (p.syscalls) {
       card.appendChild(el('div', {class: 'sub2'}, 'Watched system calls'));

@@ -290,6 +290,7 @@ static void write_region(struct ml_jsonw *w, const struct ml_region_out *r)
     ml_jsonw_key_uint(w, "swapped", r->swapped);
     ml_jsonw_key_uint(w, "untouched", r->untouched);
     ml_jsonw_key_string(w, "origin", r->origin);
+    ml_jsonw_key_string(w, "owner", r->memlens ? "memlens" : "program");
     if (r->stack.nframes) write_stack(w, &r->stack);
     ml_jsonw_end_object(w);
 }
@@ -328,6 +329,7 @@ static void write_syscalls(struct ml_jsonw *w, const struct ml_proc_report *p)
         ml_jsonw_key_double(w, "seconds", t->seconds);
         ml_jsonw_key_uint(w, "brk_bytes", t->brk_bytes);
         ml_jsonw_key_uint(w, "mmap_bytes", t->mmap_bytes);
+        ml_jsonw_key_uint(w, "memlens_bytes", t->memlens_bytes);
         ml_jsonw_end_object(w);
     }
     ml_jsonw_end_array(w);

@@ -64,6 +64,8 @@ struct ml_region_out {
     char *origin;               /* syscall that made it ("mmap", "brk", ...), NULL unknown */
     uint64_t origin_seq;        /* when: the tracer's event counter */
     struct ml_stack_out stack;  /* who made it, when the shim saw the call */
+    int memlens;                /* owner: 1 memlens (the shim, libraries loaded only
+                                   for it, their .bss), 0 the program (owner.h) */
 };
 
 /* An allocation site's share of the heap (fragmentation culprits). */
@@ -125,7 +127,8 @@ struct ml_shm_out {
 struct ml_timeline_point {
     uint64_t seq;               /* event counter */
     double seconds;             /* since the process started */
-    uint64_t brk_bytes, mmap_bytes;
+    uint64_t brk_bytes, mmap_bytes;  /* the program's */
+    uint64_t memlens_bytes;     /* memlens's own anonymous mappings (its .bss), apart */
 };
 
 /* Anonymous mappings the program made itself and never unmapped, by stack. */

@@ -1,6 +1,7 @@
 /* regions.c - layout, shm and mapping leaks for the report (see regions.h). */
 #include "regions.h"
 #include "buildid.h"
+#include "owner.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -72,17 +73,46 @@ static int fill_region(const struct ml_regions_input *in, const struct ml_region
 static int build_layout(const struct ml_regions_input *in, struct ml_proc_report *out)
 {
     const struct ml_snapshot *snap = in->snap;
+    unsigned char *memlens = malloc(snap->nregions);
     out->regions = calloc(snap->nregions ? snap->nregions : 1, sizeof *out->regions);
     out->own_maps = calloc(snap->nregions ? snap->nregions : 1, sizeof *out->own_maps);
-    if (!out->regions || !out->own_maps) return -ENOMEM;
+    if (!memlens || !out->regions || !out->own_maps || ml_owner_mark(snap, memlens)) {
+        free(memlens);
+        return -ENOMEM;
+    }
     for (size_t i = 0; i < snap->nregions; i++) {
         const struct ml_region *r = &snap->regions[i];
-        if (r->kind == ML_RK_SESSION)               /* memlens's own: listed apart */
+        struct ml_region_out *o = &out->regions[out->nregions];
+        if (r->kind == ML_RK_SESSION) {             /* memlens's own: listed apart */
             out->own_maps[out->nown_maps++] = (struct ml_span){r->start, r->end};
-        else if (fill_region(in, r, &out->regions[out->nregions++]))
+            continue;
+        }
+        out->nregions++;
+        o->memlens = memlens[i];
+        if (fill_region(in, r, o)) {
+            free(memlens);
             return -ENOMEM;
+        }
     }
+    free(memlens);
     return 0;
+}
+
+/* Move memlens's anonymous mappings (the shim's .bss, its libraries') out
+ * of the program's figures of the timeline, from the event that made each. */
+static void timeline_apart(const struct ml_memtrace *mt, struct ml_proc_report *out)
+{
+    for (size_t i = 0; i < out->nregions; i++) {
+        const struct ml_region_out *r = &out->regions[i];
+        const struct ml_map_interval *iv = r->memlens ? ml_memtrace_find(mt, r->start) : NULL;
+        if (!iv || !iv->anon) continue;
+        for (size_t k = 0; k < out->ntimeline; k++) {
+            struct ml_timeline_point *t = &out->timeline[k];
+            if (t->seq < iv->seq || t->mmap_bytes < r->size) continue;
+            t->mmap_bytes -= r->size;
+            t->memlens_bytes += r->size;
+        }
+    }
 }
 
 static int build_shm(const struct ml_regions_input *in, struct ml_proc_report *out)
@@ -162,6 +192,7 @@ int ml_regions_build(const struct ml_regions_input *in, struct ml_proc_report *o
         if (!out->timeline) return -ENOMEM;
         memcpy(out->timeline, in->mt->timeline, in->mt->ntimeline * sizeof *out->timeline);
         out->ntimeline = in->mt->ntimeline;
+        timeline_apart(in->mt, out);
     }
     if ((rc = build_shm(in, out))) return rc;
     return build_mapping_leaks(in, out);

@@ -449,6 +449,31 @@ static void put_region_line(const struct tout *t, const char *kind, uint64_t sta
     fputc('\n', t->out);
 }
 
+/* memlens's own mappings in the process, on one line: not the program's. */
+static void put_memlens_own(const struct tout *t, const struct ml_proc_report *p)
+{
+    uint64_t size = 0, res = 0, n = 0;
+    for (size_t i = 0; i < p->nregions; i++)
+        if (p->regions[i].memlens) {
+            size += p->regions[i].size;
+            res += p->regions[i].resident;
+            n++;
+        }
+    if (!n) return;
+    prefix(t);
+    fprintf(t->out, "   memlens's own, not the program's (not counted above): %s KiB in %s mappings, "
+                    "%s KiB resident:", kib(size).s, commas(n).s, kib(res).s);
+    for (size_t i = 0; i < p->nregions; i++) {
+        const struct ml_region_out *r = &p->regions[i];
+        if (!r->memlens || r->path[0] != '/' || (i > 0 && p->regions[i - 1].memlens &&
+                                                 strcmp(p->regions[i - 1].path, r->path) == 0))
+            continue;
+        fputc(' ', t->out);
+        put_clean(t->out, base_name(r->path));
+    }
+    fputc('\n', t->out);
+}
+
 /* Low to high; the mappings of one loaded object (and its .bss) form one line. */
 static void put_layout(const struct tout *t, const struct ml_proc_report *p)
 {
@@ -460,6 +485,10 @@ static void put_layout(const struct tout *t, const struct ml_proc_report *p)
         const struct ml_region_out *r = &p->regions[i];
         size_t j = i + 1;
         uint64_t size = r->size, res = r->resident, swp = r->swapped;
+        if (r->memlens) {                       /* listed apart, below */
+            i++;
+            continue;
+        }
         if (r->path[0] == '/' && (r->kind == ML_RK_TEXT || r->kind == ML_RK_RODATA || r->kind == ML_RK_DATA)) {
             while (j < p->nregions && p->regions[j].start == p->regions[j - 1].end &&
                    (strcmp(p->regions[j].path, r->path) == 0 || p->regions[j].kind == ML_RK_BSS)) {
@@ -475,6 +504,7 @@ static void put_layout(const struct tout *t, const struct ml_proc_report *p)
         }
         i = j;
     }
+    put_memlens_own(t, p);
     blank(t);
 }
 

@@ -326,6 +326,26 @@ class HtmlManyProcesses(unittest.TestCase):
         self.assertFalse('id="p%d-leaks"' % pids[0] in dom)
 
 
+class HtmlOwnFootprint(unittest.TestCase):
+    """memlens's own mappings are drawn apart and counted apart."""
+
+    def test_own_regions_apart(self):
+        h.require_memlens()
+        skip_without_chromium()
+        run, data, dom = page_of((), "")
+        regions = run.json["processes"][0]["regions"]
+        own = [r for r in regions if r["owner"] == "memlens"]
+        self.assertTrue(own)
+        # one map row per memlens region, and one footer row of the kind table
+        self.assertEqual(len(re.findall(r'class="region own"[^>]*data-owner="memlens"', dom)), len(own))
+        row = re.search(r'<tr class="ownrow" data-owner="memlens"[^>]*><td>[^<]*</td><td class="n">([\d,]+)</td>', dom)
+        self.assertIsNotNone(row, "no row for memlens's own regions in the kind table")
+        self.assertEqual(int(row.group(1).replace(",", "")), len(own))
+        # the kind table's region counts are the program's alone
+        counts = re.findall(r'<tr data-rk="([\w-]+)"><td><span class="sw"></span>[\w-]+</td><td class="n">([\d,]+)</td>', dom)
+        self.assertEqual(sum(int(n.replace(",", "")) for _, n in counts), len(regions) - len(own))
+
+
 class HtmlEscaping(unittest.TestCase):
     """A target named and called with HTML cannot put markup or script in the page."""
 

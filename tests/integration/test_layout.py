@@ -421,6 +421,45 @@ class LayoutChecks:
             with self.subTest(region=r["start"]):
                 self.assertTrue(int(r["end"], 16) <= start or int(r["start"], 16) >= end)
 
+    def test_owner_of_every_region(self):
+        # DESIGN "owner": the shim, the libraries it alone needs (the sample
+        # links only libc: libunwind, liblzma and libgcc_s come with the shim)
+        # and their .bss are memlens's; the program, libc and ld.so its own.
+        regions = self.p["regions"]
+        own = {"libmemlens.so", "libunwind.so.8", "liblzma.so.5", "libgcc_s.so.1"}
+        theirs = {"libc.so.6", "ld-linux-x86-64.so.2"}
+        seen = set()
+        for i, r in enumerate(regions):
+            name = os.path.basename(r["path"])
+            lib = next((n for n in own | theirs if name.startswith(n)), None)
+            with self.subTest(region=r["start"], path=r["path"]):
+                self.assertIn(r["owner"], ("program", "memlens"))
+                if r["path"] == self.p["exe"] or lib in theirs:
+                    self.assertEqual(r["owner"], "program")
+                elif lib in own:
+                    self.assertEqual(r["owner"], "memlens")
+                    seen.add(lib)
+                elif r["kind"] == "bss" and i:
+                    self.assertEqual(r["owner"], regions[i - 1]["owner"])
+        self.assertIn("libmemlens.so", seen)
+        listed = {os.path.basename(row[4]) for row in text_layout(self.ml.stderr) if row[0] == "object"}
+        self.assertIn("libc.so.6", listed)
+        self.assertNotIn("libmemlens.so", listed)
+        self.assertRegex(self.ml.stderr, r"memlens's own, not the program's .* libmemlens\.so")
+
+    def test_timeline_counts_only_the_programs(self):
+        # The timeline's anonymous bytes at the end are the program's
+        # anonymous mappings made by mmap (its libraries' .bss, its own maps);
+        # memlens's (the shim's .bss, its libraries') are apart.
+        regions = self.p["regions"]
+        last = self.p["timeline"][-1]
+        prog = sum(r["size"] for r in regions if r["owner"] == "program" and r["origin"] == "mmap"
+                   and r["kind"] in ("bss", "mmap-anon", "guard"))
+        own = sum(r["size"] for r in regions if r["owner"] == "memlens" and r["kind"] == "bss")
+        self.assertGreater(own, 0)
+        self.assertEqual(last["mmap_bytes"], prog)
+        self.assertEqual(last["memlens_bytes"], own)
+
     def test_kinds_present(self):
         kinds = self.kinds()
         self.assertIn("text", kinds)
