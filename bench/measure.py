@@ -25,7 +25,8 @@ defers to later.
 
 It then prints every goal of the cost-at-scale work (RATIO_GOALS and the
 per-process, stack-table and heaptrack goals) with its measured value, the
-seconds of memlens's exit steps on each workload, what memlens's session costs per live block and per unique
+seconds of memlens's exit steps on each workload, what zeroing new blocks costs on
+churn (see zeroing_cost()), what memlens's session costs per live block and per unique
 stack (see memory_costs()), and, with PROFILE=1 and perf installed, where
 memlens's time goes at exit on the live-block workload (see exit_phases()).
 
@@ -328,6 +329,26 @@ def memory_costs(tools, churn, live, runs):
     print("  " + sa)
 
 
+# ---- what zeroing new blocks costs -------------------------------------------
+
+def zeroing_cost(tools, cmd, runs):
+    """memlens on cmd with its default (every new block zeroed, so that no
+    stale pointer of a reused chunk reaches the leak scan) and with
+    MEMLENS_ZERO=0, alternating; prints the medians and the difference."""
+    env = dict(os.environ, MEMLENS_ZERO="0")
+    on, off = [], []
+    for _ in range(runs):
+        on.append(tools.run("memlens", cmd)[:2])
+        off.append(tools.run("memlens", cmd, env)[:2])
+    w1, c1 = (statistics.median(r[k] for r in on) for k in range(2))
+    w0, c0 = (statistics.median(r[k] for r in off) for k in range(2))
+    print("Zeroing new blocks on %s (medians of %d runs): wall %.2f s vs %.2f s "
+          "without (%+.1f%%), cpu %.2f s vs %.2f s (%+.1f%%); the table's memlens rows "
+          "include it." % (" ".join(short(c) for c in cmd), runs, w1, w0,
+                           100 * (w1 - w0) / w0 if w0 else 0, c1, c0,
+                           100 * (c1 - c0) / c0 if c0 else 0))
+
+
 # ---- where memlens's exit time goes -----------------------------------------
 
 PHASES = (
@@ -407,6 +428,9 @@ def main():
     print("memlens's exit steps (one run each, MEMLENS_STATS=1):")
     for name, cmd in workloads:
         exit_steps(tools, name, cmd)
+    if "churn" in dict(workloads):
+        print()
+        zeroing_cost(tools, dict(workloads)["churn"], runs)
     churn = dict(workloads).get("churn", [None])[0]
     live = dict(workloads).get("live")
     if churn and os.environ.get("MEMORY", "1") == "1":

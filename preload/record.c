@@ -102,27 +102,35 @@ static const char *env_get(char **env, const char *name)
 int ml_fds_on;                       /* record descriptors (fds=1), see record.h */
 
 /* MEMLENS_SESSION holds comma-separated key=value options; unknown keys are
- * ignored so that the tracer can add options older shims do not know. */
-static uint32_t parse_frames(const char *opts)
+ * ignored so that the tracer can add options older shims do not know.
+ * The value of key as a number (at most max), or dflt when absent. */
+static uint32_t parse_option(const char *opts, const char *key, uint32_t dflt, uint32_t max)
 {
-    uint32_t frames = ML_DEFAULT_FRAMES;
+    uint32_t val = dflt;
+    size_t len = strlen(key);
 
     for (const char *p = opts; *p;) {
-        if (strncmp(p, "frames=", 7) == 0 && p[7] >= '0' && p[7] <= '9') {
+        if (strncmp(p, key, len) == 0 && p[len] == '=' && p[len + 1] >= '0' &&
+            p[len + 1] <= '9') {
             uint64_t v = 0;
-            for (p += 7; *p >= '0' && *p <= '9'; p++)
-                if (v <= ML_MAX_FRAMES)
+            for (p += len + 1; *p >= '0' && *p <= '9'; p++)
+                if (v <= max)
                     v = v * 10 + (uint64_t)(*p - '0');
-            frames = v > ML_MAX_FRAMES ? ML_MAX_FRAMES : (uint32_t)v;
-        } else if (strncmp(p, "fds=", 4) == 0) {
-            ml_fds_on = p[4] == '1';
+            val = v > max ? max : (uint32_t)v;
         }
         while (*p && *p != ',')
             p++;
         if (*p == ',')
             p++;
     }
-    return frames;
+    return val;
+}
+
+static bool g_zero_new = true;
+
+bool ml_rec_zero_new(void)
+{
+    return g_zero_new;
 }
 
 /* ---- session creation -------------------------------------------------- */
@@ -301,7 +309,9 @@ static bool open_first(const char *opts)
 {
     pid_t pid = getpid();
 
-    g_frames = parse_frames(opts);
+    g_frames = parse_option(opts, "frames", ML_DEFAULT_FRAMES, ML_MAX_FRAMES);
+    g_zero_new = parse_option(opts, "zero", 1, 1) != 0;
+    ml_fds_on = parse_option(opts, "fds", 0, 1) == 1;
     struct ml_header *hdr = session_open(g_frames, pid);
     if (!hdr)
         return false;

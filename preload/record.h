@@ -22,6 +22,10 @@
  * When no environment is available yet the decision is postponed. */
 bool ml_rec_start(char **envp);
 
+/* Whether new blocks are zeroed before the program gets them (session
+ * option zero=0|1, default 1: see zero_fresh() in shim.c). */
+bool ml_rec_zero_new(void);
+
 /* Attach mode (attach.c): record into hdr, a session memlens has already
  * adopted, from now on.  False when this process records already. */
 struct ml_header;

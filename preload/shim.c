@@ -241,6 +241,56 @@ static inline void scrub_below(void)
     g_scrub();
 }
 
+/* ---- fresh blocks ------------------------------------------------------
+ * glibc hands a freed chunk out again at once, so the bytes of a new block
+ * that the program never writes still hold whatever the chunk held before,
+ * pointers included: the exit scan would follow them.  memcheck never sees
+ * such words (its allocator delays reuse, and it ignores bytes never
+ * written), so every new block is zeroed before the program gets it: a
+ * memset costs less than the event that records the block.  From
+ * ML_ZERO_PROBE bytes on only the block's resident pages are zeroed (a page
+ * never touched reads as zeros already; writing it would make the program
+ * resident where it is not, and a large fresh mapping stays untouched). */
+#define ML_ZERO_PROBE (64u * 1024u)
+#define ML_PAGE 4096u
+
+static void zero_resident(char *p, size_t n)
+{
+    unsigned char vec[1024];
+    uintptr_t end = (uintptr_t)p + n, page = (uintptr_t)p & ~(uintptr_t)(ML_PAGE - 1);
+
+    while (page < end) {
+        size_t len = end - page, pages;
+        if (len > sizeof(vec) * (size_t)ML_PAGE)
+            len = sizeof(vec) * (size_t)ML_PAGE;
+        pages = (len + ML_PAGE - 1) / ML_PAGE;
+        if (syscall(SYS_mincore, page, len, vec) != 0)
+            memset(vec, 1, pages);          /* unknown: zero them all */
+        for (size_t i = 0; i < pages; i++) {
+            uintptr_t a = page + i * ML_PAGE, b = a + ML_PAGE;
+            if (!(vec[i] & 1))
+                continue;
+            if (a < (uintptr_t)p)
+                a = (uintptr_t)p;
+            if (b > end)
+                b = end;
+            memset((void *)a, 0, b - a);
+        }
+        page += pages * ML_PAGE;
+    }
+}
+
+/* Zero n bytes of a new block at p (NULL: nothing). */
+static inline void zero_fresh(void *p, size_t n)
+{
+    if (!p || !ml_rec_zero_new())
+        return;
+    if (ML_LIKELY(n < ML_ZERO_PROBE))
+        memset(p, 0, n);
+    else
+        zero_resident(p, n);
+}
+
 /* Report an allocation (guard held), release the guard, return p. */
 static inline void *alloc_done(void *p, size_t n, unsigned fn)
 {
@@ -249,6 +299,13 @@ static inline void *alloc_done(void *p, size_t n, unsigned fn)
     scrub_below();
     t_guard = 0;
     return p;
+}
+
+/* alloc_done() for a block whose bytes the allocator did not set. */
+static inline void *fresh_done(void *p, size_t n, unsigned fn)
+{
+    zero_fresh(p, n);
+    return alloc_done(p, n, fn);
 }
 
 /* A block about to be released: the real allocator first reads the
@@ -282,7 +339,7 @@ ML_EXPORT void *malloc(size_t n)
         return boot_alloc(n, 0);
     if (!guard_take())
         return real.malloc(n);
-    return alloc_done(real.malloc(n), n, ML_FN_MALLOC);
+    return fresh_done(real.malloc(n), n, ML_FN_MALLOC);
 }
 
 ML_EXPORT void *calloc(size_t n, size_t m)
@@ -357,7 +414,10 @@ static void *realloc_common(void *p, size_t n, unsigned fn)
         release_soon(p);
     bool on = ml_rec_on();
     uint64_t seq = on && p ? ml_rec_claim() : ML_NO_SEQ;
+    size_t had = p ? malloc_usable_size(p) : 0;   /* what the block keeps */
     void *q = real.realloc(p, n);
+    if (q && n > had)
+        zero_fresh((char *)q + had, n - had);
     if (on)
         realloc_done(p, q, n, seq, fn);
     scrub_below();
@@ -393,7 +453,7 @@ ML_EXPORT int posix_memalign(void **out, size_t align, size_t n)
     if (!guard_take())
         return real.posix_memalign(out, align, n);
     int rc = real.posix_memalign(out, align, n);
-    alloc_done(rc == 0 ? *out : NULL, n, ML_FN_POSIX_MEMALIGN);
+    fresh_done(rc == 0 ? *out : NULL, n, ML_FN_POSIX_MEMALIGN);
     return rc;
 }
 
@@ -403,7 +463,7 @@ ML_EXPORT void *aligned_alloc(size_t align, size_t n)
         return boot_alloc(n, align);
     if (!guard_take())
         return real.aligned_alloc(align, n);
-    return alloc_done(real.aligned_alloc(align, n), n, ML_FN_ALIGNED_ALLOC);
+    return fresh_done(real.aligned_alloc(align, n), n, ML_FN_ALIGNED_ALLOC);
 }
 
 ML_EXPORT void *memalign(size_t align, size_t n)
@@ -412,7 +472,7 @@ ML_EXPORT void *memalign(size_t align, size_t n)
         return boot_alloc(n, align);
     if (!guard_take())
         return real.memalign(align, n);
-    return alloc_done(real.memalign(align, n), n, ML_FN_MEMALIGN);
+    return fresh_done(real.memalign(align, n), n, ML_FN_MEMALIGN);
 }
 
 ML_EXPORT void *valloc(size_t n)
@@ -421,7 +481,7 @@ ML_EXPORT void *valloc(size_t n)
         return boot_alloc(n, 4096);
     if (!guard_take())
         return real.valloc(n);
-    return alloc_done(real.valloc(n), n, ML_FN_VALLOC);
+    return fresh_done(real.valloc(n), n, ML_FN_VALLOC);
 }
 
 ML_EXPORT void *pvalloc(size_t n)
@@ -430,7 +490,7 @@ ML_EXPORT void *pvalloc(size_t n)
         return boot_alloc((n + 4095) & ~(size_t)4095, 4096);
     if (!guard_take())
         return real.pvalloc(n);
-    return alloc_done(real.pvalloc(n), n, ML_FN_PVALLOC);
+    return fresh_done(real.pvalloc(n), n, ML_FN_PVALLOC);
 }
 
 /* ---- C++ operators ----------------------------------------------------- */
@@ -480,6 +540,7 @@ static void *op_sym(void **slot, const char *name)
 
 static inline void *op_new_done(void *p, size_t n, unsigned fn)
 {
+    zero_fresh(p, n);
     if (p && ml_rec_on())
         ml_rec_alloc(p, n, fn);
     scrub_below();

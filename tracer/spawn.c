@@ -99,10 +99,14 @@ unsigned long ml_ptrace_options(void)
            PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL;
 }
 
+/* The shim's options.  MEMLENS_ZERO=0 (for bench/: what zeroing new
+ * blocks costs) hands blocks out as the allocator left them. */
 char *ml_session_env(const struct ml_spawn_config *cfg)
 {
+    const char *zero = getenv("MEMLENS_ZERO");
     char *s;
-    if (asprintf(&s, "%s=frames=%d,fds=%d", ML_ENV_SESSION, cfg->num_callers, cfg->track_fds) < 0)
+    if (asprintf(&s, "%s=frames=%d,fds=%d%s", ML_ENV_SESSION, cfg->num_callers, cfg->track_fds,
+                 zero && strcmp(zero, "0") == 0 ? ",zero=0" : "") < 0)
         return NULL;
     return s;
 }

@@ -37,6 +37,9 @@ class AccuracySamples(unittest.TestCase):
                     self.assertEqual(vg[kind], want[kind], "valgrind %s, expected %s" % (
                         h.summary_line(kind, vg[kind]), h.summary_line(kind, want[kind])))
 
+    def test_no_stale_pointers_in_reused_chunks(self):
+        self.check("stalereuse")
+
     def test_clique_leader_in_allocation_order(self):
         self.check("cliques")
 
