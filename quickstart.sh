@@ -11,8 +11,9 @@ cd "$(dirname "$0")"
 PACKAGES="build-essential autoconf automake libtool pkg-config libunwind-dev
 libdw-dev libelf-dev uthash-dev zlib1g-dev libcmocka-dev python3 valgrind"
 # Only the test suite needs these: a headless browser for the HTML report,
-# clang for the fuzzers (libFuzzer).
-CHECK_PACKAGES="chromium clang"
+# clang for the fuzzers (libFuzzer), go for `go tool pprof` (the pprof
+# reader); node and npm install Microsoft's SARIF validator (tests/package.json).
+CHECK_PACKAGES="chromium clang golang-go"
 if [ "${1:-}" = check ]; then PACKAGES="$PACKAGES $CHECK_PACKAGES"; fi
 
 missing_packages() {
@@ -51,10 +52,19 @@ demo() {
     echo "  out/leaky.html  (HTML: open file://$(pwd)/out/leaky.html in a browser)"
 }
 
+# The npm packages the tests judge outputs with, as tests/package-lock.json pins them.
+install_test_readers() {
+    if ! command -v npm >/dev/null 2>&1; then
+        echo "quickstart: npm not found: the SARIF validator is not installed (its tests skip)" >&2
+        return 0
+    fi
+    npm ci --prefix tests --no-audit --no-fund >/dev/null
+}
+
 install_dependencies
 build
 case "${1:-}" in
-    check) make -j"$(nproc)" check ;;
+    check) install_test_readers; make -j"$(nproc)" check ;;
     "") demo ;;
     *) echo "usage: $0 [check]" >&2; exit 2 ;;
 esac
