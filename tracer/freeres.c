@@ -16,14 +16,14 @@ static uint64_t find_function(int pid, const char *lib, const char *name)
     return ml_module_symbol(pid, &m, name, &addr) == 0 ? addr : 0;
 }
 
-int ml_freeres_run(int pid, int tid, unsigned which, double timeout,
+int ml_freeres_run(int tid, unsigned which, double timeout,
                    ml_inject_other_fn other, void *ctx)
 {
     uint64_t fns[2] = {
-        which & ML_FREERES_CXX ? find_function(pid, "libstdc++.so", "_ZN9__gnu_cxx9__freeresEv") : 0,
-        which & ML_FREERES_LIBC ? find_function(pid, "libc.so", "__libc_freeres") : 0,
+        which & ML_FREERES_CXX ? find_function(tid, "libstdc++.so", "_ZN9__gnu_cxx9__freeresEv") : 0,
+        which & ML_FREERES_LIBC ? find_function(tid, "libc.so", "__libc_freeres") : 0,
     };
-    if (!fns[0] && !fns[1]) return 0;
+    if (!fns[0] && !fns[1]) return ML_FREERES_NONE;
     struct ml_inject *in = malloc(sizeof *in);
     if (!in) return -ENOMEM;
     int rc = ml_inject_begin(in, tid);

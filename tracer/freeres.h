@@ -19,12 +19,17 @@
 
 enum { ML_FREERES_CXX = 1u, ML_FREERES_LIBC = 2u };
 
-/* tid of process pid is at exit_group's seccomp stop.  Call the freeres
- * functions that `which` names and the process has loaded, then set tid up
+/* Returned when the process has loaded none of the functions: tid was not
+ * touched, and its exit_group goes on from the stop it is in. */
+#define ML_FREERES_NONE 1
+
+/* tid is at exit_group's seccomp stop.  Call the freeres functions that
+ * `which` names and its process has loaded (found through tid's own /proc
+ * entry: the leader may be a zombie whose maps are empty), then set tid up
  * to enter exit_group again when resumed.  Stops of other tasks meanwhile go
- * to other().  Returns 0, or the -errno of the first call that failed
- * (-ETIMEDOUT: it did not return within timeout seconds). */
-int ml_freeres_run(int pid, int tid, unsigned which, double timeout,
+ * to other().  Returns 0, ML_FREERES_NONE, or the -errno of the first call
+ * that failed (-ETIMEDOUT: it did not return within timeout seconds). */
+int ml_freeres_run(int tid, unsigned which, double timeout,
                    ml_inject_other_fn other, void *ctx);
 
 #endif

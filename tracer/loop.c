@@ -184,9 +184,10 @@ static int freeres_first(struct ml_thread *t)
     if (!g_cfg->freeres || p->freeres_done || !p->session || !p->report_it) return 0;
     p->freeres_done = 1;
     hold_others(p, t);
-    p->freeres_error = ml_freeres_run(p->pid, t->tid, g_cfg->freeres, FREERES_TIMEOUT,
-                                      hold_dispatch, t);
-    if (p->freeres_error != -ESRCH) resume(t->tid, 0);
+    int rc = ml_freeres_run(t->tid, g_cfg->freeres, FREERES_TIMEOUT, hold_dispatch, t);
+    if (rc == ML_FREERES_NONE) return 0;      /* exit_group goes on from this stop */
+    p->freeres_error = rc;
+    if (rc != -ESRCH) resume(t->tid, 0);
     return 1;
 }
 

@@ -60,7 +60,7 @@ class RealPrograms(unittest.TestCase):
                 continue
             argv = [path] + [a.replace("{input}", self.input) for a in cmd[1:]]
             with self.subTest(command=" ".join(cmd)):
-                p = h._run([h.memlens_path(), "--"] + argv)
+                p = h._run([h.memlens_path()] + list(h.VALGRIND_FLAGS) + ["--"] + argv)
                 v = h._run(["valgrind"] + list(h.VALGRIND_FLAGS) + argv)
                 ours = summary_lines(p.stderr.decode("utf-8", "replace"))
                 theirs = summary_lines(v.stderr.decode("utf-8", "replace"))
