@@ -387,6 +387,7 @@ static void write_fds(struct ml_jsonw *w, const struct ml_proc_report *p)
     ml_jsonw_begin_object(w);
     ml_jsonw_key_uint(w, "open", p->nfds);
     ml_jsonw_key_uint(w, "std", ml_fds_std(p));
+    ml_jsonw_key_bool(w, "list_std", p->fds_list_std);
     ml_jsonw_key(w, "descriptors");
     ml_jsonw_begin_array(w);
     for (size_t i = 0; i < p->nfds; i++) {

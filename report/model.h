@@ -186,6 +186,7 @@ struct ml_proc_report {
     int have_fds;               /* --track-fds=yes: fds below is the open set at exit */
     struct ml_fd_out *fds;      /* newest first, inherited last, as valgrind */
     size_t nfds;                /* all open ones, std included */
+    int fds_list_std;           /* --track-fds=all: the text lists std ones too */
 };
 
 struct ml_report {

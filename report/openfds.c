@@ -74,15 +74,25 @@ static int dup_or_null(char **dst, const char *src)
     return *dst ? 0 : -ENOMEM;
 }
 
-static int fill_one(const struct ml_fds_input *in, const struct ml_fd_seen *s,
-                    struct ml_fd_out *o, uint64_t *seq)
+/* Who made fd, and *seq (+ 1, 0 = unknown) to order it by: in a forked
+ * child, what it inherited is named by the parent's record and ordered by
+ * the child's own (the two count events apart). */
+static const struct ml_fd_rec *record_of(const struct ml_fds_input *in, int fd, uint64_t *seq)
 {
-    const struct ml_fd_rec *rec = ml_fd_table_get(in->table, s->fd);
+    const struct ml_fd_rec *own = ml_fd_table_get(in->table, fd);
+    const struct ml_fd_rec *at_fork = ml_fd_table_get(in->forked_from, fd);
+    const struct ml_fd_rec *rec = at_fork && (!own || own->fn == ML_FD_INHERITED) ? at_fork : own;
+    *seq = own ? own->seq + 1 : rec ? rec->seq + 1 : 0;
+    return rec;
+}
+
+static int fill_one(const struct ml_fds_input *in, const struct ml_fd_seen *s,
+                    const struct ml_fd_rec *rec, struct ml_fd_out *o)
+{
     const char *fn = rec ? ml_fd_fn_name(rec->fn) : NULL;
     o->fd = s->fd;
     o->inherited = rec && rec->fn == ML_FD_INHERITED;
     o->std = s->fd <= 2 && (!rec || o->inherited);   /* not reopened */
-    *seq = rec ? rec->seq + 1 : 0;
     if (dup_or_null(&o->kind, kind_of(s->target)) || dup_or_null(&o->path, s->target) ||
         dup_or_null(&o->family, s->family) || dup_or_null(&o->address, s->address) ||
         dup_or_null(&o->function, fn))
@@ -112,13 +122,14 @@ int ml_fds_build(const struct ml_fds_input *in, struct ml_proc_report *out)
     int rc = v ? 0 : -ENOMEM;
     size_t done = 0;
     for (size_t i = 0; !rc && i < n; i++) {
-        const struct ml_fd_rec *rec = ml_fd_table_get(in->table, in->seen[i].fd);
+        const struct ml_fd_rec *rec = record_of(in, in->seen[i].fd, &v[done].seq);
         if (rec && rec->fn == ML_FD_OWN) continue;   /* memlens's, not the program's */
-        rc = fill_one(in, &in->seen[i], &v[done].out, &v[done].seq);
+        rc = fill_one(in, &in->seen[i], rec, &v[done].out);
         done++;
     }
     qsort(v, done, sizeof *v, newest_first);
     out->have_fds = 1;
+    out->fds_list_std = in->list_std;
     out->fds = calloc(n ? n : 1, sizeof *out->fds);
     if (!out->fds) rc = -ENOMEM;
     for (size_t i = 0; out->fds && i < done; i++) out->fds[out->nfds++] = v[i].out;

@@ -44,9 +44,13 @@ struct ml_fds_input {
     const struct ml_fd_seen *seen;   /* by descriptor, ascending */
     size_t nseen;
     const struct ml_fd_table *table; /* NULL: no record of any (no shim) */
+    /* A forked child: its parent's records at the fork, which name who made
+     * the descriptors it inherited (NULL: none). */
+    const struct ml_fd_table *forked_from;
     struct ml_stack_source stacks;
     struct ml_symbolizer *sym;
     unsigned max_frames;
+    int list_std;                    /* --track-fds=all */
 };
 
 /* Fill out's fds (have_fds set). Returns 0 or -ENOMEM. */

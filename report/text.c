@@ -175,7 +175,7 @@ static void put_fds(const struct tout *t, const struct ml_proc_report *p)
     size_t nstd = ml_fds_std(p);
     line(t, "FILE DESCRIPTORS: %zu open (%zu std) at exit.", p->nfds, nstd);
     for (size_t i = 0; i < p->nfds; i++)
-        if (!p->fds[i].std)
+        if (!p->fds[i].std || p->fds_list_std)
             put_fd(t, &p->fds[i]);
     blank(t);
 }

@@ -75,6 +75,23 @@ int ml_inherit_copy(struct ml_inherit *child, const struct ml_blocks *parent,
     return 0;
 }
 
+int ml_inherit_fds(struct ml_inherit *child, const struct ml_fd_table *parent,
+                   struct ml_stack_source src)
+{
+    struct copy_ctx c = {.inh = child, .src = src, .cap = child->nstacks};
+    for (size_t fd = 0; fd < parent->cap && !c.failed; fd++) {
+        const struct ml_fd_rec *r = ml_fd_table_get(parent, (int)fd);
+        if (!r) continue;
+        uint32_t stack = r->stack ? keep_stack(&c, r->stack) : 0;
+        if (ml_fd_table_open(&child->fds, (int)fd, r->fn, stack, r->seq)) c.failed = 1;
+    }
+    if (c.failed) {
+        ml_fd_table_free(&child->fds);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
 const uint64_t *ml_inherit_frames(const struct ml_inherit *inh, uint32_t id, uint32_t *depth)
 {
     uint32_t i = id & ~ML_INHERITED_BIT;
@@ -88,5 +105,6 @@ void ml_inherit_free(struct ml_inherit *inh)
     ml_blocks_free(inh->blocks);
     for (size_t i = 0; i < inh->nstacks; i++) free(inh->stacks[i].frames);
     free(inh->stacks);
+    ml_fd_table_free(&inh->fds);
     memset(inh, 0, sizeof *inh);
 }

@@ -286,6 +286,7 @@ static void on_exec(struct ml_thread *t)
     ml_inherit_free(&p->inh);
     p->session = NULL;
     p->execing = 0;
+    p->forked = 0;
     p->ngone = 0;
     ml_proc_read_identity(p);
 }
@@ -445,6 +446,7 @@ static void on_new_task(struct ml_thread *t, int event)
         return;
     }
     if (c->proc->mt.nmaps == 0) ml_memtrace_inherit(&c->proc->mt, &t->proc->mt);
+    c->proc->forked = 1;
     /* A vfork child shares its parent's memory until it execs or exits. */
     if (event != PTRACE_EVENT_VFORK && c->proc->report_it) ml_proc_inherit(c->proc, t->proc);
 }

@@ -145,10 +145,13 @@ static void on_process_end(struct ml_proc *p, struct ml_snapshot *snap, void *ct
     if (ml_regions_build(&ri, r) != 0)
         fprintf(stderr, "memlens: warning: memory map of pid %d incomplete: out of memory\n", p->pid);
     ml_phase_done(p->pid, "regions", t0);
-    if (run->opt->track_fds != ML_TRACK_FDS_NO) {
+    /* valgrind's --child-silent-after-fork=yes: a forked child says nothing */
+    if (run->opt->track_fds != ML_TRACK_FDS_NO && !(p->forked && run->opt->child_silent_after_fork)) {
         struct ml_fds_input fdi = {.seen = p->fds_seen, .nseen = p->nfds_seen,
                                    .table = p->session ? ml_session_fds(p->session) : NULL,
-                                   .stacks = in.stacks, .sym = sym, .max_frames = in.max_frames};
+                                   .forked_from = &p->inh.fds,
+                                   .stacks = in.stacks, .sym = sym, .max_frames = in.max_frames,
+                                   .list_std = run->opt->track_fds == ML_TRACK_FDS_ALL};
         if (ml_fds_build(&fdi, r) != 0)
             fprintf(stderr, "memlens: warning: descriptors of pid %d incomplete: out of memory\n", p->pid);
     }

@@ -40,6 +40,7 @@ struct ml_proc {
     int report_it;            /* traced for the report (--trace-children) */
     int group_exiting;        /* exit_group seen, or a fatal signal */
     int execing;              /* execve seen, image not replaced yet */
+    int forked;               /* a forked child that has not exec'd */
     int nthreads;             /* live threads we know */
     int snapshot_done;
     int freeres_done;         /* its freeres ran (or was tried) at exit_group */

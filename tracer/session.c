@@ -230,6 +230,19 @@ const struct ml_fd_table *ml_session_fds(const struct ml_session *s)
     return &s->fds;
 }
 
+int ml_session_copy_fds(struct ml_session *s, struct ml_fd_table *out)
+{
+    int rc = 0;
+    pthread_mutex_lock(&s->lock);
+    drain(s);
+    for (size_t fd = 0; !rc && fd < s->fds.cap; fd++) {
+        const struct ml_fd_rec *r = ml_fd_table_get(&s->fds, (int)fd);
+        if (r) rc = ml_fd_table_open(out, (int)fd, r->fn, r->stack, r->seq);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
 const struct ml_blocks *ml_session_blocks(const struct ml_session *s)
 {
     return s->blocks;

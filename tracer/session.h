@@ -31,6 +31,9 @@ const struct ml_blocks *ml_session_blocks(const struct ml_session *s);
 /* Who made each descriptor, as far as the events applied so far say. */
 struct ml_fd_table;
 const struct ml_fd_table *ml_session_fds(const struct ml_session *s);
+/* A copy of that (after draining what is published), into an empty out.
+ * Returns 0 or -ENOMEM. */
+int ml_session_copy_fds(struct ml_session *s, struct ml_fd_table *out);
 struct ml_stack_source ml_session_stacks(struct ml_session *s);
 /* 1 when the shim ran out of room for stacks (some have id 0). */
 int ml_session_stacks_full(const struct ml_session *s);

@@ -84,11 +84,11 @@ class TrackFds(unittest.TestCase):
                     self.assertEqual(d["family"], what)
                 else:
                     self.assertTrue(d["path"].startswith("pipe:["), d["path"])
+                self.assertEqual(d["function"], fn)
+                self.assertFalse(d["inherited"])
+                names = [f.get("function") for f in d["stack"]]
+                self.assertEqual(names[0], fn)
                 if fd in exp["functions"]:
-                    self.assertEqual(d["function"], fn)
-                    self.assertFalse(d["inherited"])
-                    names = [f.get("function") for f in d["stack"]]
-                    self.assertEqual(names[0], fn)
                     self.assertIn(exp["functions"][fd], names)
         std = [d for d in got["descriptors"] if d["std"]]
         self.assertEqual(sorted(d["fd"] for d in std), [0, 1, 2])
@@ -115,6 +115,35 @@ class TrackFds(unittest.TestCase):
         self.assertIn("Open AF_INET socket 4: <unbound> <-> unbound", run.stderr)
         self.assertIn("Open AF_UNIX socket 7: <unknown>", run.stderr)
 
+    def test_fork_child_has_its_own(self):
+        # the child lists what it inherited, named by the parent's stacks as
+        # valgrind names them, and its own fd 8; the parent has no fd 8
+        exp = h.expected("fdleak", ["fork"])["processes"]
+        run = run_sample_fds(["fork"])
+        self.assertEqual(run.status, 0, run.stderr[-3000:])
+        procs = run.json["processes"]
+        self.assertEqual(len(procs), 2)
+        self.assertEqual(procs[1]["ppid"], procs[0]["pid"])
+        for got, want in zip(procs, exp):
+            with self.subTest(pid=got["pid"]):
+                self.check_json(got["fds"], want)
+
+    def test_all_lists_the_std_ones(self):
+        run = run_sample_fds(options=["--track-fds=all"])
+        got = next(iter(parse_text(run.stderr).values()))
+        self.assertEqual((got["open"], got["std"]), (8, 3))
+        self.assertEqual(sorted(got["fds"]), [0, 1, 2, 3, 4, 5, 6, 7])
+        self.assertTrue(all(got["fds"][fd][1] == "<inherited>" for fd in (0, 1, 2)))
+        self.assertTrue(run.json["processes"][0]["fds"]["list_std"])
+
+    def test_child_silent_after_fork(self):
+        # as valgrind's: the forked child lists nothing, the parent its own
+        run = run_sample_fds(["fork"], ["--track-fds=yes", "--child-silent-after-fork=yes"])
+        self.assertEqual(run.status, 0, run.stderr[-3000:])
+        procs = parse_text(run.stderr)
+        self.assertEqual([p["open"] for p in procs.values()], [8])
+        self.assertNotIn("fds", run.json["processes"][1])
+
     def test_off_by_default(self):
         run = h.run_memlens("fdleak")
         self.assertEqual(run.status, 0)
@@ -122,23 +151,31 @@ class TrackFds(unittest.TestCase):
         self.assertNotIn("fds", run.json["processes"][0])
 
     def test_same_as_valgrind(self):
+        self.same_as_valgrind([])
+
+    def test_fork_same_as_valgrind(self):
+        self.same_as_valgrind(["fork"])
+
+    def same_as_valgrind(self, args):
         h.skip_without_valgrind()
         # valgrind 3.19's --log-file descriptor is visible to the program
         # (as fd 3): its log goes to stderr instead, a pipe like memlens's.
-        p = subprocess.run(["valgrind", "--track-fds=yes", h.sample_path("fdleak")],
+        p = subprocess.run(["valgrind", "--track-fds=yes", h.sample_path("fdleak")] + args,
                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE, timeout=h.TIMEOUT)
         self.assertEqual(p.returncode, 0)
         vg = parse_text(p.stderr.decode("utf-8", "replace"))
-        run = run_sample_fds()
+        run = run_sample_fds(args)
         ml = parse_text(run.stderr)
-        self.assertEqual(len(vg), 1)
-        self.assertEqual(len(ml), 1)
-        vgp, mlp = next(iter(vg.values())), next(iter(ml.values()))
-        self.assertEqual((mlp["open"], mlp["std"]), (vgp["open"], vgp["std"]))
-        mlp_fds = {fd: ("" if what.startswith("pipe:[") else what, fn)
-                   for fd, (what, fn) in mlp["fds"].items()}
-        self.assertEqual(mlp_fds, vgp["fds"])
+        self.assertEqual(len(vg), 1 + len(args))
+        self.assertEqual(len(ml), len(vg))
+
+        def key(proc):   # processes compared by their open sets (not by pid)
+            fds = {fd: ("" if what.startswith("pipe:[") else what, fn)
+                   for fd, (what, fn) in proc["fds"].items()}
+            return (proc["open"], proc["std"], sorted(fds.items()))
+        self.assertEqual(sorted(key(p) for p in ml.values()),
+                         sorted(key(p) for p in vg.values()))
 
 
 if __name__ == "__main__":
