@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "errors.h"
+#include "filepattern.h"
 #include "reach.h"
 
 #define KIND_BIT(k) (1u << (k))
@@ -354,10 +355,10 @@ static int apply_run(struct ml_options *o, int c, const char *arg)
 static int apply_output(struct ml_options *o, int c, const char *arg)
 {
     switch (c) {
-    case 'o': o->log_file = arg; return 0;
+    case 'o': o->log_file = arg; return ml_file_pattern_check(arg);
     case OPT_LOG_FD: return parse_int(arg, 0, 0x7fffffff, &o->log_fd);
     case OPT_XML: return parse_yesno(arg, &o->xml);
-    case OPT_XML_FILE: o->xml_file = arg; return 0;
+    case OPT_XML_FILE: o->xml_file = arg; return ml_file_pattern_check(arg);
     case OPT_XML_FD: return parse_int(arg, 0, 0x7fffffff, &o->xml_fd);
     case OPT_HTML: o->html_file = arg; return 0;
     case OPT_JSON: o->json_file = arg; return 0;
@@ -421,6 +422,11 @@ static void report_bad(int c, const char *arg, const char *opt)
         ml_error("unknown or incomplete option '%s' (see memlens --help)", opt);
     else if (c == OPT_TOOL)
         ml_error("--tool=%s is not supported: memlens does memcheck's leak checking only", arg);
+    else if (c == 'o' || c == OPT_XML_FILE) {
+        char why[512];
+        snprintf(why, sizeof why, "%s", ml_last_error());
+        ml_error("bad option '%s': %s", opt, why);
+    }
     else if (arg)
         ml_error("bad value '%s' for option '%s' (see memlens --help)", arg, opt);
     else
