@@ -123,6 +123,9 @@ class Xml(unittest.TestCase):
         names = [f.findtext("fn") or "" for f in root.iter("frame")]
         self.assertTrue(any("<" in n and ">" in n for n in names), names)
 
+    def test_threads_as_valgrind(self):
+        self.check_against_valgrind("threads")
+
     def test_suppressions_round_trip(self):
         """--gen-suppressions=all: each error carries its suppression; read back
         as a suppression file they silence every record, and suppcounts counts

@@ -1,4 +1,4 @@
-/* test_render.c - unit tests for report/jsonw.c, json.c, text.c and model.c.
+/* test_render.c - unit tests for report/jsonw.c, json.c, text.c, xml.c, sarif.c, model.c.
  *
  * Builds a small report by hand (one process, three loss records of
  * different kinds, strings that need escaping) and checks the exact JSON
@@ -530,33 +530,42 @@ static void test_json_empty_report(void **state)
 }
 
 /* Python's json module parses the document and gives the strings back. */
+/* What python3 prints for `code` run with the document on stdin; skips the
+ * test when python3 is not installed. */
+static void python_reads(const char *doc, const char *code, char *got, size_t size)
+{
+    char path[] = "/tmp/test_render_XXXXXX", cmd[1024];
+
+    if (system("command -v python3 >/dev/null 2>&1") != 0)
+        skip();
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, doc, strlen(doc)), (ssize_t)strlen(doc));
+    close(fd);
+    snprintf(cmd, sizeof cmd, "python3 -c '%s' < %s", code, path);
+    FILE *py = popen(cmd, "r");
+    assert_non_null(py);
+    size_t n = fread(got, 1, size - 1, py);
+    got[n] = '\0';
+    int status = pclose(py);
+    unlink(path);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 static void test_json_python(void **state)
 {
     static const char want[] =
         "[\"./leaky\", \"<script>alert(1)</script>\", "
         "\"quote\\\"back\\\\slash\\ttab\\u0001ctl\", \"caf\\u00e9 \\ufffd\\ufffd bad\"] "
         "cache_\"fill\"<T> 4096\n";
-    char path[] = "/tmp/test_render_XXXXXX", cmd[512], got[512] = "";
-
-    if (system("command -v python3 >/dev/null 2>&1") != 0)
-        skip();
+    char got[512] = "";
     char *json = json_of(*state);
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, json, strlen(json)), (ssize_t)strlen(json));
-    close(fd);
-    snprintf(cmd, sizeof cmd, "python3 -c 'import json,sys; d=json.load(sys.stdin); "
-             "p=d[\"processes\"][0]; r=p[\"leaks\"][\"records\"]; "
-             "print(json.dumps(p[\"argv\"]), r[2][\"stack\"][1][\"function\"], "
-             "r[1][\"resident_bytes\"])' < %s", path);
-    FILE *py = popen(cmd, "r");
-    assert_non_null(py);
-    size_t n = fread(got, 1, sizeof got - 1, py);
-    got[n] = '\0';
-    int status = pclose(py);
-    unlink(path);
+
+    python_reads(json, "import json,sys; d=json.load(sys.stdin); "
+                 "p=d[\"processes\"][0]; r=p[\"leaks\"][\"records\"]; "
+                 "print(json.dumps(p[\"argv\"]), r[2][\"stack\"][1][\"function\"], "
+                 "r[1][\"resident_bytes\"])", got, sizeof got);
     free(json);
-    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     assert_string_equal(got, want);
 }
 
@@ -841,6 +850,194 @@ static void test_text_write_error(void **state)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
+/* ---- XML (valgrind protocol 4) ------------------------------------------------ */
+
+static char *xml_of(const struct ml_report *r, unsigned show, enum ml_leak_check check, int gen)
+{
+    struct ml_render_opts o = opts(show, check, gen);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+
+    assert_non_null(f);
+    assert_int_equal(ml_render_xml(f, r, &r->procs[0], &o), 0);
+    assert_int_equal(fclose(f), 0);
+    return buf;
+}
+
+static size_t count_of(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *s = hay; (s = strstr(s, needle)); s += strlen(needle))
+        n++;
+    return n;
+}
+
+/* The definite record of the fixture as memcheck writes it: leakedbytes
+ * counts its 16 indirect bytes, frames split file into dir and file, the
+ * unknown frame is an ip alone. */
+static void test_xml_error(void **state)
+{
+    char *xml = xml_of(*state, SHOW_ALL, ML_LEAK_CHECK_FULL, 0);
+
+    assert_contains(xml, "<?xml version=\"1.0\"?>\n\n<valgrindoutput>\n\n"
+                         "<protocolversion>4</protocolversion>\n"
+                         "<protocoltool>memcheck</protocoltool>\n");
+    assert_contains(xml, "<pid>4242</pid>\n<ppid>1</ppid>\n<tool>memcheck</tool>\n");
+    assert_contains(xml, "<error>\n  <unique>0x1</unique>\n  <tid>1</tid>\n"
+                         "  <kind>Leak_DefinitelyLost</kind>\n  <xwhat>\n"
+                         "    <text>64 (48 direct, 16 indirect) bytes in 1 blocks are definitely "
+                         "lost in loss record 2 of 3</text>\n"
+                         "    <leakedbytes>64</leakedbytes>\n"
+                         "    <leakedblocks>1</leakedblocks>\n  </xwhat>\n  <stack>\n"
+                         "    <frame>\n      <ip>0x48417B4</ip>\n"
+                         "      <obj>" LIBMEMLENS "</obj>\n      <fn>malloc</fn>\n    </frame>\n"
+                         "    <frame>\n      <ip>0x109150</ip>\n"
+                         "      <obj>/home/u/src/leaky</obj>\n      <fn>leak_one</fn>\n"
+                         "      <dir>/home/u/src</dir>\n      <file>leaky.c</file>\n"
+                         "      <line>12</line>\n    </frame>\n");
+    assert_contains(xml, "    <frame>\n      <ip>0x7F00DEADBEEF</ip>\n    </frame>\n");
+    assert_contains(xml, "<kind>Leak_IndirectlyLost</kind>");
+    assert_contains(xml, "<kind>Leak_StillReachable</kind>");
+    assert_contains(xml, "<text>1,234,567 bytes in 3 blocks are still reachable in loss "
+                         "record 3 of 3</text>\n    <leakedbytes>1234567</leakedbytes>");
+    assert_contains(xml, "<errorcounts>\n</errorcounts>\n\n<suppcounts>\n</suppcounts>\n\n"
+                         "</valgrindoutput>\n");
+    free(xml);
+}
+
+/* Names and arguments that are markup, control characters or not UTF-8. */
+static void test_xml_escaping(void **state)
+{
+    char *xml = xml_of(*state, SHOW_ALL, ML_LEAK_CHECK_FULL, 0);
+
+    assert_contains(xml, "<fn>cache_&quot;fill&quot;&lt;T&gt;</fn>");
+    assert_contains(xml, "<arg>&lt;script&gt;alert(1)&lt;/script&gt;</arg>");
+    assert_contains(xml, "<arg>quote&quot;back\\slash\ttab?ctl</arg>");
+    assert_contains(xml, "<arg>caf\xc3\xa9 \xEF\xBF\xBD\xEF\xBF\xBD bad</arg>");
+    assert_lacks(xml, "<script>");
+    free(xml);
+}
+
+/* Shown kinds only; no errors unless --leak-check=full. */
+static void test_xml_kinds(void **state)
+{
+    char *xml = xml_of(*state, SHOW_DEFAULT, ML_LEAK_CHECK_FULL, 0);
+    assert_int_equal(count_of(xml, "<error>"), 1);
+    assert_contains(xml, "<kind>Leak_DefinitelyLost</kind>");
+    free(xml);
+    xml = xml_of(*state, SHOW_ALL, ML_LEAK_CHECK_SUMMARY, 0);
+    assert_int_equal(count_of(xml, "<error>"), 0);
+    assert_contains(xml, "<state>FINISHED</state>");
+    free(xml);
+}
+
+/* Suppressed records are no errors; suppcounts counts them per name. */
+static void test_xml_suppcounts(void **state)
+{
+    struct ml_report *r = *state;
+    struct ml_proc_report *p = &r->procs[0];
+    char *xml;
+
+    for (size_t i = 0; i < 3; i += 2) {
+        p->records[i].suppressed = 1;
+        p->records[i].suppression = dup_or_null("keep<me>");
+    }
+    xml = xml_of(r, SHOW_ALL, ML_LEAK_CHECK_FULL, 0);
+    assert_int_equal(count_of(xml, "<error>"), 1);
+    assert_contains(xml, "<suppcounts>\n  <pair>\n    <count>2</count>\n"
+                         "    <name>keep&lt;me&gt;</name>\n  </pair>\n</suppcounts>\n");
+    free(xml);
+}
+
+/* --gen-suppressions: the entry the text report prints, as sframes and as
+ * raw text, down to main. */
+static void test_xml_gen_suppressions(void **state)
+{
+    char *xml = xml_of(*state, SHOW_ALL, ML_LEAK_CHECK_FULL, 1);
+
+    assert_contains(xml, "  <suppression>\n"
+                         "    <sname>insert_a_suppression_name_here</sname>\n"
+                         "    <skind>Memcheck:Leak</skind>\n"
+                         "    <skaux>match-leak-kinds: definite</skaux>\n"
+                         "    <sframe> <fun>malloc</fun> </sframe>\n"
+                         "    <sframe> <fun>leak_one</fun> </sframe>\n"
+                         "    <sframe> <fun>main</fun> </sframe>\n"
+                         "    <rawtext>\n<![CDATA[\n{\n"
+                         "   <insert_a_suppression_name_here>\n   Memcheck:Leak\n"
+                         "   match-leak-kinds: definite\n   fun:malloc\n   fun:leak_one\n"
+                         "   fun:main\n}\n]]>\n    </rawtext>\n  </suppression>\n</error>\n");
+    assert_contains(xml, "<sframe> <fun>cache_&quot;fill&quot;&lt;T&gt;</fun> </sframe>");
+    assert_contains(xml, "   fun:cache_\"fill\"<T>\n}\n]]>");
+    free(xml);
+}
+
+static void test_xml_python(void **state)
+{
+    char got[512] = "";
+    char *xml = xml_of(*state, SHOW_ALL, ML_LEAK_CHECK_FULL, 1);
+
+    python_reads(xml, "import sys, xml.etree.ElementTree as E; r=E.parse(sys.stdin).getroot(); "
+                 "print([e.findtext(\"kind\") for e in r.findall(\"error\")], "
+                 "r.findall(\"error\")[2].find(\"stack\")[1].findtext(\"fn\"))", got, sizeof got);
+    free(xml);
+    assert_string_equal(got, "[\x27Leak_IndirectlyLost\x27, \x27Leak_DefinitelyLost\x27, "
+                             "\x27Leak_StillReachable\x27] cache_\"fill\"<T>\n");
+}
+
+/* ---- SARIF ------------------------------------------------------------------------ */
+
+static char *sarif_of(const struct ml_report *r, unsigned error_kinds)
+{
+    struct ml_render_opts o = opts(SHOW_DEFAULT, ML_LEAK_CHECK_FULL, 0);
+    o.error_kinds = error_kinds;
+    return render(ml_render_sarif, r, &o);
+}
+
+/* A result per record of the error kinds, located at the first frame after
+ * the allocator's with a file and line; the stack as the code flow. */
+static void test_sarif_results(void **state)
+{
+    char got[1024] = "";
+    char *sarif = sarif_of(*state, SHOW_DEFAULT);
+
+    python_reads(sarif, "import json,sys; d=json.load(sys.stdin); run=d[\"runs\"][0]; "
+                 "print(d[\"version\"], [r[\"id\"] for r in run[\"tool\"][\"driver\"][\"rules\"]]); "
+                 "[print(r[\"ruleId\"], r[\"ruleIndex\"], r[\"message\"][\"text\"], "
+                 "r[\"locations\"][0][\"physicalLocation\"][\"artifactLocation\"][\"uri\"], "
+                 "r[\"locations\"][0][\"physicalLocation\"][\"region\"][\"startLine\"], "
+                 "len(r[\"codeFlows\"][0][\"threadFlows\"][0][\"locations\"]), "
+                 "len(r[\"partialFingerprints\"][\"memlensStack/v1\"])) for r in run[\"results\"]]",
+                 got, sizeof got);
+    free(sarif);
+    assert_string_equal(got, "2.1.0 [\x27" "definite\x27, \x27indirect\x27, \x27possible\x27, "
+                             "\x27reachable\x27]\n"
+                             "definite 0 64 (48 direct, 16 indirect) bytes in 1 blocks are "
+                             "definitely lost in loss record 2 of 3 file:///home/u/src/leaky.c "
+                             "12 5 16\n");
+}
+
+/* A frame in a system header or library is not the program's own source;
+ * suppressed records are no results; fingerprints differ by stack. */
+static void test_sarif_own_frame(void **state)
+{
+    struct ml_report *r = *state;
+    struct ml_leak_record *rec = &r->procs[0].records[0];
+    char got[512] = "";
+
+    free(rec->stack.frames[1].file);
+    rec->stack.frames[1].file = dup_or_null("/usr/include/c++/12/bits/new_allocator.h");
+    r->procs[0].records[1].suppressed = 1;
+    char *sarif = sarif_of(r, SHOW_ALL);
+    python_reads(sarif, "import json,sys; d=json.load(sys.stdin); rs=d[\"runs\"][0][\"results\"]; "
+                 "[print(r[\"ruleId\"], r[\"locations\"][0][\"physicalLocation\"][\"region\"]"
+                 "[\"startLine\"]) for r in rs]; "
+                 "print(len({r[\"partialFingerprints\"][\"memlensStack/v1\"] for r in rs}))",
+                 got, sizeof got);
+    free(sarif);
+    assert_string_equal(got, "indirect 20\nreachable 44\n2\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -872,6 +1069,14 @@ int main(void)
         T(test_text_thousands),
         T(test_text_processes),
         T(test_text_write_error),
+        T(test_xml_error),
+        T(test_xml_escaping),
+        T(test_xml_kinds),
+        T(test_xml_suppcounts),
+        T(test_xml_gen_suppressions),
+        T(test_xml_python),
+        T(test_sarif_results),
+        T(test_sarif_own_frame),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
