@@ -2,6 +2,7 @@
 #include "openfds.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "memlens/session.h"
@@ -136,6 +137,21 @@ int ml_fds_build(const struct ml_fds_input *in, struct ml_proc_report *out)
     for (size_t i = 0; !out->fds && i < done; i++) ml_fd_out_free(&v[i].out);
     free(v);
     return rc;
+}
+
+void ml_fd_title(char *buf, size_t len, const struct ml_fd_out *f)
+{
+    if (f->family && f->address)
+        snprintf(buf, len, "Open %s socket %d: %s", f->family, f->fd, f->address);
+    else if (f->path && f->path[0])
+        snprintf(buf, len, "Open file descriptor %d: %s", f->fd, f->path);
+    else
+        snprintf(buf, len, "Open file descriptor %d:", f->fd);
+}
+
+int ml_fd_listed(const struct ml_proc_report *p, const struct ml_fd_out *f)
+{
+    return !f->std || p->fds_list_std;
 }
 
 size_t ml_fds_std(const struct ml_proc_report *p)

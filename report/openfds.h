@@ -57,6 +57,11 @@ struct ml_fds_input {
 int ml_fds_build(const struct ml_fds_input *in, struct ml_proc_report *out);
 /* The function name of enum ml_fd_fn fn ("open", "socket"...), NULL for none. */
 const char *ml_fd_fn_name(unsigned fn);
+/* valgrind's line for f: "Open file descriptor 3: /etc/passwd",
+ * "Open AF_INET socket 4: 127.0.0.1:80 <-> unbound". */
+void ml_fd_title(char *buf, size_t len, const struct ml_fd_out *f);
+/* Whether the text lists f: not a standard one (unless --track-fds=all). */
+int ml_fd_listed(const struct ml_proc_report *p, const struct ml_fd_out *f);
 /* Descriptors listed, and those counted as the standard three only. */
 size_t ml_fds_std(const struct ml_proc_report *p);
 

@@ -148,17 +148,11 @@ static void put_stack_frames(const struct tout *t, const struct ml_stack_out *st
 /* --track-fds: the descriptors open at exit, in valgrind's words. */
 static void put_fd(const struct tout *t, const struct ml_fd_out *f)
 {
+    char title[4400];
+
+    ml_fd_title(title, sizeof title, f);
     prefix(t);
-    if (f->family && f->address) {
-        fprintf(t->out, "Open %s socket %d: ", f->family, f->fd);
-        put_clean(t->out, f->address);
-    } else {
-        fprintf(t->out, "Open file descriptor %d:", f->fd);
-        if (f->path && f->path[0]) {
-            fputc(' ', t->out);
-            put_clean(t->out, f->path);
-        }
-    }
+    put_clean(t->out, title);
     fputc('\n', t->out);
     if (f->inherited)
         line(t, "   <inherited from parent>");
@@ -175,7 +169,7 @@ static void put_fds(const struct tout *t, const struct ml_proc_report *p)
     size_t nstd = ml_fds_std(p);
     line(t, "FILE DESCRIPTORS: %zu open (%zu std) at exit.", p->nfds, nstd);
     for (size_t i = 0; i < p->nfds; i++)
-        if (!p->fds[i].std || p->fds_list_std)
+        if (ml_fd_listed(p, &p->fds[i]))
             put_fd(t, &p->fds[i]);
     blank(t);
 }

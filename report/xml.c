@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#include "openfds.h"
 #include "render.h"
 #include "suppress.h"
 #include "utf8.h"
@@ -96,13 +97,15 @@ static void put_preamble(FILE *out, const struct ml_report *r, const struct ml_p
 {
     char *const *argv = p->argv && p->argv[0] ? p->argv : r->command;
 
-    fputs("<?xml version=\"1.0\"?>\n\n<valgrindoutput>\n\n"
-          "<protocolversion>4</protocolversion>\n"
-          "<protocoltool>memcheck</protocoltool>\n\n<preamble>\n"
-          "  <line>memlens, a memory leak and fragmentation detector</line>\n", out);
+    int version = p->have_fds ? 5 : 4;   /* 5 adds the descriptor errors, as valgrind's */
+
+    fprintf(out, "<?xml version=\"1.0\"?>\n\n<valgrindoutput>\n\n"
+                 "<protocolversion>%d</protocolversion>\n"
+                 "<protocoltool>memcheck</protocoltool>\n\n<preamble>\n"
+                 "  <line>memlens, a memory leak and fragmentation detector</line>\n", version);
     fprintf(out, "  <line>Using memlens-");
     put_text(out, o && o->tool_version ? o->tool_version : "unknown");
-    fputs(" (memcheck's leak checking, XML protocol 4)</line>\n", out);
+    fprintf(out, " (memcheck's leak checking, XML protocol %d)</line>\n", version);
     put_command_line(out, argv);
     fputs("</preamble>\n\n", out);
     fprintf(out, "<pid>%d</pid>\n<ppid>%d</ppid>\n<tool>memcheck</tool>\n\n<args>\n",
@@ -230,6 +233,29 @@ static void put_error(FILE *out, const struct ml_leak_record *rec, size_t index,
     fputs("</error>\n\n", out);
 }
 
+/* --track-fds: protocol 5's FdNotClosed error per descriptor the text
+ * lists, after the leak errors' unique numbers.  Inherited ones, which have
+ * no stack and are not the program's doing, are left out. */
+static void put_fd_errors(FILE *out, const struct ml_proc_report *p)
+{
+    char what[4400];
+    size_t unique = p->nrecords;
+
+    for (size_t i = 0; p->have_fds && i < p->nfds; i++) {
+        const struct ml_fd_out *f = &p->fds[i];
+        if (!ml_fd_listed(p, f) || f->inherited || !f->function)
+            continue;
+        fprintf(out, "<error>\n  <unique>0x%zx</unique>\n  <tid>1</tid>\n"
+                     "  <kind>FdNotClosed</kind>\n  <fd>%d</fd>\n", unique++, f->fd);
+        if (f->kind && strcmp(f->kind, "file") == 0)
+            put_elem(out, 2, "path", f->path);
+        ml_fd_title(what, sizeof what, f);
+        put_elem(out, 2, "what", what);
+        put_stack(out, &f->stack);
+        fputs("</error>\n\n", out);
+    }
+}
+
 /* Leak errors exist only with --leak-check=full and memory that was read;
  * records are numbered among all records, shown or not, as memcheck does. */
 static void put_errors(FILE *out, const struct ml_proc_report *p, const struct ml_render_opts *o)
@@ -288,6 +314,7 @@ int ml_render_xml(FILE *out, const struct ml_report *r, const struct ml_proc_rep
     put_preamble(out, r, p, o);
     put_status(out, "RUNNING", 0);
     put_status(out, "FINISHED", p->duration);
+    put_fd_errors(out, p);
     put_errors(out, p, o);
     fputs("<errorcounts>\n</errorcounts>\n\n", out);
     put_suppcounts(out, p);

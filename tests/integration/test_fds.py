@@ -7,9 +7,12 @@ against that statement, and the text's descriptor lines against valgrind
 --track-fds=yes on the same binary.
 """
 
+import os
 import re
 import subprocess
+import tempfile
 import unittest
+import xml.etree.ElementTree as ET
 
 import mlharness as h
 
@@ -143,6 +146,29 @@ class TrackFds(unittest.TestCase):
         procs = parse_text(run.stderr)
         self.assertEqual([p["open"] for p in procs.values()], [8])
         self.assertNotIn("fds", run.json["processes"][1])
+
+    def test_xml_protocol_5_errors(self):
+        # valgrind 3.19 writes no descriptor in its XML; protocol 5 (valgrind
+        # 3.23) adds one FdNotClosed error per descriptor open at exit
+        exp = h.expected("fdleak")["processes"][0]
+        for track in ("yes", "no"):
+            with tempfile.TemporaryDirectory() as tmp, self.subTest(track=track):
+                xml = os.path.join(tmp, "out.xml")
+                run = run_sample_fds(options=["--track-fds=" + track, "--xml=yes",
+                                              "--xml-file=" + xml])
+                self.assertEqual(run.status, 0, run.stderr[-3000:])
+                root = ET.parse(xml).getroot()
+                errors = [e for e in root.findall("error") if e.findtext("kind") == "FdNotClosed"]
+                if track == "no":
+                    self.assertEqual(root.findtext("protocolversion"), "4")
+                    self.assertEqual(errors, [])
+                    continue
+                self.assertEqual(root.findtext("protocolversion"), "5")
+                got = {int(e.findtext("fd")): (e.findtext("path"),
+                                               e.find("stack/frame/fn").text) for e in errors}
+                want = {int(fd): (what if kind == "file" else None, fn)
+                        for fd, (kind, what, fn) in exp["fds"].items()}
+                self.assertEqual(got, want)
 
     def test_off_by_default(self):
         run = h.run_memlens("fdleak")
