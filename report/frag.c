@@ -319,11 +319,24 @@ static uint64_t heap_chunk_size(struct ctx *c, const struct heap *h, const struc
 }
 
 /* Give pages of [from, to) to `who`; a page with two owners is shared. */
-static void mark(int32_t *own, uint64_t pbase, uint64_t from, uint64_t to, int32_t who)
+/* Who owns each heap page (a site, several, malloc itself or none) and how
+ * many of its bytes live chunks cover. */
+struct page_use {
+    int32_t *own;
+    uint16_t *used;
+    uint64_t base;
+};
+
+static void mark(struct page_use *pu, uint64_t from, uint64_t to, int32_t who)
 {
     if (to <= from) return;
-    for (uint64_t k = (from - pbase) / PAGE, last = (to - 1 - pbase) / PAGE; k <= last; k++)
-        own[k] = own[k] == OWNER_NONE || own[k] == who ? who : OWNER_SHARED;
+    for (uint64_t k = (from - pu->base) / PAGE, last = (to - 1 - pu->base) / PAGE; k <= last; k++) {
+        uint64_t lo = pu->base + k * PAGE, hi = lo + PAGE;
+        if (lo < from) lo = from;
+        if (hi > to) hi = to;
+        pu->own[k] = pu->own[k] == OWNER_NONE || pu->own[k] == who ? who : OWNER_SHARED;
+        pu->used[k] = (uint16_t)(pu->used[k] + (hi - lo) <= PAGE ? pu->used[k] + (hi - lo) : PAGE);
+    }
 }
 
 static unsigned gap_bucket(uint64_t len)
@@ -376,15 +389,19 @@ static void count_block(struct ctx *c, struct ml_heap_figures *f, long s,
     span_pages(&c->pg, b->addr, b->addr + b->size, &site->resident, &swapped);
 }
 
-/* Residency, resident free pages, pinned pages and the page strip. */
-static void page_pass(struct ctx *c, const int32_t *own, size_t npages, uint64_t pbase,
+/* Residency, resident free pages, pinned pages and the page strip.  A page
+ * is pinned by a site (DESIGN) when it is resident, that site's blocks are
+ * its only live data, and at least half of it is free: a densely packed
+ * heap pins nothing. */
+static void page_pass(struct ctx *c, const struct page_use *pu, size_t npages,
                       struct ml_heap_figures *f, unsigned char *map)
 {
+    const int32_t *own = pu->own;
     for (size_t k = 0; k < npages; k++) {
-        int present = (pager_bits(&c->pg, pbase + k * PAGE) & ML_PAGE_PRESENT) != 0;
+        int present = (pager_bits(&c->pg, pu->base + k * PAGE) & ML_PAGE_PRESENT) != 0;
         if (present) f->resident_bytes += PAGE;
         if (present && own[k] == OWNER_NONE) f->resident_free_pages++;
-        if (present && own[k] >= 0) c->sites.v[own[k]].pinned++;
+        if (present && own[k] >= 0 && pu->used[k] <= PAGE / 2) c->sites.v[own[k]].pinned++;
         if (map)
             map[k] = own[k] != OWNER_NONE ? ML_PAGE_LIVE
                      : present ? ML_PAGE_FREE_RESIDENT : ML_PAGE_FREE_RELEASED;
@@ -400,10 +417,10 @@ static void finish_figures(struct ml_heap_figures *f)
 
 /* The chunk walk of one heap over its blocks [i0, i1). */
 static int walk_heap(struct ctx *c, const struct heap *h, size_t i0, size_t i1,
-                     int32_t *own, uint64_t pbase, struct ml_heap_figures *f)
+                     struct page_use *pu, struct ml_heap_figures *f)
 {
     uint64_t cursor = h->first;
-    mark(own, pbase, h->base, h->first, OWNER_MALLOC);
+    mark(pu, h->base, h->first, OWNER_MALLOC);
     for (size_t i = i0; i < i1; i++) {
         const struct ml_block *b = &c->in->blocks[i];
         if (i + 32 < i1) pager_prefetch(&c->pg, c->in->blocks[i + 32].addr - 8);   /* a size word ahead */
@@ -413,7 +430,7 @@ static int walk_heap(struct ctx *c, const struct heap *h, size_t i0, size_t i1,
         if (cs < cursor) cs = cursor;           /* overlaps the previous chunk: count once */
         if (ce > h->end) ce = h->end;
         if (cs > cursor) add_gap(c, h, f, cursor, cs, 0);
-        mark(own, pbase, cs, ce, (int32_t)s);
+        mark(pu, cs, ce, (int32_t)s);
         if (ce > cursor) cursor = ce;
         count_block(c, f, s, b, sz - 8);
     }
@@ -434,18 +451,20 @@ static int measure_heap(struct ctx *c, struct heap *h, struct ml_heap_part *part
     skip_tcache(c, h, i0 < i1 ? blocks[i0].addr - CHUNK_HDR : h->end);
     uint64_t pbase = h->base & ~(PAGE - 1);
     size_t npages = (size_t)((h->end - pbase + PAGE - 1) / PAGE);
-    int32_t *own = malloc((npages ? npages : 1) * sizeof *own);
+    struct page_use pu = {malloc((npages ? npages : 1) * sizeof *pu.own),
+                          calloc(npages ? npages : 1, sizeof *pu.used), pbase};
     unsigned char *map = h->kind == ML_HEAP_MAIN ? malloc(npages ? npages : 1) : NULL;
-    if (!own || (h->kind == ML_HEAP_MAIN && !map)) {
-        free(own);
+    if (!pu.own || !pu.used || (h->kind == ML_HEAP_MAIN && !map)) {
+        free(pu.own);
+        free(pu.used);
         free(map);
         return -ENOMEM;
     }
-    memset(own, 0xff, npages * sizeof *own);     /* OWNER_NONE */
+    memset(pu.own, 0xff, npages * sizeof *pu.own);     /* OWNER_NONE */
     *part = (struct ml_heap_part){.kind = h->kind, .start = h->base, .end = h->end};
     part->fig.extent_bytes = h->end - h->base;
-    int rc = walk_heap(c, h, i0, i1, own, pbase, &part->fig);
-    if (rc == 0) page_pass(c, own, npages, pbase, &part->fig, map);
+    int rc = walk_heap(c, h, i0, i1, &pu, &part->fig);
+    if (rc == 0) page_pass(c, &pu, npages, &part->fig, map);
     if (rc == 0 && map) {
         c->out->page_map = map;
         c->out->npages = npages;
@@ -453,7 +472,8 @@ static int measure_heap(struct ctx *c, struct heap *h, struct ml_heap_part *part
     } else {
         free(map);
     }
-    free(own);
+    free(pu.own);
+    free(pu.used);
     finish_figures(&part->fig);
     return rc;
 }
@@ -478,8 +498,7 @@ static int measure_mmapped_block(struct ctx *c, const struct ml_block *b, struct
     for (uint64_t pg = ms; pg < me; pg += PAGE) {
         if (!(pager_bits(&c->pg, pg) & ML_PAGE_PRESENT)) continue;
         f->resident_bytes += PAGE;
-        if (pg + PAGE <= cs) f->resident_free_pages++;
-        else c->sites.v[s].pinned++;
+        if (pg + PAGE <= cs) f->resident_free_pages++;   /* the block fills the rest: pins none */
     }
     return 0;
 }

@@ -675,7 +675,7 @@
   function heapCard(p) {
     var card = el('section', {class: 'card', id: 'p' + p.pid + '-heap'},
       el('h2', null, 'Heap fragmentation'),
-      el('p', {class: 'lead'}, 'The main heap page by page, and the allocation sites whose blocks alone keep pages resident.'));
+      el('p', {class: 'lead'}, 'The main heap page by page, and the allocation sites whose blocks alone keep resident pages that are at least half free.'));
     var h = p.heap;
     if (!h) { card.appendChild(empty('The heap was not walked (no allocation seen, or memory not readable).')); return card; }
     card.appendChild(heapStats(h));
@@ -693,8 +693,11 @@
       }))) : empty('No heap parts.'));
     card.appendChild(el('div', {class: 'grid2'}, left, right));
     card.appendChild(el('div', {class: 'sub2'}, 'Top fragmentation culprits'));
-    if (h.sites && h.sites.length) add(card, sitesTable(h));
-    else card.appendChild(empty('No allocation site pins a heap page.'));
+    /* Only sites that pin a page: resident, their blocks its only live data,
+     * at least half of it free.  A densely packed heap has none. */
+    var culprits = (h.sites || []).filter(function (s) { return s[3] > 0; });
+    if (culprits.length) add(card, sitesTable({sites: culprits}));
+    else card.appendChild(none('No allocation site alone holds a resident page that is at least half free: the heap is packed where it is resident.'));
     return card;
   }
 

@@ -350,7 +350,7 @@ static void put_culprits(const struct tout *t, const struct ml_heap_out *h)
         if (s->pinned_pages == 0) break;
         if (shown++ == 0)
             line(t, "Top fragmentation culprits (resident pages on which a site's blocks "
-                    "are the only live data):");
+                    "are the only live data, at least half of each free):");
         line(t, "%s pinned pages (%s bytes) by %s live bytes in %s blocks (%s bytes resident)",
              commas(s->pinned_pages).s, commas(s->pinned_pages * ML_PAGE_SIZE).s,
              commas(s->live_bytes).s, commas(s->blocks).s, commas(s->resident_bytes).s);

@@ -17,11 +17,18 @@
  *                   the largest gap is the top chunk (at most 128 KiB plus a
  *                   page and a chunk), so external fragmentation is at
  *                   least 1 - 140,000 / 8,220,752 > 0.98: at least 0.9
- *   culprit         every page of the 8 MiB pattern holds bytes of exactly
- *                   one 80-byte shred_keep chunk and no other live data, so
- *                   shred_keep pins at least 2,000 resident pages (the
- *                   blocks are written, so their pages are resident) and is
- *                   the top culprit; pack_table's 3 KiB pin at most 2 pages
+ *   culprit         a page is pinned by a site when that site's blocks are
+ *                   its only live data and at least half of it is free
+ *                   (DESIGN).  The heap starts with malloc's 656-byte
+ *                   tcache chunk, then pack_table's 64 chunks of 64 bytes
+ *                   (48 + 8 rounded up to 16): exactly 4,096 bytes, so the
+ *                   first shred_keep chunk shares its page with the table's
+ *                   last chunks (and page 0 holds the tcache): no page is
+ *                   the table's alone, pack_table pins 0 pages.  Each of the
+ *                   other 2,047 shred_keep chunks is the only live data of
+ *                   its page, 80 bytes of 4,096: shred_keep pins exactly
+ *                   2,047 resident pages (the blocks are written, so their
+ *                   pages are resident) and is the only culprit
  *   trimmable       a 4,016-byte free chunk holds no whole page past its
  *                   48-byte header: malloc_trim(0) could return nothing of
  *                   the gaps, only of the top chunk
@@ -98,12 +105,13 @@ static int print_expect(void)
            "\"possible\":{\"blocks\":0,\"bytes\":0},"
            "\"reachable\":{\"blocks\":%d,\"bytes\":%d},"
            "\"culprit_function\":\"shred_keep\",\"culprit_live_bytes\":%d,"
-           "\"culprit_pinned_pages_at_least\":2000,"
+           "\"culprit_pinned_pages_at_least\":2000,\"culprit_pinned_pages\":%d,"
+           "\"table_pinned_pages\":0,"
            "\"free_bytes_at_least\":%d,"
            "\"external_fragmentation_at_least\":0.9,"
            "\"exit_code\":0}\n",
            NPAIRS + NTABLE, NPAIRS * KEEP_SIZE + NTABLE * TABLE_SIZE,
-           NPAIRS * KEEP_SIZE, (NPAIRS - 1) * 4016);
+           NPAIRS * KEEP_SIZE, NPAIRS - 1, (NPAIRS - 1) * 4016);
     return 0;
 }
 

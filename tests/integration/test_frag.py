@@ -148,6 +148,17 @@ class FragShred(FragChecks, unittest.TestCase):
                                 self.expect["culprit_pinned_pages_at_least"])
         self.assertGreater(top["pinned_pages"], self.heap["sites"][1]["pinned_pages"])
 
+    def test_pinned_pages_exact(self):
+        # fragshred.c's header: shred_keep pins 2,047 pages, pack_table none.
+        by = {}
+        for site in self.heap["sites"]:
+            for f in h.frame_functions(site):
+                if f in ("shred_keep", "pack_table"):
+                    by[f] = site["pinned_pages"]
+                    break
+        self.assertEqual(by, {"shred_keep": self.expect["culprit_pinned_pages"],
+                              "pack_table": self.expect["table_pinned_pages"]})
+
     def test_text_names_the_culprit(self):
         """The first culprit the text lists, up to its blank line, is it."""
         lines = self.ml.stderr.splitlines()
@@ -159,6 +170,21 @@ class FragShred(FragChecks, unittest.TestCase):
             first.append(l)
         self.assertIn("pinned pages", first[0])
         self.assertTrue(any(self.expect["culprit_function"] in l for l in first), first)
+
+
+class DenseHeap(unittest.TestCase):
+    """samples/bigheap 200000: 200,000 blocks of 16 bytes back to back (32-byte
+    chunks) in the brk heap, none freed: every page of the run is full but
+    the first and the last, so no site can pin more than those 2 pages (a
+    page pinned is at least half free), where a rule without the half-free
+    test counts the run's 1,563 pages."""
+
+    def test_no_culprit_but_the_run_ends(self):
+        h.require_memlens()
+        run = h.run_memlens("bigheap", args=["200000"])
+        sites = heap_of(run)["sites"]
+        self.assertTrue(sites)
+        self.assertLessEqual(sum(s["pinned_pages"] for s in sites), 2, sites)
 
 
 class FragArenas(FragChecks, unittest.TestCase):
