@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/shm.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "attach.h"
@@ -18,6 +19,7 @@
 #include "errors.h"
 #include "formats.h"
 #include "frag.h"
+#include "front.h"
 #include "freeres.h"
 #include "growth.h"
 #include "leaks.h"
@@ -64,12 +66,21 @@ static int fail(int status, const char *fmt, ...)
 struct run {
     const struct ml_options *opt;
     int attach;                   /* memlens -p */
+    int root_pid;                 /* the program memlens started */
     struct ml_growth *growth;     /* -p --interval */
     FILE *log;                    /* where the text goes (NULL: stderr) */
 };
 
-/* Set up by main() before the run: the --html stream, the --suppressions. */
-static FILE *html_out;
+/* The report outputs (--log-file, --json, --html): their paths and streams.
+ * The text goes out process by process; JSON and HTML are written whole
+ * each time processes have ended, a stream per writing, closed after it. */
+enum { OUT_LOG, OUT_JSON, OUT_HTML, OUT_COUNT };
+static struct outputs {
+    const char *path[OUT_COUNT];
+    FILE *f[OUT_COUNT];
+    int failed;                   /* a report could not be written (said) */
+} out;
+
 static char **tool_argv;       /* memlens's own arguments (tool_args) */
 static struct ml_suppressions *suppressions;
 
@@ -172,16 +183,29 @@ out:
     free(snap);
 }
 
+static int publish(const struct ml_options *o);
+static int run_status(const struct ml_options *o, int program_status);
+static int root_status(int pid);
+
 static void on_reaped(struct ml_proc *p, void *ctx)
 {
-    (void)ctx;
-    if (!p->report) return;
-    if (WIFSIGNALED(p->wait_status)) {
+    const struct run *run = ctx;
+    if (p->report && WIFSIGNALED(p->wait_status)) {
         p->report->exit_how = ML_EXIT_SIGNAL;
         p->report->exit_value = WTERMSIG(p->wait_status);
-    } else if (WIFEXITED(p->wait_status)) {
+    } else if (p->report && WIFEXITED(p->wait_status)) {
         p->report->exit_how = ML_EXIT_CODE;
         p->report->exit_value = WEXITSTATUS(p->wait_status);
+    }
+    if (run->attach) return;
+    /* The program has ended but processes it left (daemons) live on: the
+     * caller gets the reports so far and the status now, and the rest of
+     * the reports follow as those processes end. */
+    if (p->pid == run->root_pid && ml_proc_count_live() > 0 && !ml_front_released()) {
+        publish(run->opt);
+        ml_front_release(run_status(run->opt, root_status(run->root_pid)));
+    } else if (ml_front_released() && p->report) {
+        publish(run->opt);
     }
 }
 
@@ -219,20 +243,59 @@ static int leaks_are_errors(const struct ml_report *rep, unsigned kinds)
 }
 
 /* Returns 0, or ML_EXIT_FAILURE when a report other tools read was not written. */
-static int write_reports(const struct ml_options *o, const struct ml_report *rep,
-                         FILE *log, FILE *json)
+/* Close output i, saying so if its report could not be written. */
+static void close_output(int i)
+{
+    if (ml_reportfile_close(out.f[i], out.path[i]) != 0) {
+        fail(ML_EXIT_FAILURE, "%s", ml_last_error());
+        out.failed = 1;
+    }
+    out.f[i] = NULL;
+}
+
+/* Output i ready for another whole report: a regular file is written over;
+ * a pipe or device got its one report already. */
+static FILE *reopen_output(int i)
+{
+    struct stat st;
+    if (!out.f[i] && out.path[i] && stat(out.path[i], &st) == 0 && S_ISREG(st.st_mode))
+        out.f[i] = ml_reportfile_open(out.path[i]);
+    return out.f[i];
+}
+
+/* Write the reports of the processes that have ended since the last call:
+ * their text, then the whole JSON, HTML and other formats of every process
+ * so far. Returns 0, or -1 when a report could not be written (said). */
+static int publish(const struct ml_options *o)
 {
     struct ml_render_opts ro = {.show_kinds = o->show_kinds, .leak_check = o->leak_check,
                                 .gen_suppressions = o->gen_suppressions,
                                 .tool_version = PACKAGE_VERSION, .quiet = o->quiet,
                                 .alloc_fns = o->alloc_fns, .nalloc_fns = o->nalloc_fns,
                                 .error_kinds = o->error_kinds, .tool_argv = tool_argv};
+    struct ml_report rep = collect(o), fresh = rep;
+    fresh.procs = calloc(rep.nprocs ? rep.nprocs : 1, sizeof *fresh.procs);
+    fresh.nprocs = 0;
+    for (struct ml_proc *p = ml_proc_first(); fresh.procs && p; p = p->next)
+        if (p->report && !p->written) {
+            fresh.procs[fresh.nprocs++] = *p->report;
+            p->written = 1;
+        }
     double t0 = ml_now();
-    ml_render_text(log ? log : stderr, rep, &ro);
-    ml_phase_done(rep->nprocs ? rep->procs[0].pid : 0, "render", t0);
-    if (json) ml_render_json(json, rep, &ro);      /* a failed write shows when it is closed */
-    if (html_out) ml_render_html(html_out, rep, &ro);
-    return ml_formats_write(o, rep, &ro) != 0 ? fail(ML_EXIT_FAILURE, "%s", ml_last_error()) : 0;
+    ml_render_text(out.f[OUT_LOG] ? out.f[OUT_LOG] : stderr, &fresh, &ro);
+    ml_phase_done(rep.nprocs ? rep.procs[0].pid : 0, "render", t0);
+    if (out.f[OUT_LOG] && (fflush(out.f[OUT_LOG]) != 0 || ferror(out.f[OUT_LOG]))) close_output(OUT_LOG);
+    if (reopen_output(OUT_JSON)) ml_render_json(out.f[OUT_JSON], &rep, &ro);
+    if (reopen_output(OUT_HTML)) ml_render_html(out.f[OUT_HTML], &rep, &ro);
+    close_output(OUT_JSON);                     /* a failed write shows when it is closed */
+    close_output(OUT_HTML);
+    if (ml_formats_write(o, &rep, &ro) != 0) {
+        fail(ML_EXIT_FAILURE, "%s", ml_last_error());
+        out.failed = 1;
+    }
+    free(fresh.procs);
+    free(rep.procs);
+    return out.failed ? -1 : 0;
 }
 
 /* The exit status of memlens for the root process's wait status. */
@@ -246,7 +309,19 @@ static int root_status(int pid)
     return ML_EXIT_FAILURE;
 }
 
-static int run_program(const struct ml_options *o, FILE *log, FILE *json)
+/* memlens's exit status once the reports so far are out: 125 when one
+ * could not be written, --error-exitcode for leaks of the error kinds, else
+ * the program's own status. */
+static int run_status(const struct ml_options *o, int program_status)
+{
+    if (out.failed) return ML_EXIT_FAILURE;
+    struct ml_report rep = collect(o);
+    int leaks = o->error_exitcode && leaks_are_errors(&rep, o->error_kinds);
+    free(rep.procs);
+    return leaks ? o->error_exitcode : program_status;
+}
+
+static int run_program(const struct ml_options *o)
 {
     char *path = ml_find_program(o->command[0]);
     if (!path)
@@ -257,12 +332,13 @@ static int run_program(const struct ml_options *o, FILE *log, FILE *json)
     struct ml_spawn_config sc = {.path = path, .argv = o->command, .shim = shim,
                                  .num_callers = o->num_callers,
                                  .track_fds = o->track_fds != ML_TRACK_FDS_NO};
+    if (ml_front_split() != 0) return fail(ML_EXIT_FAILURE, "%s", ml_last_error());
     if (ml_drainer_start() != 0) return fail(ML_EXIT_FAILURE, "cannot start the event drainer");
     int errfd = -1, pid = ml_spawn(&sc, &errfd);
     if (pid < 0) return fail(ML_EXIT_FAILURE, "%s", ml_last_error());
     ml_procs_set_default_report(o->trace_children, pid);
     ml_loop_forward_signals();
-    struct run run = {.opt = o};
+    struct run run = {.opt = o, .root_pid = pid, .log = out.f[OUT_LOG]};
     char *session_env = ml_session_env(&sc);
     struct ml_envfix fix = {.shim = shim, .session = session_env};
     struct ml_loop_config lc = {.root_pid = pid, .on_process_end = on_process_end,
@@ -279,18 +355,16 @@ static int run_program(const struct ml_options *o, FILE *log, FILE *json)
         return fail(exec_err == ENOENT ? ML_EXIT_NOT_FOUND : ML_EXIT_CANNOT_EXEC,
                     "%s: cannot execute: %s", path, strerror(exec_err));
     if (rc < 0) fprintf(stderr, "memlens: error: tracing stopped early: %s\n", strerror(-rc));
-    struct ml_report rep = collect(o);
-    int status = root_status(pid);
-    if (write_reports(o, &rep, log, json) != 0) status = ML_EXIT_FAILURE;
-    else if (o->error_exitcode && leaks_are_errors(&rep, o->error_kinds)) status = o->error_exitcode;
-    free(rep.procs);
+    publish(o);
+    int status = run_status(o, root_status(pid));
     free(path);
     free(shim);
     return status;
 }
 
-static int attach_process(const struct ml_options *o, FILE *log, FILE *json)
+static int attach_process(const struct ml_options *o)
 {
+    FILE *log = out.f[OUT_LOG];
     char *shim = ml_find_shim();
     if (!shim) return fail(ML_EXIT_FAILURE, "libmemlens.so not found (set MEMLENS_SHIM or reinstall)");
     if (ml_drainer_start() != 0) {
@@ -312,13 +386,10 @@ static int attach_process(const struct ml_options *o, FILE *log, FILE *json)
     ml_growth_free(run.growth);
     free(shim);
     if (rc < 0) return fail(ML_EXIT_FAILURE, "%s", ml_last_error());
-    struct ml_report rep = collect(o);
     struct ml_proc *p = ml_proc_find(o->pid);
-    int status = p && p->reaped ? root_status(o->pid) : 0;   /* it ended while recorded */
-    if (write_reports(o, &rep, log, json) != 0) status = ML_EXIT_FAILURE;
-    else if (o->error_exitcode && leaks_are_errors(&rep, o->error_kinds)) status = o->error_exitcode;
-    free(rep.procs);
-    return status;
+    int ended = p && p->reaped;                  /* it ended while recorded */
+    publish(o);
+    return run_status(o, ended ? root_status(o->pid) : 0);
 }
 
 /* One line for each valgrind option given that memlens accepts without effect. */
@@ -369,16 +440,16 @@ static int run_main(const struct ml_options *o)
         if (ml_suppressions_load(suppressions, o->suppressions[i], why, sizeof why) != 0)
             return fail(ML_EXIT_FAILURE, "cannot use suppressions file %s", why);
     }
-    const char *paths[] = {o->log_file, o->json_file, o->html_file};
-    FILE *files[3] = {NULL, NULL, NULL};
-    for (int i = 0; i < 3; i++)
-        if (paths[i] && (ml_reportfile_check(paths[i]) != 0 || !(files[i] = ml_reportfile_open(paths[i]))))
+    out.path[OUT_LOG] = o->log_file;
+    out.path[OUT_JSON] = o->json_file;
+    out.path[OUT_HTML] = o->html_file;
+    for (int i = 0; i < OUT_COUNT; i++)
+        if (out.path[i] && (ml_reportfile_check(out.path[i]) != 0 || !(out.f[i] = ml_reportfile_open(out.path[i]))))
             return fail(ML_EXIT_FAILURE, "%s", ml_last_error());
-    html_out = files[2];
     if (ml_formats_check(o) != 0) return fail(ML_EXIT_FAILURE, "%s", ml_last_error());
-    int status = o->pid ? attach_process(o, files[0], files[1]) : run_program(o, files[0], files[1]);
-    for (int i = 0; i < 3; i++)
-        if (ml_reportfile_close(files[i], paths[i]) != 0) status = fail(ML_EXIT_FAILURE, "%s", ml_last_error());
+    int status = o->pid ? attach_process(o) : run_program(o);
+    for (int i = 0; i < OUT_COUNT; i++) close_output(i);
+    if (out.failed) status = ML_EXIT_FAILURE;
     ml_suppressions_free(suppressions);
     return status;
 }

@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 KINDS = ("definite", "indirect", "possible", "reachable")
@@ -118,6 +119,41 @@ def run_bounded(cmd, limit, **kw):
         raise AssertionError("hung: %s did not end within %s s" % (cmd, limit))
     return (p.returncode, p.stdout.decode("utf-8", "replace"),
             p.stderr.decode("utf-8", "replace"))
+
+
+def _parent(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def descendant_pid(ancestor, name, timeout=20):
+    """The first process below `ancestor` whose program (argv[0]) is named
+    `name` (bytes), waited for up to `timeout` seconds. memlens's own
+    processes never qualify: their argv[0] is memlens."""
+    end = time.time() + timeout
+    while time.time() < end:
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open("/proc/%s/cmdline" % entry, "rb") as f:
+                    argv0 = f.read().split(b"\0")[0]
+            except OSError:
+                continue
+            if os.path.basename(argv0) != name:
+                continue
+            pid, up = int(entry), _parent(int(entry))
+            for _ in range(8):
+                if up == ancestor:
+                    return pid
+                if up <= 1:
+                    break
+                up = _parent(up)
+        time.sleep(0.05)
+    raise AssertionError("no %s started below pid %d" % (name.decode(), ancestor))
 
 
 def run_memlens_cli(args):

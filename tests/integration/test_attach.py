@@ -286,9 +286,10 @@ class AttachErrors(unittest.TestCase):
                 deadline = time.time() + 20
                 while not os.path.exists(progress) and time.time() < deadline:
                     time.sleep(0.05)
-                target = int(subprocess.check_output(["pgrep", "-P", str(runner.pid)]).split()[0])
-                self.check_error(target, ["already traced by process %d" % runner.pid])
-                self.assertEqual(status_field(target, "TracerPid"), str(runner.pid))
+                target = h.descendant_pid(runner.pid, b"service")
+                tracer = status_field(target, "TracerPid")   # the process memlens traces from
+                self.check_error(target, ["already traced by process %s" % tracer])
+                self.assertEqual(h._parent(int(tracer)), runner.pid)
             finally:
                 runner.kill()
                 runner.wait()

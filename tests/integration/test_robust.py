@@ -57,24 +57,9 @@ def start(args, json_path, sample="hostile", stderr=subprocess.DEVNULL):
 
 
 def target_pid(memlens_pid, timeout=20, name=b"hostile"):
-    """The traced child of memlens once it has exec'ed the sample."""
-    end = time.time() + timeout
-    while time.time() < end:
-        for pid in os.listdir("/proc"):
-            if not pid.isdigit():
-                continue
-            try:
-                with open("/proc/%s/stat" % pid) as f:
-                    stat = f.read()
-                with open("/proc/%s/cmdline" % pid, "rb") as f:
-                    cmd = f.read()
-            except OSError:
-                continue
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            if ppid == memlens_pid and name in cmd:
-                return int(pid)
-        time.sleep(0.05)
-    raise AssertionError("target did not start")
+    """The traced process under memlens (a child of the tracer memlens
+    forks) once it has exec'ed the sample."""
+    return h.descendant_pid(memlens_pid, name, timeout)
 
 
 def wait_paused(pid, timeout=20):
