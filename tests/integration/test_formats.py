@@ -261,6 +261,41 @@ class Pprof(unittest.TestCase):
         self.assertIn(target, first)            # the program's own mapping first
         self.assertIn(build_id(target), first)
 
+    def test_inlined_frames(self):
+        """A function inlined into its caller is a second line of the caller's
+        location, innermost first, as profile.proto orders them."""
+        source = (
+            "#include <stdlib.h>\n"
+            "void *volatile sink;\n"
+            "static inline __attribute__((always_inline)) void *make(size_t n)\n"
+            "{\n"
+            "    return malloc(n);\n"                       # line 5
+            "}\n"
+            "__attribute__((noinline)) void leak_inlined(void)\n"
+            "{\n"
+            "    sink = make(48);\n"                        # line 9
+            "    sink = 0;\n"
+            "}\n"
+            "int main(void)\n"
+            "{\n"
+            "    leak_inlined();\n"
+            "    return 0;\n"
+            "}\n")
+        with tempfile.TemporaryDirectory(prefix="formats.") as tmp:
+            src = os.path.join(tmp, "inl.c")
+            prog = os.path.join(tmp, "inl")
+            with open(src, "w") as f:
+                f.write(source)
+            subprocess.run(["cc", "-O1", "-g", "-o", prog, src], check=True, timeout=120)
+            prof = os.path.join(tmp, "inl.pb.gz")
+            status, _, err = run([h.memlens_path(), "--pprof=" + prof, "--", prog])
+            self.assertEqual(status, 0, err[-3000:])
+            status, raw, err = run(["go", "tool", "pprof", "-raw", prof])
+            self.assertEqual(status, 0, err)
+        # 48 bytes definitely lost, one location holding make (inl.c:5) then leak_inlined (inl.c:9).
+        self.assertEqual(self.totals(raw)["leaked_space/bytes"], 48)
+        self.assertRegex(raw, r"\d+: 0x[0-9a-f]+ M=1 make \S*inl\.c:5 s=0\n\s+leak_inlined \S*inl\.c:9 ")
+
     def test_cxxleaks_names(self):
         with tempfile.TemporaryDirectory(prefix="formats.") as tmp:
             doc, raw, _ = self.raw("cxxleaks", tmp)
