@@ -5,13 +5,18 @@
 #include <string.h>
 #include <unistd.h>
 #include "errors.h"
+#include "filepattern.h"
 #include "formats.h"
 #include "reportfile.h"
 
 int ml_formats_check(const struct ml_options *o)
 {
-    if (o->xml && o->xml_file && ml_reportfile_check(o->xml_file) != 0)
-        return -1;
+    if (o->xml && o->xml_file && !ml_file_pattern_per_process(o->xml_file)) {
+        char *path = ml_expand_file_pattern(o->xml_file, 0);
+        int rc = path ? ml_reportfile_check(path) : -1;
+        free(path);
+        if (rc != 0) return -1;
+    }
     if (o->sarif_file && ml_reportfile_check(o->sarif_file) != 0) return -1;
     if (o->pprof_file && ml_reportfile_check(o->pprof_file) != 0) return -1;
     return 0;
@@ -69,7 +74,14 @@ static int write_xml(const struct ml_options *o, const struct ml_report *rep,
 {
     if (!o->xml || rep->nprocs == 0) return 0;
     if (!o->xml_file) return write_xml_fd(o->xml_fd, rep, ro);
-    return write_file(o->xml_file, rep, &rep->procs[0], render_xml, ro);
+    size_t n = ml_file_pattern_per_process(o->xml_file) ? rep->nprocs : 1;
+    for (size_t i = 0; i < n; i++) {
+        char *path = ml_expand_file_pattern(o->xml_file, rep->procs[i].pid);
+        int rc = path ? write_file(path, rep, &rep->procs[i], render_xml, ro) : -1;
+        free(path);
+        if (rc != 0) return -1;
+    }
+    return 0;
 }
 
 int ml_formats_write(const struct ml_options *o, const struct ml_report *rep,

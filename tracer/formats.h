@@ -2,9 +2,10 @@
  *
  * Checks before the run that each destination the options name can be
  * written, and after it opens each one and calls its renderer (report/
- * xml.c, sarif.c, pprof.c): --xml-file (one document per process when the
- * pattern names a file per process, %p or %n, else the first process's, as
- * one XML document holds one process) or --xml-fd, --sarif, --pprof.
+ * xml.c, sarif.c, pprof.c): --xml-file, a file name pattern (filepattern.h)
+ * that gives a document per process when it holds %p or %n, else the first
+ * process's, as one XML document holds one process; --xml-fd; --sarif;
+ * --pprof.
  * Files are report files (reportfile.h).  Owns the streams while writing;
  * prints nothing: errors come back with ml_error set.
  */

@@ -159,6 +159,25 @@ class Xml(unittest.TestCase):
                       for p in root.find("suppcounts").findall("pair")}
             self.assertEqual(counts, {"gen%d" % i: 1 for i in range(6)})
 
+    def test_xml_file_per_process(self):
+        """--xml-file=x.%p.xml: a document per process, named by its pid, each
+        with the process's own leaks (forkexec.c: the parent and the forked
+        child lose 2 definite blocks each, the exec'd leaky 5)."""
+        with tempfile.TemporaryDirectory(prefix="formats.") as tmp:
+            r = h.run_memlens("forkexec", options=[
+                "--xml=yes", "--xml-file=" + os.path.join(tmp, "x.%p.xml")])
+            self.assertEqual(r.status, 0, r.stderr[-3000:])
+            pids = [p["pid"] for p in r.json["processes"]]
+            self.assertEqual(sorted(f for f in os.listdir(tmp) if f.endswith(".xml")),
+                             sorted("x.%d.xml" % pid for pid in pids))
+            definite = []
+            for pid in pids:
+                path = os.path.join(tmp, "x.%d.xml" % pid)
+                self.assertEqual(ET.parse(path).getroot().findtext("pid"), str(pid))
+                definite.append(sum(n for k, _, n, _ in xml_errors(path)
+                                    if k == "Leak_DefinitelyLost"))
+            self.assertEqual(definite, [2, 2, 5])
+
     def test_xml_fd(self):
         target = h.require_sample("leaky")
         with tempfile.TemporaryDirectory(prefix="formats.") as tmp:
