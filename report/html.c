@@ -19,7 +19,9 @@
  *        "regions": [{...}], "memlens_regions": [[start, end]] (the session),
  *        "heap": {...}|null, "syscalls": {...}|null,
  *        "shm": [{...}], "timeline": [[seconds, seq, brk, mmap, memlens]],
- *        "mapping_leaks": [[mappings, bytes, resident, [frame...]]] } ],
+ *        "mapping_leaks": [[mappings, bytes, resident, [frame...]]],
+ *        "fds": null (no --track-fds) or {"open", "std", "list_std",
+ *                "list": [[fd, title, kind, function|null, inherited, std, [frame...]]]} } ],
  *     "strings": [...],
  *     "frames": [[address, function, file, line, module, inlined, mangled]] }
  * kind is 0 reachable .. 3 definite (enum ml_leak_kind).  A frame is an
@@ -46,6 +48,7 @@
 #include "allocfns.h"
 #include "html_assets.h"
 #include "jsonw.h"
+#include "openfds.h"
 #include "regions.h"
 #include "render.h"
 #include "signame.h"
@@ -475,6 +478,40 @@ static void put_mapping_leaks(struct island *is, const struct ml_proc_report *p)
     ml_jsonw_end_array(w);
 }
 
+/* --track-fds: the descriptors open at exit, with valgrind's line for each. */
+static void put_fds(struct island *is, const struct ml_proc_report *p)
+{
+    struct ml_jsonw *w = &is->w;
+    char title[4400];
+
+    ml_jsonw_key(w, "fds");
+    if (!p->have_fds) {
+        ml_jsonw_null(w);
+        return;
+    }
+    ml_jsonw_begin_object(w);
+    ml_jsonw_key_uint(w, "open", p->nfds);
+    ml_jsonw_key_uint(w, "std", ml_fds_std(p));
+    ml_jsonw_key_bool(w, "list_std", p->fds_list_std);
+    ml_jsonw_key(w, "list");
+    ml_jsonw_begin_array(w);
+    for (size_t i = 0; i < p->nfds; i++) {
+        const struct ml_fd_out *f = &p->fds[i];
+        ml_fd_title(title, sizeof title, f);
+        ml_jsonw_begin_array(w);
+        ml_jsonw_int(w, f->fd);
+        ml_jsonw_string(w, title);
+        ml_jsonw_string(w, f->kind);
+        ml_jsonw_string(w, f->function);
+        ml_jsonw_bool(w, f->inherited);
+        ml_jsonw_bool(w, f->std);
+        put_stack(is, &f->stack);
+        ml_jsonw_end_array(w);
+    }
+    ml_jsonw_end_array(w);
+    ml_jsonw_end_object(w);
+}
+
 static void put_process(struct island *is, const struct ml_proc_report *p)
 {
     struct ml_jsonw *w = &is->w;
@@ -499,6 +536,7 @@ static void put_process(struct island *is, const struct ml_proc_report *p)
     put_shm(is, p);
     put_timeline(w, p);
     put_mapping_leaks(is, p);
+    put_fds(is, p);
     ml_jsonw_end_object(w);
 }
 

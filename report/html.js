@@ -820,6 +820,32 @@
     return card;
   }
 
+  /* ---- descriptors (--track-fds) ------------------------------------------------------------- */
+
+  /* fd rows: [fd, title, kind, function|null, inherited, std, [frame...]]. */
+  function fdsCard(p) {
+    var f = p.fds, shown = f.list.filter(function (d) { return !d[5] || f.list_std; });
+    var card = el('section', {class: 'card', id: 'p' + p.pid + '-fds'},
+      el('h2', null, 'File descriptors'),
+      el('p', {class: 'lead'}, plural(f.open, 'descriptor') + ' open at exit (' + num(f.std) +
+        ' std), as valgrind --track-fds lists them: newest first, with the call that opened each.'));
+    if (!shown.length) {
+      card.appendChild(none('No descriptor beyond the standard three was open at exit.'));
+      return card;
+    }
+    var t = el('table', null, el('thead', null, el('tr', null, el('th', {class: 'n'}, 'fd'), el('th', null, 'kind'),
+      el('th', null, 'what'), el('th', null, 'opened by'), el('th', null, 'opened at'))));
+    shown.forEach(function (d) {
+      var by = d[4] ? el('span', {class: 'badge ghost'}, 'inherited from parent') :
+        d[3] ? el('code', null, d[3]) : el('span', {class: 'badge ghost'}, 'not seen');
+      t.appendChild(expandable(el('tbody', {class: 'fd', 'data-fd': d[0]}, el('tr', {class: 'row'},
+        el('td', {class: 'n'}, String(d[0])), el('td', null, d[2]), el('td', {class: 'mono'}, d[1].replace(/^Open /, '')),
+        el('td', null, by), whereCell(d[6]))), d[6]));
+    });
+    card.appendChild(t);
+    return card;
+  }
+
   /* ---- page --------------------------------------------------------------------------------------- */
 
   function normalize(p) {
@@ -847,6 +873,7 @@
   function tabs(p) {
     var t = [['summary', 'Summary'], ['leaks', 'Leaks'], ['flame', 'Flame graph'], ['map', 'Memory map'], ['heap', 'Heap'],
              ['timeline', 'Timeline'], ['shm', 'Shared memory']];
+    if (p.fds) t.push(['fds', 'Descriptors']);
     return el('nav', {class: 'tabs'}, t.map(function (x) { return el('a', {href: '#p' + Number(p.pid) + '-' + x[0]}, x[1]); }));
   }
   /* The kinds --show-leak-kinds named are listed first; the others (and
@@ -858,7 +885,8 @@
                       reachable: !!SHOWN.reachable, suppressed: !!SHOWN.suppressed},
               minBytes: 0, minBlocks: 0, q: '', sort: 'kind', asc: false};
     var flame = flameCard(p, st);
-    return [tabs(p), header(p), leaksCard(p, st, flame[1]), flame[0], mapCard(p), heapCard(p), timelineCard(p), shmCard(p)];
+    return [tabs(p), header(p), leaksCard(p, st, flame[1]), flame[0], mapCard(p), heapCard(p), timelineCard(p), shmCard(p)]
+      .concat(p.fds ? [fdsCard(p)] : []);
   }
   function lostText(p) {
     return ['definite', 'indirect', 'possible'].map(function (k) { return KIND_TEXT[k] + ' ' + bytes(p.summary[k][1]); }).join(' \u00b7 ');

@@ -15,6 +15,7 @@ import unittest
 import xml.etree.ElementTree as ET
 
 import mlharness as h
+import test_html as th
 
 OPEN_LINE = re.compile(
     r"^==(\d+)== Open (?:file descriptor (\d+):(?: (.*))?|(\S+) socket (\d+): (.*))$")
@@ -169,6 +170,20 @@ class TrackFds(unittest.TestCase):
                 want = {int(fd): (what if kind == "file" else None, fn)
                         for fd, (kind, what, fn) in exp["fds"].items()}
                 self.assertEqual(got, want)
+
+    def test_html_section(self):
+        # the page's Descriptors card: one row per listed descriptor, by fd
+        th.skip_without_chromium()
+        exp = h.expected("fdleak")["processes"][0]
+        run, data, dom = th.page_of((), "", ["--track-fds=yes"], target="fdleak")
+        self.assertEqual(run.status, 0, run.stderr[-3000:])
+        fds = data["processes"][0]["fds"]
+        self.assertEqual((fds["open"], fds["std"]), (exp["open"], exp["std"]))
+        pid = run.json["processes"][0]["pid"]
+        self.assertIn('id="p%d-fds"' % pid, dom)
+        rows = sorted(int(fd) for fd in re.findall(r'<tbody class="fd" data-fd="(\d+)"', dom))
+        self.assertEqual(rows, sorted(int(fd) for fd in exp["fds"]))
+        self.assertIn("AF_INET socket 4: &lt;unbound&gt; &lt;-&gt; unbound", dom)
 
     def test_off_by_default(self):
         run = h.run_memlens("fdleak")
