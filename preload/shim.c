@@ -425,12 +425,16 @@ static void *realloc_common(void *p, size_t n, unsigned fn)
     return q;
 }
 
+/* A block that realloc(NULL, n) makes is recorded as malloc's, as valgrind
+ * names its allocator (glibc's realloc calls malloc for it). */
 ML_EXPORT void *realloc(void *p, size_t n)
 {
-    return realloc_common(p, n, ML_FN_REALLOC);
+    return realloc_common(p, n, p ? ML_FN_REALLOC : ML_FN_MALLOC);
 }
 
-/* glibc's reallocarray is exactly this: realloc after an overflow check. */
+/* glibc's reallocarray is exactly this: realloc after an overflow check;
+ * its blocks are recorded as realloc's (malloc's for NULL), as valgrind,
+ * which does not replace reallocarray, sees them. */
 ML_EXPORT void *reallocarray(void *p, size_t n, size_t m)
 {
     size_t bytes;
@@ -439,7 +443,7 @@ ML_EXPORT void *reallocarray(void *p, size_t n, size_t m)
         errno = ENOMEM;
         return NULL;
     }
-    return realloc_common(p, bytes, ML_FN_REALLOCARRAY);
+    return realloc_common(p, bytes, p ? ML_FN_REALLOC : ML_FN_MALLOC);
 }
 
 ML_EXPORT int posix_memalign(void **out, size_t align, size_t n)

@@ -579,7 +579,8 @@ static int keep_sites(struct ctx *c)
         o->live_bytes = s->v[i].live;
         o->resident_bytes = s->v[i].resident;
         o->pinned_pages = s->v[i].pinned;
-        if (ml_stack_resolve(c->in->stacks, c->in->sym, c->in->max_frames, s->v[i].stack,
+        if (ml_stack_resolve(c->in->stacks, c->in->sym, c->in->max_frames, c->in->stack_style,
+                             s->v[i].stack,
                              ml_alloc_fn_name(s->v[i].fn), &o->stack))
             return -ENOMEM;
     }

@@ -33,6 +33,7 @@ struct ml_frag_input {
     struct ml_stack_source stacks;      /* to symbolize the kept sites */
     struct ml_symbolizer *sym;          /* NULL: frames left unresolved */
     unsigned max_frames;                /* frames kept per stack (--num-callers) */
+    unsigned stack_style;               /* ML_STACK_* (leaks.h) */
 };
 
 /* Fill *out (present = 1 on success; left zeroed when the snapshot was not

@@ -205,15 +205,58 @@ static int add_top_frame(struct ml_stack_out *st, size_t *cap, struct ml_symboli
     return 0;
 }
 
+/* The allocator frames valgrind (3.19) shows for top_function: its
+ * aligned_alloc, valloc and pvalloc are its memalign, and its posix_memalign
+ * calls memalign; the others are shown by their own name. */
+static size_t valgrind_alloc_frames(const char *top_function, const char *out[2])
+{
+    static const char *const memalign_family[] = {"aligned_alloc", "valloc", "pvalloc"};
+    out[0] = top_function;
+    if (strcmp(top_function, "posix_memalign") == 0) {
+        out[0] = "memalign";
+        out[1] = top_function;
+        return 2;
+    }
+    for (size_t i = 0; i < sizeof memalign_family / sizeof memalign_family[0]; i++)
+        if (strcmp(top_function, memalign_family[i]) == 0) out[0] = "memalign";
+    return 1;
+}
+
+/* Shape the frame just added as style asks.  Returns 1 when the stack ends
+ * with it: valgrind stops at main, or at the first frame below main, which
+ * it calls "(below main)". */
+static int style_frame(struct ml_frame_out *o, unsigned style)
+{
+    if ((style & ML_STACK_MANGLED) && o->mangled) {
+        char *m = strdup(o->mangled);
+        if (m) { free(o->function); o->function = m; }
+    }
+    if (style & ML_STACK_BELOW_MAIN) return 0;
+    if (ml_below_main(o->function)) {
+        char *b = strdup("(below main)");
+        if (b) { free(o->function); o->function = b; }
+        free(o->mangled);
+        o->mangled = NULL;
+        return 1;
+    }
+    return o->function && strcmp(o->function, "main") == 0 && !o->inlined;
+}
+
 int ml_stack_resolve(struct ml_stack_source src, struct ml_symbolizer *sym, unsigned max_frames,
-                     uint32_t id, const char *top_function, struct ml_stack_out *st)
+                     unsigned style, uint32_t id, const char *top_function,
+                     struct ml_stack_out *st)
 {
     size_t cap = 0;
     uint32_t depth = 0;
     const uint64_t *frames = src.frames ? src.frames(src.ctx, id, &depth) : NULL;
-    if (top_function && add_top_frame(st, &cap, sym, top_function)) return -ENOMEM;
+    if (top_function) {
+        const char *shown[2];
+        for (size_t i = 0, n = valgrind_alloc_frames(top_function, shown); i < n; i++)
+            if (add_top_frame(st, &cap, sym, shown[i])) return -ENOMEM;
+    }
     if (max_frames && depth > max_frames) depth = max_frames;
-    for (uint32_t i = 0; frames && i < depth; i++) {
+    int ended = 0;
+    for (uint32_t i = 0; frames && i < depth && !ended; i++) {
         struct ml_symframe sf[16];
         int k = 1;
         if (sym) {
@@ -222,8 +265,10 @@ int ml_stack_resolve(struct ml_stack_source src, struct ml_symbolizer *sym, unsi
             memset(sf, 0, sizeof sf[0]);
             sf[0].address = frames[i];
         }
-        for (int j = 0; j < k; j++)
+        for (int j = 0; j < k && !ended; j++) {
             if (add_frame(st, &cap, &sf[j], NULL)) return -ENOMEM;
+            ended = style_frame(&st->frames[st->nframes - 1], style);
+        }
     }
     return 0;
 }
@@ -249,7 +294,7 @@ static int fill_records(const struct ml_leak_input *in, struct group *g, size_t 
         out->nrecords = i + 1;
         out->summary[rec->kind].blocks += rec->blocks;
         out->summary[rec->kind].bytes += rec->bytes;
-        if (ml_stack_resolve(in->stacks, in->sym, in->max_frames, g[i].stack,
+        if (ml_stack_resolve(in->stacks, in->sym, in->max_frames, in->stack_style, g[i].stack,
                              ml_alloc_fn_name(g[i].fn), &rec->stack))
             return -ENOMEM;
     }

@@ -20,6 +20,11 @@ struct ml_stack_source {
     void *ctx;
 };
 
+/* How stacks are shown: all frames below main too (--show-below-main=yes;
+ * else they end with one "(below main)" frame, or at main), C++ functions
+ * by their linkage names (--demangle=no). */
+enum { ML_STACK_BELOW_MAIN = 1u, ML_STACK_MANGLED = 2u };
+
 struct ml_leak_input {
     const struct ml_snapshot *snap;   /* memory and registers at exit */
     const struct ml_blocks *blocks;   /* live blocks at exit */
@@ -27,6 +32,7 @@ struct ml_leak_input {
     struct ml_symbolizer *sym;        /* NULL: frames are left unresolved */
     unsigned heuristics;              /* enum ml_heuristic bits */
     unsigned max_frames;              /* frames kept per stack (--num-callers) */
+    unsigned stack_style;             /* ML_STACK_* */
     struct ml_block **sorted;         /* not NULL: receives the live blocks sorted by
                                          address (caller frees), *nsorted their count */
     size_t *nsorted;
@@ -46,10 +52,12 @@ struct ml_leak_input {
  * suppression matches are marked and counted as suppressed. Returns 0 or -errno. */
 int ml_leaks_build(const struct ml_leak_input *in, struct ml_proc_report *out);
 
-/* Symbolize stack id into st (appending frames); top_function, when not
- * NULL, is put first as the allocator's own frame.  Returns 0 or -ENOMEM. */
+/* Symbolize stack id into st (appending frames) as style (ML_STACK_*)
+ * asks; top_function, when not NULL, is put first as the allocator's own
+ * frame, as valgrind names it.  Returns 0 or -ENOMEM. */
 int ml_stack_resolve(struct ml_stack_source src, struct ml_symbolizer *sym, unsigned max_frames,
-                     uint32_t id, const char *top_function, struct ml_stack_out *st);
+                     unsigned style, uint32_t id, const char *top_function,
+                     struct ml_stack_out *st);
 
 /* Name of the allocating function as memcheck prints it ("malloc", "operator new[](unsigned long)"). */
 const char *ml_alloc_fn_name(unsigned fn);

@@ -48,6 +48,13 @@ struct ml_num ml_thousands(uint64_t v)
     return n;
 }
 
+int ml_below_main(const char *function)
+{
+    return function && (strncmp(function, "__libc_start_main", 17) == 0 ||
+                        strcmp(function, "__libc_start_call_main") == 0 ||
+                        strncmp(function, "generic_start_main", 18) == 0);
+}
+
 int ml_loss_record_title(char *buf, size_t len, const struct ml_leak_record *rec,
                          size_t index, size_t count)
 {

@@ -18,6 +18,9 @@ enum ml_leak_kind {            /* memcheck's kinds; order = severity, low first 
 
 const char *ml_leak_kind_key(enum ml_leak_kind k);    /* "definite", ... (JSON) */
 const char *ml_leak_kind_text(enum ml_leak_kind k);   /* "definitely lost", ... */
+/* 1 for glibc's functions that call main, which valgrind shows as one
+ * "(below main)" frame (__libc_start_call_main, __libc_start_main...). */
+int ml_below_main(const char *function);
 
 struct ml_frame_out {
     uint64_t address;

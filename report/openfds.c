@@ -98,7 +98,8 @@ static int fill_one(const struct ml_fds_input *in, const struct ml_fd_seen *s,
         dup_or_null(&o->family, s->family) || dup_or_null(&o->address, s->address) ||
         dup_or_null(&o->function, fn))
         return -ENOMEM;
-    if (fn && ml_stack_resolve(in->stacks, in->sym, in->max_frames, rec->stack, fn, &o->stack))
+    if (fn && ml_stack_resolve(in->stacks, in->sym, in->max_frames, in->stack_style, rec->stack, fn,
+                                &o->stack))
         return -ENOMEM;
     return 0;
 }

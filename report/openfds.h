@@ -51,6 +51,7 @@ struct ml_fds_input {
     struct ml_symbolizer *sym;
     unsigned max_frames;
     int list_std;                    /* --track-fds=all */
+    unsigned stack_style;          /* ML_STACK_* (leaks.h) */
 };
 
 /* Fill out's fds (have_fds set). Returns 0 or -ENOMEM. */

@@ -65,7 +65,7 @@ static int fill_region(const struct ml_regions_input *in, const struct ml_region
     o->origin_seq = iv ? iv->seq : 0;
     const struct ml_prog_map *pm = prog_at(in->mt, r->start);
     if (!o->path || !o->origin) return -ENOMEM;
-    if (pm && ml_stack_resolve(in->stacks, in->sym, in->max_frames, pm->stack, "mmap", &o->stack))
+    if (pm && ml_stack_resolve(in->stacks, in->sym, in->max_frames, in->stack_style, pm->stack, "mmap", &o->stack))
         return -ENOMEM;
     return 0;
 }
@@ -131,7 +131,7 @@ static int build_shm(const struct ml_regions_input *in, struct ml_proc_report *o
         o->detached = s->attaches > 0 && s->detaches >= s->attaches;
         o->removed = s->removed || (in->shm_exists && !in->shm_exists(s->shmid));
         o->leaked = !o->removed;
-        if (s->stack && ml_stack_resolve(in->stacks, in->sym, in->max_frames, s->stack, "shmget", &o->stack))
+        if (s->stack && ml_stack_resolve(in->stacks, in->sym, in->max_frames, in->stack_style, s->stack, "shmget", &o->stack))
             return -ENOMEM;
     }
     for (size_t i = 0; i < mt->nposix_shm; i++) {
@@ -165,7 +165,7 @@ static int build_mapping_leaks(const struct ml_regions_input *in, struct ml_proc
         if (k == out->nmapping_leaks) {
             out->nmapping_leaks++;
             stack_of[k] = pm->stack;
-            if (ml_stack_resolve(in->stacks, in->sym, in->max_frames, pm->stack, "mmap", &l->stack)) {
+            if (ml_stack_resolve(in->stacks, in->sym, in->max_frames, in->stack_style, pm->stack, "mmap", &l->stack)) {
                 free(stack_of);
                 return -ENOMEM;
             }

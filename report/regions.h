@@ -19,6 +19,7 @@ struct ml_regions_input {
     struct ml_stack_source stacks;
     struct ml_symbolizer *sym;
     unsigned max_frames;
+    unsigned stack_style;  /* ML_STACK_* (leaks.h) */
     /* 1 when SysV segment shmid still exists (NULL: trust the memtrace). */
     int (*shm_exists)(int shmid);
     /* 1 when a POSIX shm file still exists (NULL: assume it does). */

@@ -398,14 +398,6 @@ int ml_supp_wildcard(const char *p, const char *t)
     return *p == '\0';
 }
 
-/* glibc's frames that valgrind calls "(below main)". */
-static int below_main(const char *fn)
-{
-    return fn && (strncmp(fn, "__libc_start_main", 17) == 0 ||
-                  strcmp(fn, "__libc_start_call_main") == 0 ||
-                  strncmp(fn, "generic_start_main", 18) == 0);
-}
-
 static const char *base_name(const char *path)
 {
     const char *slash = strrchr(path, '/');
@@ -418,7 +410,7 @@ static int frame_matches(const struct pattern *p, const struct ml_frame_out *f)
     case PAT_FUN:
         return ml_supp_wildcard(p->text, f->function ? f->function : "???") ||
                (f->mangled && ml_supp_wildcard(p->text, f->mangled)) ||
-               (below_main(f->function) && ml_supp_wildcard(p->text, "(below main)"));
+               (ml_below_main(f->function) && ml_supp_wildcard(p->text, "(below main)"));
     case PAT_OBJ:
         return ml_supp_wildcard(p->text, f->module ? f->module : "???");
     case PAT_SRC:
@@ -455,61 +447,33 @@ static int stack_matches(const struct entry *e, const struct ml_stack_out *st)
     return 1;
 }
 
-/* The allocator frames valgrind (3.19) shows for the memalign family: its
- * valloc, pvalloc and aligned_alloc are memalign, and its posix_memalign
- * calls memalign.  NULL when the allocator is shown under its own name. */
-static const char *const *valgrind_alloc_frames(const char *fn)
+/* Stacks show posix_memalign's blocks as valgrind does, memalign called by
+ * posix_memalign; suppressions written before (fun:posix_memalign first)
+ * match the stack without that memalign frame.  NULL when there is none. */
+static const struct ml_frame_out *former_view(const struct ml_stack_out *st, size_t *n)
 {
-    static const char *const memalign[] = {"memalign", NULL};
-    static const char *const posix[] = {"memalign", "posix_memalign", NULL};
-
-    if (!fn)
+    if (st->nframes < 2 || !st->frames[0].function || !st->frames[1].function ||
+        strcmp(st->frames[0].function, "memalign") != 0 ||
+        strcmp(st->frames[1].function, "posix_memalign") != 0)
         return NULL;
-    if (strcmp(fn, "posix_memalign") == 0)
-        return posix;
-    if (strcmp(fn, "valloc") == 0 || strcmp(fn, "pvalloc") == 0 ||
-        strcmp(fn, "aligned_alloc") == 0)
-        return memalign;
-    return NULL;
-}
-
-/* The stack as valgrind would show it, when its allocator frames differ
- * (see above): they replace frames[0].  NULL otherwise, or on ENOMEM. */
-static struct ml_frame_out *valgrind_view(const struct ml_stack_out *st, size_t *n)
-{
-    const char *const *vg = st->nframes ? valgrind_alloc_frames(st->frames[0].function) : NULL;
-    size_t k = 0;
-    struct ml_frame_out *v;
-
-    while (vg && vg[k])
-        k++;
-    if (!k || !(v = calloc(k + st->nframes - 1, sizeof *v)))
-        return NULL;
-    for (size_t i = 0; i < k; i++) {
-        v[i] = st->frames[0];
-        v[i].function = (char *)vg[i];      /* only read */
-        v[i].mangled = NULL;
-    }
-    memcpy(v + k, st->frames + 1, (st->nframes - 1) * sizeof *v);
-    *n = k + st->nframes - 1;
-    return v;
+    *n = st->nframes - 1;
+    return st->frames + 1;
 }
 
 const char *ml_suppressions_match(const struct ml_suppressions *s, enum ml_leak_kind kind,
                                   const struct ml_stack_out *stack)
 {
-    struct ml_stack_out vg = {0};
+    struct ml_stack_out former = {0};
     const char *name = NULL;
 
     if (!s || !stack || (unsigned)kind >= ML_LK_COUNT)
         return NULL;
-    vg.frames = valgrind_view(stack, &vg.nframes);
+    former.frames = (struct ml_frame_out *)former_view(stack, &former.nframes);   /* only read */
     for (size_t i = 0; i < s->n && !name; i++)
         if ((s->entries[i].kinds & (1u << kind)) &&
             (stack_matches(&s->entries[i], stack) ||
-             (vg.frames && stack_matches(&s->entries[i], &vg))))
+             (former.frames && stack_matches(&s->entries[i], &former))))
             name = s->entries[i].name;
-    free(vg.frames);
     return name;
 }
 

@@ -27,6 +27,7 @@
 #define HASH_NONFATAL_OOM 1    /* on ENOMEM, HASH_ADD leaves hh.tbl NULL */
 #include <uthash.h>
 
+#include "pubnames.h"
 #include "symbols.h"
 
 typedef char *(*demangle_fn)(const char *mangled, char *buf, size_t *len, int *status);
@@ -51,6 +52,7 @@ struct ml_symbolizer {
     demangle_fn demangle;      /* NULL: names stay mangled */
     struct cached *cache;
     struct interned *strings;
+    struct ml_pubnames *pubnames;
 };
 
 struct site {                  /* where a looked-up address lies */
@@ -146,6 +148,7 @@ struct ml_symbolizer *ml_symbolizer_new(const char *maps_text, int pid)
     if ((s = calloc(1, sizeof *s)) == NULL)
         return NULL;
     s->demangle = find_demangler();
+    s->pubnames = ml_pubnames_new();
     s->dwfl = dwfl_begin(&callbacks);
     err = s->dwfl == NULL ? ENOMEM : report_maps(s->dwfl, maps_text, pid);
     if (err == 0 && dwfl_report_end(s->dwfl, NULL, NULL) != 0)
@@ -173,6 +176,7 @@ void ml_symbolizer_free(struct ml_symbolizer *s)
         HASH_DEL(s->strings, i);
         free(i);
     }
+    ml_pubnames_free(s->pubnames);
     dwfl_end(s->dwfl);
     free(s);
 }
@@ -261,26 +265,24 @@ static const char *die_name(struct ml_symbolizer *s, Dwarf_Die *die)
     return name != NULL ? demangled(s, name) : dwarf_diename(die);
 }
 
-/* The name of the out-of-line function at the site, given its DIE (or
- * NULL) and DWARF name.  The DWARF name wins for C (no ".isra.0"-like clone
- * suffixes); the ELF symbol fills in when DWARF has no name, or only a
- * short C++ one (lambdas get no linkage name).  *mangled is set to the
- * name's linkage name when the ELF symbol gives it. */
-static const char *outer_name(struct ml_symbolizer *s, const struct site *at, Dwarf_Die *fn,
+/* The name of the out-of-line function at the site, as valgrind shows it:
+ * the ELF symbol of the function, the public one among its aliases
+ * (pubnames.h), demangled, with clone suffixes (".part.0", ".isra.0") kept
+ * as the symbol has them; the DWARF name when no symbol covers the site.
+ * *mangled is set to the symbol's linkage name when it is a C++ one. */
+static const char *outer_name(struct ml_symbolizer *s, const struct site *at,
                               const char *dwarf_name, const char **mangled)
 {
     GElf_Off off;
     GElf_Sym sym;
-    const char *elf;
-
-    if (fn != NULL && linkage_name(fn) != NULL)
+    const char *elf = dwfl_module_addrinfo(at->mod, at->pc, &off, &sym, NULL, NULL, NULL);
+    if (elf == NULL)
         return dwarf_name;
-    elf = dwfl_module_addrinfo(at->mod, at->pc, &off, &sym, NULL, NULL, NULL);
-    if (elf != NULL && (dwarf_name == NULL || strncmp(elf, "_Z", 2) == 0)) {
-        *mangled = cxx_only(elf);
-        return demangled(s, elf);
-    }
-    return dwarf_name;
+    const char *shown = ml_pubname(s->pubnames, at->mod, at->pc - off);
+    if (shown != NULL)
+        elf = shown;
+    *mangled = cxx_only(elf);
+    return demangled(s, elf);
 }
 
 /* Find the module and compilation unit of pc.  The range is checked as
@@ -396,8 +398,7 @@ static struct cached *resolve(struct ml_symbolizer *s, uint64_t addr, int return
             call_site(s, &chain[i - 1], &f->file, &f->line);
     }
     if (at.mod != NULL)
-        e->frames[nframes - 1].function = outer_name(s, &at, n > 0 ? &chain[n - 1] : NULL,
-                                                     e->frames[nframes - 1].function,
+        e->frames[nframes - 1].function = outer_name(s, &at, e->frames[nframes - 1].function,
                                                      &e->frames[nframes - 1].linkage_name);
     free(chain);
     return e;

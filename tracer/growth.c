@@ -82,7 +82,7 @@ static void site_name(struct ml_symbolizer *sym, struct ml_stack_source stacks, 
 {
     struct ml_stack_out st = {0};
     snprintf(buf, len, "stack %u", id);
-    if (ml_stack_resolve(stacks, sym, 8, id, NULL, &st) == 0 && st.nframes) {
+    if (ml_stack_resolve(stacks, sym, 8, 0, id, NULL, &st) == 0 && st.nframes) {
         const struct ml_frame_out *f = &st.frames[0];
         for (size_t i = 0; i < st.nframes; i++)
             if (st.frames[i].file) { f = &st.frames[i]; break; }

@@ -126,6 +126,8 @@ static void on_process_end(struct ml_proc *p, struct ml_snapshot *snap, void *ct
         .sym = sym,
         .heuristics = run->opt->heuristics,
         .max_frames = (unsigned)run->opt->num_callers,
+        .stack_style = (run->opt->show_below_main ? ML_STACK_BELOW_MAIN : 0u) |
+                       (run->opt->demangle ? 0u : ML_STACK_MANGLED),
         .supp = suppressions,
         .sorted = &sorted,
         .nsorted = &nsorted,
@@ -143,7 +145,8 @@ static void on_process_end(struct ml_proc *p, struct ml_snapshot *snap, void *ct
     ml_phase_done(p->pid, "leaks", t0);
     t0 = ml_now();
     struct ml_frag_input fi = {.snap = snap, .blocks = sorted, .nblocks = nsorted,
-                               .stacks = in.stacks, .sym = sym, .max_frames = in.max_frames};
+                               .stacks = in.stacks, .sym = sym, .max_frames = in.max_frames,
+                               .stack_style = in.stack_style};
     if (sorted && ml_frag_build(&fi, &r->heap) != 0)
         fprintf(stderr, "memlens: warning: heap analysis of pid %d incomplete: out of memory\n", p->pid);
     free(sorted);
@@ -151,7 +154,8 @@ static void on_process_end(struct ml_proc *p, struct ml_snapshot *snap, void *ct
     t0 = ml_now();
     if (p->session) ml_session_take_maps(p->session, &p->mt);
     struct ml_regions_input ri = {.snap = snap, .mt = &p->mt, .stacks = in.stacks, .sym = sym,
-                                  .max_frames = in.max_frames, .shm_exists = shm_exists,
+                                  .max_frames = in.max_frames, .stack_style = in.stack_style,
+                                  .shm_exists = shm_exists,
                                   .file_exists = file_exists};
     if (ml_regions_build(&ri, r) != 0)
         fprintf(stderr, "memlens: warning: memory map of pid %d incomplete: out of memory\n", p->pid);
@@ -162,7 +166,8 @@ static void on_process_end(struct ml_proc *p, struct ml_snapshot *snap, void *ct
                                    .table = p->session ? ml_session_fds(p->session) : NULL,
                                    .forked_from = &p->inh.fds,
                                    .stacks = in.stacks, .sym = sym, .max_frames = in.max_frames,
-                                   .list_std = run->opt->track_fds == ML_TRACK_FDS_ALL};
+                                   .list_std = run->opt->track_fds == ML_TRACK_FDS_ALL,
+                                   .stack_style = in.stack_style};
         if (ml_fds_build(&fdi, r) != 0)
             fprintf(stderr, "memlens: warning: descriptors of pid %d incomplete: out of memory\n", p->pid);
     }
