@@ -190,12 +190,20 @@ class Xml(unittest.TestCase):
             kinds = collections.Counter(k for k, _, _, _ in xml_errors(path))
             self.assertEqual(kinds, {"Leak_DefinitelyLost": 5, "Leak_PossiblyLost": 1})
 
-    def test_unwritable_xml_file(self):
+    def test_unwritable_outputs(self):
+        """Each format's report that cannot be written is memlens's failure:
+        exit 125 naming the file, whether it cannot be created (checked before
+        the run) or its writes fail (/dev/full)."""
         target = h.require_sample("leaky")
-        status, _, err = run([h.memlens_path(), "--xml=yes", "--xml-file=/nonexistent/dir/x.xml",
-                              "--", target])
-        self.assertEqual(status, 125)
-        self.assertIn("/nonexistent/dir/x.xml", err)
+        for opts, name in ((["--xml=yes", "--xml-file=/nonexistent/dir/x.xml"], "/nonexistent/dir/x.xml"),
+                           (["--sarif=/nonexistent/dir/x.sarif"], "/nonexistent/dir/x.sarif"),
+                           (["--xml=yes", "--xml-file=/dev/full"], "/dev/full"),
+                           (["--sarif=/dev/full"], "/dev/full"),
+                           (["--pprof=/dev/full"], "/dev/full")):
+            with self.subTest(options=opts):
+                status, _, err = run([h.memlens_path()] + opts + ["--", target], limit=120)
+                self.assertEqual(status, 125, err[-2000:])
+                self.assertIn("memlens: error: cannot write " + name, err)
 
 
 def source_line(prog, line):
