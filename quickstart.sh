@@ -12,8 +12,9 @@ PACKAGES="build-essential autoconf automake libtool pkg-config libunwind-dev
 libdw-dev libelf-dev uthash-dev zlib1g-dev libcmocka-dev python3 valgrind"
 # Only the test suite needs these: a headless browser for the HTML report,
 # clang for the fuzzers (libFuzzer), go for `go tool pprof` (the pprof
-# reader); node and npm install Microsoft's SARIF validator (tests/package.json).
-CHECK_PACKAGES="chromium clang golang-go"
+# reader), jemalloc, tcmalloc and mimalloc (leak kinds whatever malloc runs);
+# node and npm install Microsoft's SARIF validator (tests/package.json).
+CHECK_PACKAGES="chromium clang golang-go libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0"
 if [ "${1:-}" = check ]; then PACKAGES="$PACKAGES $CHECK_PACKAGES"; fi
 
 missing_packages() {

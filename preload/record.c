@@ -135,11 +135,34 @@ bool ml_rec_zero_new(void)
 
 /* ---- session creation -------------------------------------------------- */
 
+/* Where the shim's guard lies relative to the thread pointer (the same
+ * for every thread: initial-exec TLS), for the tracer: a mapping made while
+ * a thread is inside an allocation call belongs to the allocator. */
+static int64_t g_guard_tls;
+static bool g_guard_known;
+
+static void publish_guard(struct ml_header *h)
+{
+    if (!g_guard_known)
+        return;
+    h->guard_tls = g_guard_tls;
+    __atomic_store_n(&h->guard_known, 1u, __ATOMIC_RELEASE);
+}
+
+void ml_rec_guard_at(const int *guard)
+{
+    g_guard_tls = (int64_t)((intptr_t)guard - (intptr_t)__builtin_thread_pointer());
+    g_guard_known = true;
+    if (g_hdr)
+        publish_guard(g_hdr);
+}
+
 static int write_header(int fd, uint32_t frames, pid_t pid)
 {
     struct ml_header h;
 
     memset(&h, 0, sizeof(h));
+    publish_guard(&h);
     h.magic = ML_SESSION_MAGIC;
     h.version = ML_SESSION_VERSION;
     h.pid = pid;
@@ -625,6 +648,7 @@ bool ml_rec_attach(struct ml_header *hdr, uint32_t frames)
                                           __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE));
     g_frames = frames;
     g_hdr = hdr;
+    publish_guard(hdr);
     g_sess_pid = getpid();
     __atomic_add_fetch(&g_gen, 1, __ATOMIC_RELEASE);   /* threads claim rings anew */
     if (!g_attach_inited) {

@@ -26,6 +26,10 @@ bool ml_rec_start(char **envp);
  * option zero=0|1, default 1: see zero_fresh() in shim.c). */
 bool ml_rec_zero_new(void);
 
+/* The shim's re-entrancy guard, nonzero while this thread is inside an
+ * allocation call: its place is published in every session's header. */
+void ml_rec_guard_at(const int *guard);
+
 /* Attach mode (attach.c): record into hdr, a session memlens has already
  * adopted, from now on.  False when this process records already. */
 struct ml_header;

@@ -41,6 +41,7 @@
 
 #include "memlens/session.h"
 #include "record.h"
+#include "stacks.h"
 
 #ifndef __EXCEPTIONS
 #error "shim.c must be built with -fexceptions (see the guard cleanup below)"
@@ -91,6 +92,7 @@ static bool resolve_real(void)
             abort();
         }
         real = r;
+        ml_rec_guard_at(&t_guard);   /* before any session exists: see mmap below */
         errno = err;
         __atomic_store_n(&g_ready, 1, __ATOMIC_RELEASE);
     }
@@ -639,8 +641,56 @@ static inline bool map_guard(void)
     return ready() && guard_take();
 }
 
-ML_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+/* The allocator's code: the object that defines the real malloc, found on
+ * first use.  An allocator other than glibc's (jemalloc, tcmalloc,
+ * mimalloc) maps its memory through mmap, and may do so outside any
+ * allocation call (from its constructor, which can run before ours). */
+static uintptr_t g_alloc_lo, g_alloc_hi;
+static int g_alloc_known;   /* 0 unknown, 1 known (atomic) */
+
+static bool from_allocator(const void *caller)
 {
+    if (!__atomic_load_n(&g_alloc_known, __ATOMIC_ACQUIRE)) {
+        uintptr_t lo, hi;
+        if (!ml_text_range((const void *)real.malloc, &lo, &hi))
+            lo = hi = 0;
+        g_alloc_lo = lo;
+        g_alloc_hi = hi;
+        __atomic_store_n(&g_alloc_known, 1, __ATOMIC_RELEASE);
+    }
+    return (uintptr_t)caller >= g_alloc_lo && (uintptr_t)caller < g_alloc_hi;
+}
+
+/* A mapping the allocator makes for itself is made with the guard held:
+ * the tracer, which reads the guard at the mmap stop, counts it as the
+ * allocator's (never a root), and it is not reported as the program's.
+ * True when the guard was taken here for the allocator's code.  Either way
+ * the session is started first, so that the tracer knows where to read
+ * (an allocator initialises inside the first allocation call, before the
+ * block it returns is recorded). */
+static bool allocator_maps(const void *caller)
+{
+    if (!ready())
+        return false;
+    if (t_guard) {
+        (void)ml_rec_on();
+        return false;
+    }
+    if (!from_allocator(caller))
+        return false;
+    t_guard = 1;
+    (void)ml_rec_on();
+    return true;
+}
+
+static void *mmap_for(const void *caller, void *addr, size_t len, int prot, int flags, int fd,
+                      off_t off)
+{
+    if (allocator_maps(caller)) {
+        void *q = (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+        t_guard = 0;
+        return q;
+    }
     void *p = (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
     if (p != MAP_FAILED && map_guard()) {
         if (ml_rec_on())
@@ -650,9 +700,14 @@ ML_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t 
     return p;
 }
 
+ML_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    return mmap_for(__builtin_return_address(0), addr, len, prot, flags, fd, off);
+}
+
 ML_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
-    return mmap(addr, len, prot, flags, fd, off);
+    return mmap_for(__builtin_return_address(0), addr, len, prot, flags, fd, off);
 }
 
 ML_EXPORT int munmap(void *addr, size_t len)

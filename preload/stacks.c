@@ -142,6 +142,15 @@ static struct ml_range text_of(const void *addr)
     return r;
 }
 
+bool ml_text_range(const void *addr, uintptr_t *lo, uintptr_t *hi)
+{
+    struct ml_range r = text_of(addr);
+
+    *lo = r.lo;
+    *hi = r.hi;
+    return r.hi > r.lo;
+}
+
 static void thread_gone(void *arg);
 static void fork_prepare(void);
 static void fork_done(void);

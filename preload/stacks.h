@@ -15,6 +15,10 @@ struct ml_header;
 /* Once per process, before the first capture. */
 void ml_stacks_init(void);
 
+/* The executable range [*lo, *hi) of the loaded object holding addr;
+ * false (and both 0) when no object holds it. */
+bool ml_text_range(const void *addr, uintptr_t *lo, uintptr_t *hi);
+
 /* Capture the caller's stack (at most max_frames return addresses, innermost
  * first, shim frames dropped) and return its id in the session whose
  * header is hdr; gen identifies that session for the per-thread cache.

@@ -154,10 +154,22 @@ int ml_heap_layout_build(const struct ml_snapshot *snap, const struct ml_block *
     return 0;
 }
 
+int ml_heap_add_mapped(struct ml_heap_layout *h, const struct ml_range *r, size_t n)
+{
+    if (!n) return 0;
+    struct ml_range *v = realloc(h->mapped, (h->nmapped + n) * sizeof *v);
+    if (!v) return -ENOMEM;
+    memcpy(v + h->nmapped, r, n * sizeof *v);
+    h->mapped = v;
+    h->nmapped = merge_ranges(v, h->nmapped + n);
+    return 0;
+}
+
 void ml_heap_layout_free(struct ml_heap_layout *h)
 {
     free(h->owned);
     free(h->meta);
+    free(h->mapped);
     memset(h, 0, sizeof *h);
 }
 

@@ -23,6 +23,9 @@ struct ml_heap_layout {
     size_t nowned;
     uint64_t *meta;           /* sorted chunk headers of non-live chunks */
     size_t nmeta;
+    struct ml_range *mapped;  /* sorted, disjoint: what the allocator, glibc's or another,
+                                 mapped for itself (ml_heap_add_mapped); never roots */
+    size_t nmapped;
 };
 
 #define ML_HEAP_MAX_SIZE (64ull << 20)   /* glibc HEAP_MAX_SIZE on 64-bit */
@@ -31,6 +34,8 @@ struct ml_heap_layout {
 int ml_heap_layout_build(const struct ml_snapshot *snap, const struct ml_block *blocks,
                          size_t n, struct ml_heap_layout *out);
 void ml_heap_layout_free(struct ml_heap_layout *h);
+/* Add n ranges (any order) that the allocator mapped for itself. Returns 0 or -ENOMEM. */
+int ml_heap_add_mapped(struct ml_heap_layout *h, const struct ml_range *r, size_t n);
 /* 1 when addr lies in a malloc-owned range. */
 int ml_heap_owns(const struct ml_heap_layout *h, uint64_t addr);
 /* 1 when addr is the header of a chunk that is not a live block. */

@@ -321,6 +321,21 @@ static int apply_suppressions(const struct ml_suppressions *supp, struct ml_proc
     return 0;
 }
 
+/* The mappings made inside allocation calls, whichever malloc made them:
+ * jemalloc's, tcmalloc's and mimalloc's own records point at every block. */
+static int add_allocator_maps(struct ml_heap_layout *heap, const struct ml_memtrace *mt)
+{
+    if (!mt) return 0;
+    struct ml_range *v = malloc((mt->nmaps + 1) * sizeof *v);
+    if (!v) return -ENOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < mt->nmaps; i++)
+        if (mt->maps[i].allocator) v[k++] = (struct ml_range){mt->maps[i].start, mt->maps[i].end};
+    int rc = ml_heap_add_mapped(heap, v, k);
+    free(v);
+    return rc;
+}
+
 int ml_leaks_build(const struct ml_leak_input *in, struct ml_proc_report *out)
 {
     struct ml_block *blocks = NULL;
@@ -339,6 +354,7 @@ int ml_leaks_build(const struct ml_leak_input *in, struct ml_proc_report *out)
     int rc = indirect ? 0 : -ENOMEM;
     if (rc == 0 && out->scanned) {
         rc = ml_heap_layout_build(in->snap, blocks, (size_t)n, &heap);
+        if (rc == 0) rc = add_allocator_maps(&heap, in->mt);
         if (rc == 0 && in->unknown_is_root) rc = only_blocks_owned(&heap, blocks, (size_t)n);
         if (rc == 0)
             rc = ml_reach_classify(in->snap, &heap, blocks, (size_t)n, in->heuristics, indirect);

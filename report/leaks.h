@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 #include "blocks.h"
+#include "memtrace.h"
 #include "model.h"
 #include "snapshot.h"
 #include "suppress.h"
@@ -37,6 +38,9 @@ struct ml_leak_input {
                                          address (caller frees), *nsorted their count */
     size_t *nsorted;
     const struct ml_suppressions *supp;   /* NULL: nothing is suppressed */
+    /* The memory map as the syscall watcher saw it (NULL: unknown): what the
+     * allocator mapped for itself there is never a root. */
+    const struct ml_memtrace *mt;
     /* Attach mode: memory that is not a tracked block (blocks from before
      * the attach among it) is a root, so nothing is called lost only
      * because the pointer to it lives in an older block. */

@@ -119,6 +119,13 @@ void ml_memtrace_mmap(struct ml_memtrace *mt, uint64_t addr, uint64_t len, int p
     timeline_point(mt, now);
 }
 
+void ml_memtrace_mark_allocator(struct ml_memtrace *mt, uint64_t addr, uint64_t len)
+{
+    uint64_t end = addr + page_up(len);
+    for (size_t i = 0; i < mt->nmaps; i++)
+        if (mt->maps[i].start >= addr && mt->maps[i].end <= end) mt->maps[i].allocator = 1;
+}
+
 void ml_memtrace_munmap(struct ml_memtrace *mt, uint64_t addr, uint64_t len, double now)
 {
     remove_range(mt, addr, addr + page_up(len));
@@ -131,7 +138,8 @@ void ml_memtrace_mremap(struct ml_memtrace *mt, uint64_t old, uint64_t oldlen, u
     const struct ml_map_interval *src = ml_memtrace_find(mt, old);
     struct ml_map_interval iv = {.start = addr, .end = addr + page_up(len), .syscall = ML_SC_MREMAP,
                                  .seq = mt->seq, .prot = src ? src->prot : 0,
-                                 .flags = src ? src->flags : 0, .anon = src ? src->anon : 1};
+                                 .flags = src ? src->flags : 0, .anon = src ? src->anon : 1,
+                                 .allocator = src ? src->allocator : 0};
     remove_range(mt, old, old + page_up(oldlen));
     insert(mt, &iv);
     for (size_t i = 0; i < mt->nprog; i++)          /* the program's mapping moved */

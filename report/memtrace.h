@@ -20,6 +20,8 @@ struct ml_map_interval {
     uint64_t seq;              /* watcher event counter when it was made */
     int prot, flags;
     int anon;                  /* MAP_ANONYMOUS (or brk) */
+    int allocator;             /* mapped while the thread was inside an allocation
+                                  call: malloc's own memory, never a root */
 };
 
 struct ml_shm_seg {
@@ -63,6 +65,8 @@ void ml_memtrace_free(struct ml_memtrace *mt);
 void ml_memtrace_inherit(struct ml_memtrace *child, const struct ml_memtrace *parent);
 void ml_memtrace_count(struct ml_memtrace *mt, int syscall);
 void ml_memtrace_mmap(struct ml_memtrace *mt, uint64_t addr, uint64_t len, int prot, int flags, double now);
+/* The mapping just made at [addr, addr+len) was made inside an allocation call. */
+void ml_memtrace_mark_allocator(struct ml_memtrace *mt, uint64_t addr, uint64_t len);
 void ml_memtrace_munmap(struct ml_memtrace *mt, uint64_t addr, uint64_t len, double now);
 void ml_memtrace_mremap(struct ml_memtrace *mt, uint64_t old, uint64_t oldlen, uint64_t addr,
                         uint64_t len, double now);

@@ -225,17 +225,20 @@ static int lowest_unknown(const struct ml_snapshot *snap, const struct ml_region
     return 1;
 }
 
-/* What is never a root: malloc-owned memory and each thread's stack below
+/* What is never a root: malloc-owned memory (glibc's heaps and chunks, and
+ * whatever the allocator mapped for itself) and each thread's stack below
  * its stack pointer (from the stack's low end when known, else from the
  * start of the mapping holding it).  Sorted and merged. */
 static struct ml_range *dead_ranges(const struct reach *r, size_t *n)
 {
     const struct ml_snapshot *snap = r->snap;
-    size_t cap = r->heap->nowned + snap->nthreads, k = 0;
+    size_t cap = r->heap->nowned + r->heap->nmapped + snap->nthreads, k = 0;
     struct ml_range *v = malloc((cap ? cap : 1) * sizeof *v);
     if (!v) return NULL;
     memcpy(v, r->heap->owned, r->heap->nowned * sizeof *v);
     k = r->heap->nowned;
+    if (r->heap->nmapped) memcpy(v + k, r->heap->mapped, r->heap->nmapped * sizeof *v);
+    k += r->heap->nmapped;
     for (size_t t = 0; t < snap->nthreads; t++) {
         const struct ml_thread_state *th = &snap->threads[t];
         const struct ml_region *reg = ml_snapshot_find(snap, th->sp);

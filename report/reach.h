@@ -2,7 +2,8 @@
  *
  * Roots: the general-purpose registers of every live thread, each thread's
  * stack from its stack pointer up, and every other readable and writable
- * mapping except malloc-owned memory, the session and the shim's own data.
+ * mapping except malloc-owned memory (glibc's, and what any allocator mapped
+ * for itself), the session and the shim's own data.
  * Start pointers make a block reachable, interior pointers only possibly
  * reachable (unless one of memcheck's heuristics recognises them); blocks
  * reached only from definitely lost blocks are indirectly lost.

@@ -42,6 +42,7 @@ struct ml_region {
 
 #define ML_NREGS 27           /* struct user_regs_struct on x86_64, as words */
 #define ML_REG_SP 19          /* rsp's index among them */
+#define ML_REG_FS_BASE 21     /* fs_base's: the thread pointer */
 
 struct ml_thread_state {
     int tid;

@@ -92,6 +92,19 @@ static void maybe_adopt(struct ml_proc *p, const uint64_t *r)
     p->session = s;
 }
 
+/* Whether thread tid, stopped with registers r, is inside an allocation
+ * call: the shim's guard, an int at a fixed offset from the thread
+ * pointer (fs_base) that the session header gives, is set. */
+static int inside_alloc_call(const struct ml_proc *p, int tid, const uint64_t *r)
+{
+    struct ml_header *h = p->session ? ml_session_header(p->session) : NULL;
+    if (!h || !__atomic_load_n(&h->guard_known, __ATOMIC_ACQUIRE)) return 0;
+    int guard = 0;
+    struct iovec l = {&guard, sizeof guard},
+                 rm = {(void *)(uintptr_t)(r[ML_REG_FS_BASE] + (uint64_t)h->guard_tls), sizeof guard};
+    return process_vm_readv(tid, &l, 1, &rm, 1, 0) == (ssize_t)sizeof guard && guard != 0;
+}
+
 /* A thread being created with clone3 names its stack: remember it for the
  * new thread (its dead frames lie between the stack's start and its sp). */
 static void note_new_stack(struct ml_thread *t, const uint64_t *r)
@@ -212,6 +225,7 @@ static void on_seccomp(struct ml_thread *t)
             ml_envfix_execve(t->tid, r, nr == SYS_execve ? 12 : 7, g_cfg->envfix);
     }
     if (nr == SYS_mmap) maybe_adopt(p, r);
+    t->sc_in_alloc = nr == SYS_mmap && inside_alloc_call(p, t->tid, r);
     if (nr == SYS_clone3) note_new_stack(t, r);
     if (syscall_index(nr) < 0) {
         resume(t->tid, 0);
@@ -256,6 +270,7 @@ static void on_syscall_exit(struct ml_thread *t)
     case SYS_brk: ml_memtrace_brk(mt, res, now); break;
     case SYS_mmap:
         ml_memtrace_mmap(mt, res, a[1], (int)a[2], (int)a[3], now);
+        if (t->sc_in_alloc) ml_memtrace_mark_allocator(mt, res, a[1]);
         if ((int)a[4] >= 0 && (a[3] & MAP_SHARED)) note_posix_shm(p, (int)a[4]);
         break;
     case SYS_munmap: ml_memtrace_munmap(mt, a[0], a[1], now); break;

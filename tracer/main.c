@@ -129,6 +129,7 @@ static void on_process_end(struct ml_proc *p, struct ml_snapshot *snap, void *ct
         .stack_style = (run->opt->show_below_main ? ML_STACK_BELOW_MAIN : 0u) |
                        (run->opt->demangle ? 0u : ML_STACK_MANGLED),
         .supp = suppressions,
+        .mt = &p->mt,
         .sorted = &sorted,
         .nsorted = &nsorted,
         .unknown_is_root = run->attach,

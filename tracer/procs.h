@@ -28,6 +28,7 @@ struct ml_thread {
     int held;                 /* kept in a ptrace-stop by memlens (attach, freeres) */
     double held_since;        /* attach mode: when it stopped at its exit */
     long sc_nr;               /* watched syscall in progress, -1 none */
+    int sc_in_alloc;          /* it was made inside an allocation call of the shim */
     uint64_t stack_lo, stack_hi;      /* its stack, from the clone3 that made it */
     uint64_t new_stack_lo, new_stack_hi;  /* the stack of the thread it is creating */
     uint64_t sc_args[6];

@@ -113,7 +113,11 @@ struct ml_header {
     uint32_t pad0;
     uint64_t ring_waits;    /* statistics (shim, atomic): times a thread found its ring full */
     uint64_t slow_walks;    /* stacks the fast walker left to libunwind */
-    uint64_t pad1[8];
+    int64_t guard_tls;      /* the shim's per-thread "inside an allocation call" flag (an
+                               int, nonzero inside): its offset from the thread pointer */
+    uint32_t guard_known;   /* 1 once guard_tls is set (shim, release) */
+    uint32_t pad5;
+    uint64_t pad1[6];
     uint64_t seq;           /* next event sequence number (atomic) */
     uint64_t pad2[7];
     uint32_t stack_count;   /* ids handed out so far, id 0 unused (atomic) */

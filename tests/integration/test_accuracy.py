@@ -9,9 +9,27 @@ valgrind memcheck (--leak-check=full --show-leak-kinds=all
 valgrind is not installed.
 """
 
+import os
+import subprocess
+import tempfile
 import unittest
 
 import mlharness as h
+
+LIBDIR = "/usr/lib/x86_64-linux-gnu"
+# Debian's libjemalloc2, libtcmalloc-minimal4 and libmimalloc2.0.
+ALLOCATORS = {
+    "jemalloc": "libjemalloc.so.2",
+    "tcmalloc": "libtcmalloc_minimal.so.4",
+    "mimalloc": "libmimalloc.so.2",
+}
+# What an allocator allocates itself, through the program's operator new:
+# tcmalloc's constructor registers its MallocExtension (new(8), the pointer
+# kept where no root holds it: definitely lost) and keeps a 16-byte guard
+# object (still reachable).  memcheck reports both as well.
+OWN_BLOCKS = {
+    "tcmalloc": {"definite": (1, 8), "reachable": (1, 16)},
+}
 
 
 class AccuracySamples(unittest.TestCase):
@@ -53,6 +71,69 @@ class AccuracySamples(unittest.TestCase):
         # No failed dl lookup of the shim's own may leave glibc's result
         # block behind for the program's failed dlopen to reuse.
         self.check("dlfail")
+
+
+class OtherAllocators(unittest.TestCase):
+    """samples/allocleaks gives its answer with jemalloc, tcmalloc and
+    mimalloc, preloaded or linked, as with glibc: what an allocator maps
+    for itself (its records point at every block) is never a root."""
+
+    @classmethod
+    def setUpClass(cls):
+        h.require_memlens()
+        cls.tmp = tempfile.TemporaryDirectory(prefix="allocleaks.")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def want(self, name):
+        want = h.expected_summary("allocleaks")
+        for kind, (blocks, size) in OWN_BLOCKS.get(name, {}).items():
+            want[kind] = {"blocks": want[kind]["blocks"] + blocks,
+                          "bytes": want[kind]["bytes"] + size}
+        return want
+
+    def run_with(self, name, prog, env):
+        lib = os.path.join(LIBDIR, ALLOCATORS[name])
+        if not os.path.exists(lib):
+            self.fail("%s is not installed (quickstart.sh check installs it)" % lib)
+        saved = os.environ.copy()
+        os.environ.update(env)
+        try:
+            run = h.run_memlens(prog, options=("--run-libc-freeres=no",))
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+        self.assertIsNotNone(run.json, "no JSON; stderr:\n" + run.stderr[-3000:])
+        got = h.leak_summary(run.json)
+        want = self.want(name)
+        for kind in h.KINDS:
+            with self.subTest(allocator=name, prog=prog, kind=kind):
+                self.assertEqual(got[kind], want[kind], "memlens %s, expected %s" % (
+                    h.summary_line(kind, got[kind]), h.summary_line(kind, want[kind])))
+
+    def linked(self, name):
+        """allocleaks built against the allocator's library."""
+        out = os.path.join(self.tmp.name, "allocleaks-" + name)
+        if not os.path.exists(out):
+            src = os.path.join(h.SOURCE_DIR, "samples", "allocleaks.c")
+            subprocess.run(["cc", "-std=gnu11", "-g", "-O0", "-fno-inline",
+                            "-I" + os.path.join(h.SOURCE_DIR, "samples"), "-o", out, src,
+                            os.path.join(LIBDIR, ALLOCATORS[name])], check=True)
+        return out
+
+    def test_glibc(self):
+        run = h.run_memlens("allocleaks", options=("--run-libc-freeres=no",))
+        self.assertEqual(h.leak_summary(run.json), h.expected_summary("allocleaks"))
+
+    def test_preloaded(self):
+        for name, lib in ALLOCATORS.items():
+            self.run_with(name, "allocleaks", {"LD_PRELOAD": os.path.join(LIBDIR, lib)})
+
+    def test_linked(self):
+        for name in ALLOCATORS:
+            self.run_with(name, self.linked(name), {})
 
 
 if __name__ == "__main__":
