@@ -574,6 +574,12 @@ void ml_rec_fd(unsigned type, int fd, unsigned fn)
 {
     int err = errno;
 
+    /* A vfork child shares the parent's memory, session included, but not
+     * its descriptor table: what it opens and closes is not the parent's. */
+    if (g_sess_pid != (pid_t)syscall(SYS_getpid)) {
+        errno = err;
+        return;
+    }
     if (ensure_ring(&t_rec))
         emit_fd(type, fd, fn, type == ML_EV_FD_OPEN ? ml_stack_id(g_hdr, t_rec.gen, g_frames) : 0);
     errno = err;

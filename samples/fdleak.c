@@ -18,7 +18,10 @@
  * child_open) and exits, so the child has 9 open (3 std), 3-7 inherited from
  * the parent at the fork and 8 its own; the parent, which waits for it, is
  * unchanged (8 open).
- * `fdleak --expect [fork]` prints this as JSON, one object per process in
+ * `fdleak vfork`: instead, a vfork child closes fd 3 and _exits: its close
+ * is not the parent's, whose set is unchanged (8 open, 3 made by open); the
+ * child has 7 open (3 std): 4, 5, 6, 7.
+ * `fdleak --expect [fork|vfork]` prints this as JSON, one object per process in
  * the order they start: fd -> [kind, path or family, opening function].
  */
 #pragma GCC optimize("O0")
@@ -78,14 +81,14 @@ __attribute__((noinline)) static void child_open(void)
     if (open("/dev/zero", O_RDONLY) != 8) exit(2);
 }
 
-#define PARENT_SET                                                      \
-    "\"3\":[\"file\",\"/dev/null\",\"open\"],"                          \
+#define SET_FROM_4                                                      \
     "\"4\":[\"socket\",\"AF_INET\",\"socket\"],"                        \
     "\"5\":[\"pipe\",\"pipe\",\"pipe\"],"                               \
     "\"6\":[\"file\",\"/dev/null\",\"dup\"],"                           \
     "\"7\":[\"socket\",\"AF_UNIX\",\"socketpair\"]"
+#define PARENT_SET "\"3\":[\"file\",\"/dev/null\",\"open\"]," SET_FROM_4
 
-static int expect(int fork_too)
+static int expect(int fork_too, int vfork_too)
 {
     printf("{\"processes\":[{\"open\":8,\"std\":3,\"fds\":{" PARENT_SET "},"
            "\"functions\":{\"3\":\"open_null\",\"4\":\"make_socket\",\"5\":\"make_pipe\","
@@ -93,14 +96,24 @@ static int expect(int fork_too)
     if (fork_too)
         printf(",{\"open\":9,\"std\":3,\"fds\":{" PARENT_SET ","
                "\"8\":[\"file\",\"/dev/zero\",\"open\"]},\"functions\":{\"8\":\"child_open\"}}");
+    if (vfork_too)
+        printf(",{\"open\":7,\"std\":3,\"fds\":{" SET_FROM_4 "},\"functions\":{}}");
     printf("]}\n");
     return 0;
 }
 
+/* Wait for child pid; false unless it exited with 0. */
+static int reaped(pid_t pid)
+{
+    int st;
+    return waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
 int main(int argc, char **argv)
 {
-    int fork_too = argc > 1 && strcmp(argv[argc - 1], "fork") == 0;
-    if (argc > 1 && strcmp(argv[1], "--expect") == 0) return expect(fork_too);
+    const char *mode = argc > 1 ? argv[argc - 1] : "";
+    int fork_too = strcmp(mode, "fork") == 0, vfork_too = strcmp(mode, "vfork") == 0;
+    if (argc > 1 && strcmp(argv[1], "--expect") == 0) return expect(fork_too, vfork_too);
     open_null();
     make_pipe();
     make_socket();
@@ -114,8 +127,15 @@ int main(int argc, char **argv)
             child_open();
             exit(0);
         }
-        int st;
-        if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) return 3;
+        if (!reaped(pid)) return 3;
+    }
+    if (vfork_too) {
+        pid_t pid = vfork();
+        if (pid == 0) {
+            close(3);
+            _exit(0);
+        }
+        if (!reaped(pid)) return 3;
     }
     return 0;
 }

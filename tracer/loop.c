@@ -464,6 +464,7 @@ static void on_new_task(struct ml_thread *t, int event)
     c->proc->forked = 1;
     /* A vfork child shares its parent's memory until it execs or exits. */
     if (event != PTRACE_EVENT_VFORK && c->proc->report_it) ml_proc_inherit(c->proc, t->proc);
+    else if (c->proc->report_it) ml_proc_inherit_fds(c->proc, t->proc);
 }
 
 static void on_stop(const struct ml_loop_config *cfg, struct ml_thread *t, int status)

@@ -41,6 +41,11 @@ void ml_proc_inherit(struct ml_proc *child, struct ml_proc *parent)
     const struct ml_blocks *from = copy ? copy : parent->inh.blocks;
     if (from) ml_inherit_copy(&child->inh, from, ml_proc_stacks(parent));
     ml_blocks_free(copy);
+    ml_proc_inherit_fds(child, parent);
+}
+
+void ml_proc_inherit_fds(struct ml_proc *child, struct ml_proc *parent)
+{
     struct ml_fd_table fds = {0};
     if (parent->session && ml_session_copy_fds(parent->session, &fds) == 0)
         ml_inherit_fds(&child->inh, &fds, ml_proc_stacks(parent));

@@ -86,6 +86,8 @@ void ml_procs_set_default_report(int report_children, int root_pid);
 struct ml_stack_source ml_proc_stacks(struct ml_proc *p);
 /* The child p starts with parent's heap (fork). */
 void ml_proc_inherit(struct ml_proc *child, struct ml_proc *parent);
+/* Only the records of who opened the descriptors it starts with (vfork). */
+void ml_proc_inherit_fds(struct ml_proc *child, struct ml_proc *parent);
 /* Re-read p's exe and argv from /proc (after an exec). */
 void ml_proc_read_identity(struct ml_proc *p);
 

@@ -132,6 +132,21 @@ class TrackFds(unittest.TestCase):
             with self.subTest(pid=got["pid"]):
                 self.check_json(got["fds"], want)
 
+    def test_vfork_child_close_is_not_the_parents(self):
+        # the vfork child shares the parent's memory (its session too) but not
+        # its descriptors: its close(3) must leave the parent's record of 3
+        exp = h.expected("fdleak", ["vfork"])["processes"]
+        run = run_sample_fds(["vfork"])
+        self.assertEqual(run.status, 0, run.stderr[-3000:])
+        procs = run.json["processes"]
+        self.assertEqual(len(procs), 2)
+        for got, want in zip(procs, exp):
+            with self.subTest(pid=got["pid"]):
+                self.check_json(got["fds"], want)
+
+    def test_vfork_same_as_valgrind(self):
+        self.same_as_valgrind(["vfork"])
+
     def test_all_lists_the_std_ones(self):
         run = run_sample_fds(options=["--track-fds=all"])
         got = next(iter(parse_text(run.stderr).values()))
