@@ -424,6 +424,7 @@ static int walk_heap(struct ctx *c, const struct heap *h, size_t i0, size_t i1,
     for (size_t i = i0; i < i1; i++) {
         const struct ml_block *b = &c->in->blocks[i];
         if (i + 32 < i1) pager_prefetch(&c->pg, c->in->blocks[i + 32].addr - 8);   /* a size word ahead */
+        if ((i & 0xffff) == 0) ml_progress_done(c->in->progress, i);
         long s = site_of(&c->sites, b);
         if (s < 0) return -ENOMEM;
         uint64_t sz = heap_chunk_size(c, h, b), cs = b->addr - CHUNK_HDR, ce = cs + sz;
@@ -595,7 +596,9 @@ int ml_frag_build(const struct ml_frag_input *in, struct ml_heap_out *out)
     struct heaps hs = {0};
     int rc = find_main_heap(in->snap, &hs);
     if (rc == 0) rc = find_arena_heaps(in->snap, &hs);
+    ml_progress_phase(in->progress, "heap pages", in->nblocks);
     if (rc == 0) rc = measure_all(&c, &hs);
+    ml_progress_phase(in->progress, "fragmentation culprits", 0);
     if (rc == 0) rc = keep_sites(&c);
     out->present = rc == 0;
     free(hs.v);

@@ -34,6 +34,7 @@ struct ml_frag_input {
     struct ml_symbolizer *sym;          /* NULL: frames left unresolved */
     unsigned max_frames;                /* frames kept per stack (--num-callers) */
     unsigned stack_style;               /* ML_STACK_* (leaks.h) */
+    struct ml_progress *progress;       /* NULL: nobody watches (progress.h) */
 };
 
 /* Fill *out (present = 1 on success; left zeroed when the snapshot was not

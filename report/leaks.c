@@ -339,6 +339,7 @@ static int add_allocator_maps(struct ml_heap_layout *heap, const struct ml_memtr
 int ml_leaks_build(const struct ml_leak_input *in, struct ml_proc_report *out)
 {
     struct ml_block *blocks = NULL;
+    ml_progress_phase(in->progress, "sorting the live blocks", ml_blocks_stats(in->blocks)->live_blocks);
     long n = ml_blocks_sorted(in->blocks, &blocks);
     if (n < 0) return -ENOMEM;
     out->alloc = *ml_blocks_stats(in->blocks);
@@ -352,6 +353,7 @@ int ml_leaks_build(const struct ml_leak_input *in, struct ml_proc_report *out)
     uint64_t *indirect = calloc((size_t)n + 1, sizeof *indirect);
     struct ml_heap_layout heap = {0};
     int rc = indirect ? 0 : -ENOMEM;
+    ml_progress_phase(in->progress, "leak kinds", (uint64_t)n);
     if (rc == 0 && out->scanned) {
         rc = ml_heap_layout_build(in->snap, blocks, (size_t)n, &heap);
         if (rc == 0) rc = add_allocator_maps(&heap, in->mt);
@@ -361,9 +363,11 @@ int ml_leaks_build(const struct ml_leak_input *in, struct ml_proc_report *out)
     } else {
         for (long i = 0; i < n; i++) blocks[i].kind = ML_LK_DEFINITE;  /* unclassified */
     }
+    ml_progress_phase(in->progress, "loss records by stack", (uint64_t)n);
     struct group *g = NULL;
     long ng = rc == 0 ? make_groups(in->snap, blocks, indirect, (size_t)n, &g) : -1;
     if (rc == 0 && ng < 0) rc = -ENOMEM;
+    ml_progress_phase(in->progress, "symbolizing the loss records", 0);
     if (rc == 0) rc = fill_records(in, g, (size_t)ng, out);
     if (rc == 0) rc = apply_suppressions(in->supp, out);
     ml_heap_layout_free(&heap);

@@ -11,6 +11,7 @@
 #include "blocks.h"
 #include "memtrace.h"
 #include "model.h"
+#include "progress.h"
 #include "snapshot.h"
 #include "suppress.h"
 #include "symbols.h"
@@ -50,6 +51,7 @@ struct ml_leak_input {
     double (*seq_seconds)(void *ctx, uint64_t seq);
     void *seq_ctx;
     double snapshot_seconds;
+    struct ml_progress *progress;     /* NULL: nobody watches (progress.h) */
 };
 
 /* Fill out's alloc, summary, records and scanned fields; records that a

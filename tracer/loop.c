@@ -20,6 +20,7 @@
 #include "envfix.h"
 #include "fdscan.h"
 #include "freeres.h"
+#include "progressline.h"
 #include "phases.h"
 #include "memlens/session.h"
 #include "session.h"
@@ -354,8 +355,11 @@ static void snapshot_process(const struct ml_loop_config *cfg, struct ml_proc *p
         }
     for (size_t i = 0; ts && i < p->ngone && n < cap; i++) ts[n++] = p->gone[i];
     double t0 = ml_now();
+    if (p->report_it) ml_progress_start(p->pid, cfg->quiet);
+    ml_progress_phase(ml_progress_now(), "draining the events", 0);
     if (p->session) ml_session_finish(p->session);
     ml_phase_done(p->pid, "drain", t0);
+    ml_progress_phase(ml_progress_now(), "reading the memory", 0);
     t0 = ml_now();
     if (snap && ts && p->report_it && ml_capture(readable_tid(p), ts, n, proc_blocks(p), snap) != 0)
         snap->scanned = 0;
@@ -373,6 +377,7 @@ static void snapshot_process(const struct ml_loop_config *cfg, struct ml_proc *p
     free(ts);
     if (p->report_it && snap) cfg->on_process_end(p, snap, cfg->ctx);
     else if (snap) { ml_snapshot_free(snap); free(snap); }
+    ml_progress_stop();
 }
 
 /* Whether every thread of p that will stop again is held at its exit:

@@ -22,6 +22,7 @@ struct ml_loop_config {
     const struct ml_envfix *envfix;   /* re-add the shim at exec; NULL: leave it */
     unsigned freeres;                 /* ML_FREERES_* to run at exit_group (freeres.h) */
     int track_fds;                    /* read the open descriptors at each exit */
+    int quiet;                        /* -q: no progress line at exit */
 };
 
 /* Run until every traced process has ended. Returns 0 or -errno. */

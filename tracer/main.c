@@ -29,6 +29,7 @@
 #include "options.h"
 #include "phases.h"
 #include "procs.h"
+#include "progressline.h"
 #include "regions.h"
 #include "render.h"
 #include "reportfile.h"
@@ -135,6 +136,7 @@ static void on_process_end(struct ml_proc *p, struct ml_snapshot *snap, void *ct
         .unknown_is_root = run->attach,
         .seq_seconds = run->attach && p->session ? ml_attach_seq_seconds : NULL,
         .snapshot_seconds = ml_attach_snapshot_seconds(),
+        .progress = ml_progress_now(),
     };
     if (p->freeres_error && p->freeres_error != -ESRCH)
         fprintf(stderr, "memlens: warning: pid %d: the freeres at exit %s; its buffers count as "
@@ -147,7 +149,8 @@ static void on_process_end(struct ml_proc *p, struct ml_snapshot *snap, void *ct
     t0 = ml_now();
     struct ml_frag_input fi = {.snap = snap, .blocks = sorted, .nblocks = nsorted,
                                .stacks = in.stacks, .sym = sym, .max_frames = in.max_frames,
-                               .stack_style = in.stack_style};
+                               .stack_style = in.stack_style,
+                               .progress = in.progress};
     if (sorted && ml_frag_build(&fi, &r->heap) != 0)
         fprintf(stderr, "memlens: warning: heap analysis of pid %d incomplete: out of memory\n", p->pid);
     free(sorted);
@@ -161,6 +164,7 @@ static void on_process_end(struct ml_proc *p, struct ml_snapshot *snap, void *ct
     if (ml_regions_build(&ri, r) != 0)
         fprintf(stderr, "memlens: warning: memory map of pid %d incomplete: out of memory\n", p->pid);
     ml_phase_done(p->pid, "regions", t0);
+    ml_progress_stop();                 /* before anything else is printed */
     /* valgrind's --child-silent-after-fork=yes: a forked child says nothing */
     if (run->opt->track_fds != ML_TRACK_FDS_NO && !(p->forked && run->opt->child_silent_after_fork)) {
         struct ml_fds_input fdi = {.seen = p->fds_seen, .nseen = p->nfds_seen,
@@ -352,7 +356,7 @@ static int run_program(const struct ml_options *o)
                                 .envfix = session_env ? &fix : NULL,
                                 .freeres = (o->run_cxx_freeres ? ML_FREERES_CXX : 0u) |
                                            (o->run_libc_freeres ? ML_FREERES_LIBC : 0u),
-                                .track_fds = o->track_fds != ML_TRACK_FDS_NO};
+                                .track_fds = o->track_fds != ML_TRACK_FDS_NO, .quiet = o->quiet};
     int rc = ml_loop_run(&lc);
     ml_drainer_stop();
     free(session_env);
