@@ -21,7 +21,10 @@
  *        "shm": [{...}], "timeline": [[seconds, seq, brk, mmap, memlens]],
  *        "mapping_leaks": [[mappings, bytes, resident, [frame...]]],
  *        "fds": null (no --track-fds) or {"open", "std", "list_std",
- *                "list": [[fd, title, kind, function|null, inherited, std, [frame...]]]} } ],
+ *                "list": [[fd, title, kind, function|null, inherited, std, [frame...]]]},
+ *        "diff": null or {"old_pid", "gone", "records": [[status (0 new, 1 grew), kind,
+ *                 blocks, bytes, old_blocks, old_bytes, record index]]} } ],
+ *     "diff_against": OLD's path (--diff) or null,
  *     "strings": [...],
  *     "frames": [[address, function, file, line, module, inlined, mangled]] }
  * kind is 0 reachable .. 3 definite (enum ml_leak_kind).  A frame is an
@@ -512,6 +515,35 @@ static void put_fds(struct island *is, const struct ml_proc_report *p)
     ml_jsonw_end_object(w);
 }
 
+/* --diff: the stacks that are new or grew; each names its record by index. */
+static void put_diff(struct ml_jsonw *w, const struct ml_proc_report *p)
+{
+    ml_jsonw_key(w, "diff");
+    if (!p->diff.present) {
+        ml_jsonw_null(w);
+        return;
+    }
+    ml_jsonw_begin_object(w);
+    ml_jsonw_key_int(w, "old_pid", p->diff.old_pid);
+    ml_jsonw_key_uint(w, "gone", p->diff.gone);
+    ml_jsonw_key(w, "records");
+    ml_jsonw_begin_array(w);
+    for (size_t i = 0; i < p->diff.nrecords; i++) {
+        const struct ml_diff_record *d = &p->diff.records[i];
+        ml_jsonw_begin_array(w);
+        ml_jsonw_int(w, d->status);
+        ml_jsonw_int(w, d->kind);
+        ml_jsonw_uint(w, d->blocks);
+        ml_jsonw_uint(w, d->bytes);
+        ml_jsonw_uint(w, d->old_blocks);
+        ml_jsonw_uint(w, d->old_bytes);
+        ml_jsonw_uint(w, d->record);
+        ml_jsonw_end_array(w);
+    }
+    ml_jsonw_end_array(w);
+    ml_jsonw_end_object(w);
+}
+
 static void put_process(struct island *is, const struct ml_proc_report *p)
 {
     struct ml_jsonw *w = &is->w;
@@ -537,6 +569,7 @@ static void put_process(struct island *is, const struct ml_proc_report *p)
     put_timeline(w, p);
     put_mapping_leaks(is, p);
     put_fds(is, p);
+    put_diff(w, p);
     ml_jsonw_end_object(w);
 }
 
@@ -571,6 +604,7 @@ static int put_island(FILE *out, const struct ml_report *r, const struct ml_rend
     ml_jsonw_key_string(&is.w, "mode", r->mode);
     put_strv(&is.w, "command", r->command);
     put_options(&is.w, o);
+    ml_jsonw_key_string(&is.w, "diff_against", r->diff_against);
     ml_jsonw_key(&is.w, "processes");
     ml_jsonw_begin_array(&is.w);
     for (size_t i = 0; i < r->nprocs; i++)

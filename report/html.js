@@ -820,6 +820,26 @@
     return card;
   }
 
+  /* --diff: the stacks that are new or hold more than in the old report. */
+  function diffCard(p) {
+    if (!p.diff) return null;
+    var d = p.diff, card = el('section', {class: 'card', id: 'p' + p.pid + '-diff'},
+      el('h2', null, 'Growth since ' + (D.diff_against ? base(D.diff_against) : 'the old report')),
+      el('p', {class: 'lead'}, d.old_pid ? 'Compared with pid ' + d.old_pid + ': ' + plural(d.records.length, 'stack') +
+        ' new or grown, ' + plural(d.gone, 'stack') + ' gone.' : 'The old report has no process of this program: every stack is new.'));
+    if (!d.records.length) { card.appendChild(none('No stack holds more than in the old report.')); return card; }
+    var t = el('table', {class: 'diff'}, el('thead', null, el('tr', null, el('th', {class: 'n'}, 'bytes grown'), el('th', {class: 'n'}, 'blocks grown'),
+      el('th', {class: 'n'}, 'now'), el('th', null, 'kind'), el('th', null, 'status'), el('th', null, 'allocated at'))));
+    d.records.forEach(function (g) {
+      var stack = p.records[g[6]] ? p.records[g[6]][6] : [];
+      t.appendChild(expandable(el('tbody', {class: 'site'}, el('tr', {class: 'row'}, el('td', {class: 'n'}, '+' + bytes(g[3] - g[5])),
+        el('td', {class: 'n'}, '+' + num(g[2] - g[4])), el('td', {class: 'n'}, bytes(g[3])), el('td', null, KIND_TEXT[KINDS[g[1]]]),
+        el('td', null, g[0] === 0 ? 'new' : 'grew'), whereCell(stack))), stack));
+    });
+    card.appendChild(t);
+    return card;
+  }
+
   /* ---- descriptors (--track-fds) ------------------------------------------------------------- */
 
   /* fd rows: [fd, title, kind, function|null, inherited, std, [frame...]]. */
@@ -874,6 +894,7 @@
     var t = [['summary', 'Summary'], ['leaks', 'Leaks'], ['flame', 'Flame graph'], ['map', 'Memory map'], ['heap', 'Heap'],
              ['timeline', 'Timeline'], ['shm', 'Shared memory']];
     if (p.fds) t.push(['fds', 'Descriptors']);
+    if (p.diff) t.splice(2, 0, ['diff', 'Growth']);
     return el('nav', {class: 'tabs'}, t.map(function (x) { return el('a', {href: '#p' + Number(p.pid) + '-' + x[0]}, x[1]); }));
   }
   /* The kinds --show-leak-kinds named are listed first; the others (and
@@ -885,7 +906,7 @@
                       reachable: !!SHOWN.reachable, suppressed: !!SHOWN.suppressed},
               minBytes: 0, minBlocks: 0, q: '', sort: 'kind', asc: false};
     var flame = flameCard(p, st);
-    return [tabs(p), header(p), leaksCard(p, st, flame[1]), flame[0], mapCard(p), heapCard(p), timelineCard(p), shmCard(p)]
+    return [tabs(p), header(p), leaksCard(p, st, flame[1]), diffCard(p), flame[0], mapCard(p), heapCard(p), timelineCard(p), shmCard(p)]
       .concat(p.fds ? [fdsCard(p)] : []);
   }
   function lostText(p) {

@@ -3,7 +3,10 @@
  * Writes, through jsonw, the keys that the model (model.h) carries, one
  * function per section.  The JSON is complete: every record of every kind,
  * suppressed ones included, whatever --show-leak-kinds says.  Owns nothing.
- * Write errors stick in the writer and are returned once, at the end.
+ * It is written compactly (no indentation), holds the options that shaped
+ * it and each frame's linkage name, so that --load (jsonload.c) rebuilds
+ * the model from it and every renderer works again.  docs/json.md documents
+ * every key.  Write errors stick in the writer and are returned once, at the end.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE             /* sigabbrev_np */
@@ -12,6 +15,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include "frag.h"
+#include "reach.h"
 #include "jsonw.h"
 #include "openfds.h"
 #include "render.h"
@@ -29,6 +33,39 @@ static void write_strv(struct ml_jsonw *w, const char *key, char *const *v)
     ml_jsonw_end_array(w);
 }
 
+static void write_kinds(struct ml_jsonw *w, const char *key, unsigned kinds)
+{
+    ml_jsonw_key(w, key);
+    ml_jsonw_begin_array(w);
+    for (int k = ML_LK_COUNT - 1; k >= 0; k--)
+        if (kinds & (1u << k)) ml_jsonw_string(w, ml_leak_kind_key((enum ml_leak_kind)k));
+    ml_jsonw_end_array(w);
+}
+
+static void write_options(struct ml_jsonw *w, const struct ml_report_options *o)
+{
+    static const char *const leak_check[] = {"no", "summary", "full"};
+    ml_jsonw_key(w, "options");
+    ml_jsonw_begin_object(w);
+    ml_jsonw_key_string(w, "leak_check", (unsigned)o->leak_check < 3 ? leak_check[o->leak_check] : NULL);
+    write_kinds(w, "show_leak_kinds", o->show_kinds);
+    write_kinds(w, "errors_for_leak_kinds", o->error_kinds);
+    ml_jsonw_key(w, "leak_check_heuristics");
+    ml_jsonw_begin_array(w);
+    for (unsigned bit = 1; bit && bit <= ML_HEUR_ALL; bit <<= 1)
+        if ((o->heuristics & bit) && ml_heuristic_name(bit)) ml_jsonw_string(w, ml_heuristic_name(bit));
+    ml_jsonw_end_array(w);
+    ml_jsonw_key_int(w, "error_exitcode", o->error_exitcode);
+    ml_jsonw_key_int(w, "num_callers", o->num_callers);
+    write_strv(w, "suppressions", o->suppressions);
+    ml_jsonw_key_bool(w, "default_suppressions", o->default_suppressions);
+    ml_jsonw_key_bool(w, "show_below_main", o->show_below_main);
+    ml_jsonw_key_bool(w, "demangle", o->demangle);
+    ml_jsonw_key_bool(w, "trace_children", o->trace_children);
+    write_strv(w, "alloc_fns", o->alloc_fns);
+    ml_jsonw_end_object(w);
+}
+
 static void write_header(struct ml_jsonw *w, const struct ml_report *r,
                          const struct ml_render_opts *o)
 {
@@ -37,6 +74,8 @@ static void write_header(struct ml_jsonw *w, const struct ml_report *r,
     ml_jsonw_key_int(w, "schema", ML_JSON_SCHEMA);
     ml_jsonw_key_string(w, "mode", r->mode);
     write_strv(w, "command", r->command);
+    write_options(w, &r->options);
+    if (r->diff_against) ml_jsonw_key_string(w, "diff_against", r->diff_against);
 }
 
 /* {"code": N} | {"signal": "SIGSEGV"} | {"detached": true}; null when unknown. */
@@ -90,6 +129,7 @@ static void write_frame(struct ml_jsonw *w, const struct ml_frame_out *f)
         ml_jsonw_null(w);
     ml_jsonw_key_string(w, "module", f->module);
     ml_jsonw_key_bool(w, "inlined", f->inlined);
+    ml_jsonw_key_string(w, "linkage_name", f->mangled);
     ml_jsonw_end_object(w);
 }
 
@@ -291,6 +331,7 @@ static void write_region(struct ml_jsonw *w, const struct ml_region_out *r)
     ml_jsonw_key_uint(w, "untouched", r->untouched);
     ml_jsonw_key_string(w, "origin", r->origin);
     ml_jsonw_key_string(w, "owner", r->memlens ? "memlens" : "program");
+    if (r->origin) ml_jsonw_key_uint(w, "origin_seq", r->origin_seq);
     if (r->stack.nframes) write_stack(w, &r->stack);
     ml_jsonw_end_object(w);
 }
@@ -327,6 +368,7 @@ static void write_syscalls(struct ml_jsonw *w, const struct ml_proc_report *p)
         const struct ml_timeline_point *t = &p->timeline[i];
         ml_jsonw_begin_object(w);
         ml_jsonw_key_double(w, "seconds", t->seconds);
+        ml_jsonw_key_uint(w, "seq", t->seq);
         ml_jsonw_key_uint(w, "brk_bytes", t->brk_bytes);
         ml_jsonw_key_uint(w, "mmap_bytes", t->mmap_bytes);
         ml_jsonw_key_uint(w, "memlens_bytes", t->memlens_bytes);
@@ -408,6 +450,36 @@ static void write_fds(struct ml_jsonw *w, const struct ml_proc_report *p)
     ml_jsonw_end_object(w);
 }
 
+/* ---- --diff: what is new and what grew since OLD ----------------------------- */
+
+static void write_diff(struct ml_jsonw *w, const struct ml_proc_report *p)
+{
+    static const char *const status[] = {[ML_DIFF_NEW] = "new", [ML_DIFF_GREW] = "grew"};
+    if (!p->diff.present) return;
+    ml_jsonw_key(w, "diff");
+    ml_jsonw_begin_object(w);
+    ml_jsonw_key_int(w, "old_pid", p->diff.old_pid);
+    ml_jsonw_key_uint(w, "gone", p->diff.gone);
+    ml_jsonw_key(w, "records");
+    ml_jsonw_begin_array(w);
+    for (size_t i = 0; i < p->diff.nrecords; i++) {
+        const struct ml_diff_record *d = &p->diff.records[i];
+        ml_jsonw_begin_object(w);
+        ml_jsonw_key_string(w, "status", status[d->status]);
+        ml_jsonw_key_string(w, "kind", ml_leak_kind_key(d->kind));
+        ml_jsonw_key_uint(w, "blocks", d->blocks);
+        ml_jsonw_key_uint(w, "bytes", d->bytes);
+        ml_jsonw_key_uint(w, "old_blocks", d->old_blocks);
+        ml_jsonw_key_uint(w, "old_bytes", d->old_bytes);
+        ml_jsonw_key_int(w, "blocks_grown", (int64_t)(d->blocks - d->old_blocks));
+        ml_jsonw_key_int(w, "bytes_grown", (int64_t)(d->bytes - d->old_bytes));
+        write_stack(w, &p->records[d->record].stack);
+        ml_jsonw_end_object(w);
+    }
+    ml_jsonw_end_array(w);
+    ml_jsonw_end_object(w);
+}
+
 /* ---- document -------------------------------------------------------------- */
 
 static void write_process(struct ml_jsonw *w, const struct ml_proc_report *p)
@@ -418,6 +490,7 @@ static void write_process(struct ml_jsonw *w, const struct ml_proc_report *p)
     ml_jsonw_key_string(w, "exe", p->exe);
     write_strv(w, "argv", p->argv);
     write_exit(w, p);
+    ml_jsonw_key_double(w, "duration", p->duration);
     ml_jsonw_key_bool(w, "scanned", p->scanned);
     ml_jsonw_key_uint(w, "unread_bytes", p->unread_bytes);
     ml_jsonw_key_uint(w, "uncopied_bytes", p->uncopied_bytes);
@@ -429,6 +502,7 @@ static void write_process(struct ml_jsonw *w, const struct ml_proc_report *p)
     write_syscalls(w, p);
     write_shm(w, p);
     write_fds(w, p);
+    write_diff(w, p);
     ml_jsonw_end_object(w);
 }
 
@@ -440,7 +514,7 @@ int ml_render_json(FILE *out, const struct ml_report *r, const struct ml_render_
         errno = EINVAL;
         return -1;
     }
-    ml_jsonw_init(&w, out, 1);
+    ml_jsonw_init(&w, out, 0);
     ml_jsonw_begin_object(&w);
     write_header(&w, r, o);
     ml_jsonw_key(&w, "processes");

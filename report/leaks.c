@@ -301,10 +301,19 @@ static int fill_records(const struct ml_leak_input *in, struct group *g, size_t 
     return 0;
 }
 
-/* Mark the records that a suppression matches and move their blocks and
- * bytes from their kind's totals to the suppressed ones. */
-static int apply_suppressions(const struct ml_suppressions *supp, struct ml_proc_report *out)
+int ml_leaks_suppress(const struct ml_suppressions *supp, struct ml_proc_report *out)
 {
+    for (size_t i = 0; i < out->nrecords; i++) {     /* undo what matched before */
+        struct ml_leak_record *rec = &out->records[i];
+        if (!rec->suppressed) continue;
+        out->summary[ML_LK_SUPPRESSED].blocks -= rec->blocks;
+        out->summary[ML_LK_SUPPRESSED].bytes -= rec->bytes;
+        out->summary[rec->kind].blocks += rec->blocks;
+        out->summary[rec->kind].bytes += rec->bytes;
+        free(rec->suppression);
+        rec->suppression = NULL;
+        rec->suppressed = 0;
+    }
     for (size_t i = 0; supp && i < out->nrecords; i++) {
         struct ml_leak_record *rec = &out->records[i];
         const char *name = ml_suppressions_match(supp, rec->kind, &rec->stack);
@@ -369,7 +378,7 @@ int ml_leaks_build(const struct ml_leak_input *in, struct ml_proc_report *out)
     if (rc == 0 && ng < 0) rc = -ENOMEM;
     ml_progress_phase(in->progress, "symbolizing the loss records", 0);
     if (rc == 0) rc = fill_records(in, g, (size_t)ng, out);
-    if (rc == 0) rc = apply_suppressions(in->supp, out);
+    if (rc == 0) rc = ml_leaks_suppress(in->supp, out);
     ml_heap_layout_free(&heap);
     free(g);
     free(indirect);

@@ -58,6 +58,12 @@ struct ml_leak_input {
  * suppression matches are marked and counted as suppressed. Returns 0 or -errno. */
 int ml_leaks_build(const struct ml_leak_input *in, struct ml_proc_report *out);
 
+/* Mark the records of out that a suppression of supp matches (NULL: none)
+ * and move their blocks and bytes from their kind's totals to the
+ * suppressed ones, after undoing any earlier marks: a loaded report gets
+ * new suppressions this way (--load).  Returns 0 or -ENOMEM. */
+int ml_leaks_suppress(const struct ml_suppressions *supp, struct ml_proc_report *out);
+
 /* Symbolize stack id into st (appending frames) as style (ML_STACK_*)
  * asks; top_function, when not NULL, is put first as the allocator's own
  * frame, as valgrind names it.  Returns 0 or -ENOMEM. */

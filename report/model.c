@@ -138,7 +138,29 @@ void ml_proc_report_free(struct ml_proc_report *p)
     free(p->mapping_leaks);
     for (size_t i = 0; i < p->nfds; i++) ml_fd_out_free(&p->fds[i]);
     free(p->fds);
+    free(p->diff.records);
     memset(p, 0, sizeof *p);
+}
+
+void ml_report_options_free(struct ml_report_options *o)
+{
+    free_strv(o->suppressions);
+    free_strv(o->alloc_fns);
+    o->suppressions = o->alloc_fns = NULL;
+}
+
+char **ml_strv_dup(char *const *v)
+{
+    size_t n = 0;
+    if (!v) return NULL;
+    while (v[n]) n++;
+    char **out = calloc(n + 1, sizeof *out);
+    for (size_t i = 0; out && i < n; i++)
+        if (!(out[i] = strdup(v[i]))) {
+            free_strv(out);
+            return NULL;
+        }
+    return out;
 }
 
 /* Frees what r owns and r itself.  r->mode points to a literal: not freed. */
@@ -147,6 +169,8 @@ void ml_report_free(struct ml_report *r)
     if (!r)
         return;
     free_strv(r->command);
+    ml_report_options_free(&r->options);
+    free(r->diff_against);
     for (size_t i = 0; i < r->nprocs; i++)
         ml_proc_report_free(&r->procs[i]);
     free(r->procs);

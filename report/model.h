@@ -153,6 +153,26 @@ struct ml_fd_out {
     struct ml_stack_out stack;  /* who opened it, innermost first after `function` */
 };
 
+/* --diff: a stack of this report that is new or grew since the OLD report
+ * (per kind; suppressed records left out).  The stack is records[record]'s. */
+enum ml_diff_status { ML_DIFF_NEW = 0, ML_DIFF_GREW };
+
+struct ml_diff_record {
+    enum ml_diff_status status;
+    enum ml_leak_kind kind;
+    size_t record;              /* index into the process's records */
+    uint64_t blocks, bytes;     /* now: every record of this kind and stack */
+    uint64_t old_blocks, old_bytes;   /* in OLD (0 for a new stack) */
+};
+
+struct ml_proc_diff {
+    int present;                /* 0: no --diff for this process */
+    int old_pid;                /* the process of OLD it was compared with */
+    struct ml_diff_record *records;   /* by bytes grown, most first */
+    size_t nrecords;
+    uint64_t gone;              /* stacks of OLD that no longer hold a block */
+};
+
 enum ml_exit_how { ML_EXIT_CODE = 0, ML_EXIT_SIGNAL, ML_EXIT_DETACHED, ML_EXIT_UNKNOWN };
 
 struct ml_proc_report {
@@ -190,6 +210,20 @@ struct ml_proc_report {
     struct ml_fd_out *fds;      /* newest first, inherited last, as valgrind */
     size_t nfds;                /* all open ones, std included */
     int fds_list_std;           /* --track-fds=all: the text lists std ones too */
+    struct ml_proc_diff diff;   /* --load --diff only */
+};
+
+/* The options that shaped a report, saved in its JSON ("options") so that
+ * --load knows them.  Strings and lists are owned. */
+struct ml_report_options {
+    int leak_check;             /* enum ml_leak_check (render.h) */
+    unsigned show_kinds, error_kinds;   /* bits (1u << enum ml_leak_kind) */
+    unsigned heuristics;        /* enum ml_heuristic bits (reach.h) */
+    int error_exitcode;         /* 0: off */
+    int num_callers;
+    int default_suppressions, show_below_main, demangle, trace_children;
+    char **suppressions;        /* files applied, NULL-terminated; NULL: none */
+    char **alloc_fns;           /* --alloc-fn names, NULL-terminated; NULL: none */
 };
 
 struct ml_report {
@@ -197,6 +231,8 @@ struct ml_report {
     char **command;             /* NULL-terminated */
     struct ml_proc_report *procs;
     size_t nprocs;
+    struct ml_report_options options;
+    char *diff_against;         /* --diff: the OLD report's path, else NULL */
 };
 
 /* A number with valgrind's thousands separators: 1,234,567. */
@@ -214,5 +250,8 @@ void ml_stack_out_free(struct ml_stack_out *st);
 void ml_fd_out_free(struct ml_fd_out *f);
 void ml_proc_report_free(struct ml_proc_report *p);
 void ml_report_free(struct ml_report *r);
+void ml_report_options_free(struct ml_report_options *o);
+/* NULL-terminated copy of v (NULL for NULL), or NULL with errno ENOMEM. */
+char **ml_strv_dup(char *const *v);
 
 #endif

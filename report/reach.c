@@ -343,6 +343,17 @@ static int find_cliques(struct reach *r)
     return 0;
 }
 
+const char *ml_heuristic_name(unsigned bit)
+{
+    switch (bit) {
+    case ML_HEUR_STDSTRING: return "stdstring";
+    case ML_HEUR_LENGTH64: return "length64";
+    case ML_HEUR_NEWARRAY: return "newarray";
+    case ML_HEUR_MULTIPLEINHERITANCE: return "multipleinheritance";
+    default: return NULL;
+    }
+}
+
 static const unsigned char kind_of[] = {
     [UNREACHED] = ML_LK_DEFINITE, [POSSIBLE] = ML_LK_POSSIBLE,
     [REACHABLE] = ML_LK_REACHABLE, [INDIRECT] = ML_LK_INDIRECT,

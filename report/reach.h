@@ -23,6 +23,9 @@ enum ml_heuristic {
     ML_HEUR_ALL = 0xfu,
 };
 
+/* memcheck's name of one heuristic bit ("stdstring"), NULL for another value. */
+const char *ml_heuristic_name(unsigned bit);
+
 /* Classify blocks (sorted by address) in place: blocks[i].kind receives an
  * enum ml_leak_kind.  indirect (n entries, may be NULL) receives for each
  * definitely lost block the bytes it keeps indirectly lost.  Returns 0 or -errno. */

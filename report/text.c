@@ -502,6 +502,32 @@ static void put_layout(const struct tout *t, const struct ml_proc_report *p)
     blank(t);
 }
 
+/* --diff: the stacks of the shown kinds that are new or hold more than in OLD. */
+static void put_diff(const struct tout *t, const struct ml_report *r, const struct ml_proc_report *p)
+{
+    const struct ml_proc_diff *d = &p->diff;
+    size_t shown = 0;
+    if (!d->present) return;
+    for (size_t i = 0; i < d->nrecords; i++) shown += (t->o->show_kinds >> d->records[i].kind) & 1;
+    prefix(t);
+    fputs("GROWTH since ", t->out);
+    put_clean(t->out, r->diff_against ? r->diff_against : "the old report");
+    if (d->old_pid) fprintf(t->out, " (pid %d)", d->old_pid);
+    else fputs(" (no process of this program in it)", t->out);
+    fprintf(t->out, ": %zu stacks new or grown, %" PRIu64 " gone\n", shown, d->gone);
+    for (size_t i = 0; i < d->nrecords; i++) {
+        const struct ml_diff_record *g = &d->records[i];
+        if (!((t->o->show_kinds >> g->kind) & 1)) continue;
+        line(t, "   +%s bytes in +%s blocks (now %s bytes in %s blocks): %s, %s",
+             commas(g->bytes - g->old_bytes).s, commas(g->blocks - g->old_blocks).s,
+             commas(g->bytes).s, commas(g->blocks).s, ml_leak_kind_text(g->kind),
+             g->status == ML_DIFF_NEW ? "new" : "grew");
+        const struct ml_stack_out *st = &p->records[g->record].stack;
+        put_stack_frames(t, st);
+    }
+    blank(t);
+}
+
 static void put_shm(const struct tout *t, const struct ml_proc_report *p)
 {
     if (!p->nshm) return;
@@ -574,6 +600,7 @@ static void put_process(const struct tout *t, const struct ml_report *r,
             put_heap_summary(t, p);
         put_leaks(t, p);
     }
+    put_diff(t, r, p);
     if (t->o->quiet || t->o->leak_check != ML_LEAK_CHECK_FULL) return;
     put_fragmentation(t, p);
     put_residency(t, p);

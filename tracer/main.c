@@ -14,12 +14,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "attach.h"
+#include "diff.h"
 #include "envfix.h"
 #include "fdscan.h"
 #include "errors.h"
 #include "formats.h"
 #include "frag.h"
 #include "front.h"
+#include "jsonload.h"
 #include "freeres.h"
 #include "growth.h"
 #include "leaks.h"
@@ -230,6 +232,39 @@ static void on_interval(struct ml_proc *p, double seconds, void *ctx)
     ml_blocks_free(now);
 }
 
+static char **strv_of(const char **v, int n)
+{
+    char **out = n > 0 ? calloc((size_t)n + 1, sizeof *out) : NULL;
+    for (int i = 0; out && i < n; i++) out[i] = strdup(v[i]);
+    return out;
+}
+
+/* The options that shape a report, as its JSON saves them.  With --load the
+ * report options of this command line replace the saved ones, and so do its
+ * --suppressions when there are any; what shaped the analysis (stacks,
+ * heuristics) stays as saved. */
+static void record_options(const struct ml_options *o, struct ml_report_options *ro, int loaded)
+{
+    ro->leak_check = o->leak_check;
+    ro->show_kinds = o->show_kinds;
+    ro->error_kinds = o->error_kinds;
+    ro->error_exitcode = o->error_exitcode;
+    ro->default_suppressions = o->default_suppressions;
+    if (!loaded || o->nsuppressions) {
+        char **keep = ro->alloc_fns;
+        ro->alloc_fns = NULL;
+        ml_report_options_free(ro);                /* the saved suppressions */
+        ro->suppressions = strv_of(o->suppressions, o->nsuppressions);
+        ro->alloc_fns = loaded ? keep : strv_of(o->alloc_fns, o->nalloc_fns);
+    }
+    if (loaded) return;
+    ro->heuristics = o->heuristics;
+    ro->num_callers = o->num_callers;
+    ro->show_below_main = o->show_below_main;
+    ro->demangle = o->demangle;
+    ro->trace_children = o->trace_children;
+}
+
 /* Collect the processes' reports, in the order they started. */
 static struct ml_report collect(const struct ml_options *o)
 {
@@ -276,14 +311,38 @@ static FILE *reopen_output(int i)
 /* Write the reports of the processes that have ended since the last call:
  * their text, then the whole JSON, HTML and other formats of every process
  * so far. Returns 0, or -1 when a report could not be written (said). */
-static int publish(const struct ml_options *o)
+/* The text of text_rep's processes, then the whole JSON, HTML and other
+ * formats of rep. Returns 0, or -1 when a report could not be written (said). */
+static int write_outputs(const struct ml_options *o, const struct ml_report *rep,
+                         const struct ml_report *text_rep)
 {
     struct ml_render_opts ro = {.show_kinds = o->show_kinds, .leak_check = o->leak_check,
                                 .gen_suppressions = o->gen_suppressions,
                                 .tool_version = PACKAGE_VERSION, .quiet = o->quiet,
                                 .alloc_fns = o->alloc_fns, .nalloc_fns = o->nalloc_fns,
                                 .error_kinds = o->error_kinds, .tool_argv = tool_argv};
+    double t0 = ml_now();
+    ml_render_text(out.f[OUT_LOG] ? out.f[OUT_LOG] : stderr, text_rep, &ro);
+    ml_phase_done(rep->nprocs ? rep->procs[0].pid : 0, "render", t0);
+    if (out.f[OUT_LOG] && (fflush(out.f[OUT_LOG]) != 0 || ferror(out.f[OUT_LOG]))) close_output(OUT_LOG);
+    if (reopen_output(OUT_JSON)) ml_render_json(out.f[OUT_JSON], rep, &ro);
+    if (reopen_output(OUT_HTML)) ml_render_html(out.f[OUT_HTML], rep, &ro);
+    close_output(OUT_JSON);                     /* a failed write shows when it is closed */
+    close_output(OUT_HTML);
+    if (ml_formats_write(o, rep, &ro) != 0) {
+        fail(ML_EXIT_FAILURE, "%s", ml_last_error());
+        out.failed = 1;
+    }
+    return out.failed ? -1 : 0;
+}
+
+/* Write the reports of the processes that have ended since the last call:
+ * their text, then the whole JSON, HTML and other formats of every process
+ * so far. Returns 0, or -1 when a report could not be written (said). */
+static int publish(const struct ml_options *o)
+{
     struct ml_report rep = collect(o), fresh = rep;
+    record_options(o, &rep.options, 0);
     fresh.procs = calloc(rep.nprocs ? rep.nprocs : 1, sizeof *fresh.procs);
     fresh.nprocs = 0;
     for (struct ml_proc *p = ml_proc_first(); fresh.procs && p; p = p->next)
@@ -291,21 +350,11 @@ static int publish(const struct ml_options *o)
             fresh.procs[fresh.nprocs++] = *p->report;
             p->written = 1;
         }
-    double t0 = ml_now();
-    ml_render_text(out.f[OUT_LOG] ? out.f[OUT_LOG] : stderr, &fresh, &ro);
-    ml_phase_done(rep.nprocs ? rep.procs[0].pid : 0, "render", t0);
-    if (out.f[OUT_LOG] && (fflush(out.f[OUT_LOG]) != 0 || ferror(out.f[OUT_LOG]))) close_output(OUT_LOG);
-    if (reopen_output(OUT_JSON)) ml_render_json(out.f[OUT_JSON], &rep, &ro);
-    if (reopen_output(OUT_HTML)) ml_render_html(out.f[OUT_HTML], &rep, &ro);
-    close_output(OUT_JSON);                     /* a failed write shows when it is closed */
-    close_output(OUT_HTML);
-    if (ml_formats_write(o, &rep, &ro) != 0) {
-        fail(ML_EXIT_FAILURE, "%s", ml_last_error());
-        out.failed = 1;
-    }
+    int rc = write_outputs(o, &rep, &fresh);
     free(fresh.procs);
     free(rep.procs);
-    return out.failed ? -1 : 0;
+    ml_report_options_free(&rep.options);
+    return rc;
 }
 
 /* The exit status of memlens for the root process's wait status. */
@@ -438,9 +487,39 @@ int main(int argc, char **argv)
     return status;
 }
 
+/* --load[=NEW] [--diff=OLD]: render a saved report again with this command
+ * line's report options and suppressions; nothing runs.  The exit status is
+ * 0, or --error-exitcode when leaks of the error kinds remain. */
+static int load_saved(const struct ml_options *o)
+{
+    char why[768];
+    struct ml_report *rep = NULL, *old = NULL;
+    int status = 0;
+    if (ml_report_load(o->load_file, &rep, why, sizeof why) != 0 ||
+        (o->diff_file && ml_report_load(o->diff_file, &old, why, sizeof why) != 0)) {
+        ml_report_free(rep);
+        return fail(ML_EXIT_FAILURE, "cannot load %s", why);
+    }
+    record_options(o, &rep->options, 1);
+    for (size_t i = 0; o->nsuppressions && i < rep->nprocs; i++)
+        if (ml_leaks_suppress(suppressions, &rep->procs[i]) != 0) status = ML_EXIT_FAILURE;
+    for (size_t i = 0; old && o->nsuppressions && i < old->nprocs; i++)
+        if (ml_leaks_suppress(suppressions, &old->procs[i]) != 0) status = ML_EXIT_FAILURE;
+    if (old && (ml_report_diff(rep, old) != 0 || !(rep->diff_against = strdup(o->diff_file))))
+        status = ML_EXIT_FAILURE;
+    if (status) {
+        fail(status, "out of memory");
+    } else {
+        if (write_outputs(o, rep, rep) != 0) status = ML_EXIT_FAILURE;
+        else if (o->error_exitcode && leaks_are_errors(rep, o->error_kinds)) status = o->error_exitcode;
+    }
+    ml_report_free(rep);
+    ml_report_free(old);
+    return status;
+}
+
 static int run_main(const struct ml_options *o)
 {
-    if (o->load_file) return fail(ML_EXIT_FAILURE, "--load: rendering a saved report is not built yet");
     if (o->pid && kill(o->pid, 0) != 0 && errno == ESRCH)
         return fail(ML_EXIT_FAILURE, "-p %d: no such process", o->pid);
     if (o->nsuppressions && !(suppressions = ml_suppressions_new()))
@@ -457,7 +536,7 @@ static int run_main(const struct ml_options *o)
         if (out.path[i] && (ml_reportfile_check(out.path[i]) != 0 || !(out.f[i] = ml_reportfile_open(out.path[i]))))
             return fail(ML_EXIT_FAILURE, "%s", ml_last_error());
     if (ml_formats_check(o) != 0) return fail(ML_EXIT_FAILURE, "%s", ml_last_error());
-    int status = o->pid ? attach_process(o) : run_program(o);
+    int status = o->load_file ? load_saved(o) : o->pid ? attach_process(o) : run_program(o);
     for (int i = 0; i < OUT_COUNT; i++) close_output(i);
     if (out.failed) status = ML_EXIT_FAILURE;
     ml_suppressions_free(suppressions);

@@ -375,10 +375,10 @@ static void rendered(void **state)
     m = open_memstream(&buf, &len);
     assert_int_equal(ml_render_json(m, &rep, &o), 0);
     fclose(m);
-    assert_non_null(strstr(buf, "\"free_bytes\": 184448"));
-    assert_non_null(strstr(buf, "\"resident_free_pages\": 36"));
-    assert_non_null(strstr(buf, "\"pinned_pages\": 1"));
-    assert_non_null(strstr(buf, "\"page_map\": \"LFLF.LLLFF......\""));
+    assert_non_null(strstr(buf, "\"free_bytes\":184448"));
+    assert_non_null(strstr(buf, "\"resident_free_pages\":36"));
+    assert_non_null(strstr(buf, "\"pinned_pages\":1"));
+    assert_non_null(strstr(buf, "\"page_map\":\"LFLF.LLLFF......\""));
     free(buf);
     ml_proc_report_free(&p);
     fx_free(f);

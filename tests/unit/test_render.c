@@ -476,11 +476,12 @@ static void test_json_records(void **state)
     assert_true(ind < def && def < where(c, "\"kind\":\"reachable\""));
     assert_contains(c, "\"stack\":[{\"address\":\"0x48417b4\",\"function\":\"malloc\","
                        "\"file\":null,\"line\":null,\"module\":\"" LIBMEMLENS "\","
-                       "\"inlined\":false},{\"address\":\"0x109150\","
+                       "\"inlined\":false,\"linkage_name\":null},{\"address\":\"0x109150\","
                        "\"function\":\"leak_one\",\"file\":\"/home/u/src/leaky.c\","
-                       "\"line\":12,\"module\":\"/home/u/src/leaky\",\"inlined\":true},");
+                       "\"line\":12,\"module\":\"/home/u/src/leaky\",\"inlined\":true,"
+                       "\"linkage_name\":null},");
     assert_contains(c, "{\"address\":\"0x7f00deadbeef\",\"function\":null,\"file\":null,"
-                       "\"line\":null,\"module\":null,\"inlined\":false}");
+                       "\"line\":null,\"module\":null,\"inlined\":false,\"linkage_name\":null}");
     assert_contains(c, "\"function\":\"cache_\\\"fill\\\"\\u003cT\\u003e\"");
     free(c);
     free(json);
@@ -524,7 +525,11 @@ static void test_json_empty_report(void **state)
 
     (void)state;
     assert_string_equal(c, "{\"tool\":\"memlens\",\"version\":\"0.1.0-test\",\"schema\":1,"
-                           "\"mode\":\"attach\",\"command\":[],\"processes\":[]}");
+                           "\"mode\":\"attach\",\"command\":[],\"options\":{\"leak_check\":\"no\","
+                           "\"show_leak_kinds\":[],\"errors_for_leak_kinds\":[],\"leak_check_heuristics\":[],"
+                           "\"error_exitcode\":0,\"num_callers\":0,\"suppressions\":[],"
+                           "\"default_suppressions\":false,\"show_below_main\":false,\"demangle\":false,"
+                           "\"trace_children\":false,\"alloc_fns\":[]},\"processes\":[]}");
     free(c);
     free(json);
 }
@@ -746,7 +751,7 @@ static void test_text_not_scanned(void **state)
     assert_lacks(text, "loss record");
     free(text);
     char *json = json_of(*state);
-    assert_contains(json, "\"scanned\": false");
+    assert_contains(json, "\"scanned\":false");
     free(json);
 }
 
