@@ -168,7 +168,8 @@ static void on_process_end(struct ml_proc *p, struct ml_snapshot *snap, void *ct
     ml_phase_done(p->pid, "regions", t0);
     ml_progress_stop();                 /* before anything else is printed */
     /* valgrind's --child-silent-after-fork=yes: a forked child says nothing */
-    if (run->opt->track_fds != ML_TRACK_FDS_NO && !(p->forked && run->opt->child_silent_after_fork)) {
+    if (run->opt->track_fds != ML_TRACK_FDS_NO && !run->attach &&
+        !(p->forked && run->opt->child_silent_after_fork)) {
         struct ml_fds_input fdi = {.seen = p->fds_seen, .nseen = p->nfds_seen,
                                    .table = p->session ? ml_session_fds(p->session) : NULL,
                                    .forked_from = &p->inh.fds,
@@ -456,6 +457,8 @@ static void warn_ignored(const struct ml_options *o)
 {
     for (int i = 0; i < o->nignored; i++)
         fprintf(stderr, "memlens: warning: %s is not supported; ignored\n", o->ignored[i]);
+    if (o->pid && o->track_fds != ML_TRACK_FDS_NO)
+        fprintf(stderr, "memlens: warning: --track-fds is not supported with -p; ignored\n");
 }
 
 static int run_main(const struct ml_options *o);

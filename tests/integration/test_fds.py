@@ -200,6 +200,20 @@ class TrackFds(unittest.TestCase):
         self.assertEqual(rows, sorted(int(fd) for fd in exp["fds"]))
         self.assertIn("AF_INET socket 4: &lt;unbound&gt; &lt;-&gt; unbound", dom)
 
+    def test_attach_warns_and_lists_nothing(self):
+        # memlens -p cannot know who opened what before it came: one warning,
+        # no descriptor section rather than a wrong one
+        import test_attach as ta
+        svc = ta.Service()
+        try:
+            status, doc, err = ta.attach(svc.pid, ["--track-fds=yes", "--duration=0.5"])
+        finally:
+            svc.stop()
+        self.assertEqual(status, 0, err[-3000:])
+        self.assertIn("memlens: warning: --track-fds is not supported with -p; ignored", err)
+        self.assertNotIn("FILE DESCRIPTORS", err)
+        self.assertNotIn("fds", doc["processes"][0])
+
     def test_off_by_default(self):
         run = h.run_memlens("fdleak")
         self.assertEqual(run.status, 0)
