@@ -75,15 +75,20 @@ static int dup_or_null(char **dst, const char *src)
     return *dst ? 0 : -ENOMEM;
 }
 
-/* Who made fd, and *seq (+ 1, 0 = unknown) to order it by: in a forked
- * child, what it inherited is named by the parent's record and ordered by
- * the child's own (the two count events apart). */
+/* Who made fd, and *seq (0 = unknown) to order it by, newest first as
+ * valgrind lists them: what this process made (by its event order), then
+ * what a forked child got from its parent (by the parent's), then what was
+ * inherited (the two processes count events apart). */
 static const struct ml_fd_rec *record_of(const struct ml_fds_input *in, int fd, uint64_t *seq)
 {
     const struct ml_fd_rec *own = ml_fd_table_get(in->table, fd);
     const struct ml_fd_rec *at_fork = ml_fd_table_get(in->forked_from, fd);
     const struct ml_fd_rec *rec = at_fork && (!own || own->fn == ML_FD_INHERITED) ? at_fork : own;
-    *seq = own ? own->seq + 1 : rec ? rec->seq + 1 : 0;
+    uint64_t seq_bits = (rec ? rec->seq : 0) & ((1ull << 61) - 1);
+    if (!rec) *seq = 0;
+    else if (rec->fn == ML_FD_INHERITED) *seq = 1ull << 61 | seq_bits;
+    else if (rec == at_fork) *seq = 2ull << 61 | seq_bits;
+    else *seq = 3ull << 61 | seq_bits;
     return rec;
 }
 
@@ -105,7 +110,7 @@ static int fill_one(const struct ml_fds_input *in, const struct ml_fd_seen *s,
 }
 
 struct ordered {
-    uint64_t seq;          /* event that made it, + 1; 0 = no record */
+    uint64_t seq;          /* order key of record_of(); 0 = no record */
     struct ml_fd_out out;
 };
 

@@ -42,6 +42,7 @@ def parse_text(text):
             else:
                 last = int(m.group(5))
                 cur["fds"][last] = [m.group(4), None]
+            cur.setdefault("order", []).append(last)
             continue
         m = AT_LINE.match(line)
         if m and cur is not None and last is not None and cur["fds"][last][1] is None:
@@ -240,10 +241,10 @@ class TrackFds(unittest.TestCase):
         self.assertEqual(len(vg), 1 + len(args))
         self.assertEqual(len(ml), len(vg))
 
-        def key(proc):   # processes compared by their open sets (not by pid)
+        def key(proc):   # processes compared by their open sets and order (not by pid)
             fds = {fd: ("" if what.startswith("pipe:[") else what, fn)
                    for fd, (what, fn) in proc["fds"].items()}
-            return (proc["open"], proc["std"], sorted(fds.items()))
+            return (proc["open"], proc["std"], sorted(fds.items()), proc.get("order"))
         self.assertEqual(sorted(key(p) for p in ml.values()),
                          sorted(key(p) for p in vg.values()))
 
