@@ -205,6 +205,17 @@ static int freeres_first(struct ml_thread *t)
     return 1;
 }
 
+/* A process that asks to trace another (a debugger, strace) will be
+ * refused, as every process here has memlens as its tracer: say why, once. */
+static void note_ptrace(struct ml_proc *p, long request)
+{
+    if (p->noted_ptrace || (request != PTRACE_TRACEME && request != PTRACE_ATTACH &&
+                            request != PTRACE_SEIZE))
+        return;
+    p->noted_ptrace = 1;
+    if (g_cfg->on_note) g_cfg->on_note(p, ML_NOTE_PTRACE, g_cfg->ctx);
+}
+
 /* Seccomp stop at a watched syscall's entry: note it, and for the memory
  * syscalls ask for the exit stop to see the result. */
 static void on_seccomp(struct ml_thread *t)
@@ -227,6 +238,7 @@ static void on_seccomp(struct ml_thread *t)
     }
     if (nr == SYS_mmap) maybe_adopt(p, r);
     t->sc_in_alloc = nr == SYS_mmap && inside_alloc_call(p, t->tid, r);
+    if (nr == SYS_ptrace) note_ptrace(p, (long)REG_ARG(r, 0));
     if (nr == SYS_clone3) note_new_stack(t, r);
     if (syscall_index(nr) < 0) {
         resume(t->tid, 0);
@@ -305,6 +317,7 @@ static void on_exec(struct ml_thread *t)
     p->forked = 0;
     p->ngone = 0;
     ml_proc_read_identity(p);
+    if (g_cfg->on_note) g_cfg->on_note(p, ML_NOTE_EXEC, g_cfg->ctx);
 }
 
 static void remember_gone(struct ml_proc *p, struct ml_thread *t)

@@ -23,7 +23,12 @@ struct ml_loop_config {
     unsigned freeres;                 /* ML_FREERES_* to run at exit_group (freeres.h) */
     int track_fds;                    /* read the open descriptors at each exit */
     int quiet;                        /* -q: no progress line at exit */
+    /* Called with what the user should know about a process: a new image
+     * (after an exec; p->exe names it) or its attempt to trace another. */
+    void (*on_note)(struct ml_proc *p, int what, void *ctx);
 };
+
+enum { ML_NOTE_EXEC, ML_NOTE_PTRACE };
 
 /* Run until every traced process has ended. Returns 0 or -errno. */
 int ml_loop_run(const struct ml_loop_config *cfg);

@@ -24,6 +24,7 @@
 #include "jsonload.h"
 #include "freeres.h"
 #include "growth.h"
+#include "image.h"
 #include "leaks.h"
 #include "loop.h"
 #include "model.h"
@@ -199,6 +200,32 @@ out:
 static int publish(const struct ml_options *o);
 static int run_status(const struct ml_options *o, int program_status);
 static int root_status(int pid);
+
+/* What a process's image means under memlens, said when it starts. */
+static void on_note(struct ml_proc *p, int what, void *ctx)
+{
+    const char *name = p->exe ? p->exe : "?";
+    char why[128];
+    (void)ctx;
+    static int said_ptrace;
+    if (what == ML_NOTE_PTRACE) {
+        if (said_ptrace++) return;
+        fprintf(stderr, "memlens: note: pid %d (%s) tries to trace a process with ptrace, which fails: "
+                "a process has one tracer, and memlens traces every process it runs; run the "
+                "debugger outside memlens\n", p->pid, name);
+    } else if (p->exe && ml_image_is_32bit(p->exe)) {
+        fprintf(stderr, "memlens: warning: pid %d runs %s: 32-bit programs are not supported; "
+                "it is not reported\n", p->pid, name);
+        p->report_it = 0;
+    } else if (p->exe && ml_image_setid(p->exe, why, sizeof why) && geteuid() != 0) {
+        fprintf(stderr, "memlens: note: pid %d runs %s, which is %s: under ptrace (memlens, as "
+                "any debugger) the kernel runs it with your privileges, not those\n", p->pid, name, why);
+    } else if (p->exe && ml_image_setid(p->exe, why, sizeof why)) {
+        fprintf(stderr, "memlens: note: pid %d runs %s, which is %s: it keeps those privileges "
+                "(memlens runs as root), so the loader ignores LD_PRELOAD and memlens cannot see "
+                "its allocations\n", p->pid, name, why);
+    }
+}
 
 static void on_reaped(struct ml_proc *p, void *ctx)
 {
@@ -387,6 +414,10 @@ static int run_program(const struct ml_options *o)
     if (!path)
         return errno == ENOENT ? fail(ML_EXIT_NOT_FOUND, "%s: program not found", o->command[0])
                                : fail(ML_EXIT_CANNOT_EXEC, "%s: cannot execute: permission denied", o->command[0]);
+    if (ml_image_is_32bit(path)) {
+        free(path);
+        return fail(ML_EXIT_FAILURE, "%s: 32-bit programs are not supported", o->command[0]);
+    }
     char *shim = ml_find_shim();
     if (!shim) return fail(ML_EXIT_FAILURE, "libmemlens.so not found (set MEMLENS_SHIM or reinstall)");
     struct ml_spawn_config sc = {.path = path, .argv = o->command, .shim = shim,
@@ -402,7 +433,7 @@ static int run_program(const struct ml_options *o)
     char *session_env = ml_session_env(&sc);
     struct ml_envfix fix = {.shim = shim, .session = session_env};
     struct ml_loop_config lc = {.root_pid = pid, .on_process_end = on_process_end,
-                                .on_reaped = on_reaped, .ctx = &run,
+                                .on_reaped = on_reaped, .on_note = on_note, .ctx = &run,
                                 .envfix = session_env ? &fix : NULL,
                                 .freeres = (o->run_cxx_freeres ? ML_FREERES_CXX : 0u) |
                                            (o->run_libc_freeres ? ML_FREERES_LIBC : 0u),

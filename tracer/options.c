@@ -448,7 +448,9 @@ enum ml_parse_result ml_options_parse(struct ml_options *o, int argc, char **arg
                : c == 'd' ? note_ignored(o, "-", "d")
                : apply(o, c, optarg);
         if (rc != 0) {
-            report_bad(c, c == OPT_IGNORED ? NULL : optarg, argv[optind - 1]);
+            /* the option's own word, also when its value came as the next one */
+            int apart = optarg && optind >= 2 && argv[optind - 1] == optarg;
+            report_bad(c, c == OPT_IGNORED ? NULL : optarg, argv[optind - 1 - apart]);
             return ML_PARSE_ERROR;
         }
     }

@@ -48,6 +48,7 @@ struct ml_proc {
     int freeres_error;        /* -errno of that try, 0 when it ran */
     int reaped;
     int written;              /* its report has gone to the outputs */
+    int noted_ptrace;         /* told the user why its ptrace fails */
     int wait_status;          /* of the thread-group leader */
     struct ml_session *session;
     struct ml_thread_state *gone; /* threads that ended: final stack pointers */

@@ -15,6 +15,7 @@ static const long watched[] = {
     SYS_shmget, SYS_shmat, SYS_shmdt, SYS_shmctl,
     SYS_clone, SYS_clone3, SYS_fork, SYS_vfork, SYS_execve, SYS_execveat,
     SYS_exit_group,
+    SYS_ptrace,                /* only to say why a second tracer is refused */
 };
 #define NWATCHED (sizeof watched / sizeof watched[0])
 

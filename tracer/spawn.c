@@ -28,6 +28,10 @@ static int is_executable_file(const char *path)
 
 char *ml_find_program(const char *name)
 {
+    if (!*name) {                  /* as a shell: no such command */
+        errno = ENOENT;
+        return NULL;
+    }
     if (strchr(name, '/')) {
         int rc = is_executable_file(name);
         if (rc == 0) return strdup(name);
