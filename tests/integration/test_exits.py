@@ -99,9 +99,14 @@ class Daemons(unittest.TestCase):
                 m.wait()
                 self.fail("memlens did not return within %d s" % LIMIT)
             took = time.time() - t0
-        with open(self.pidfile) as f:
-            daemon = int(f.read())
-        return status, took, daemon
+        end = time.time() + LIMIT       # the daemon writes it after the program has exited
+        while time.time() < end:
+            try:
+                with open(self.pidfile) as f:
+                    return status, took, int(f.read())
+            except (OSError, ValueError):
+                time.sleep(0.05)
+        self.fail("the daemon never wrote its pid")
 
     def test_returns_when_the_program_exits_and_reports_the_daemon_later(self):
         with tempfile.TemporaryDirectory() as tmp:
