@@ -21,15 +21,31 @@
  * `fdleak vfork`: instead, a vfork child closes fd 3 and _exits: its close
  * is not the parent's, whose set is unchanged (8 open, 3 made by open); the
  * child has 7 open (3 std): 4, 5, 6, 7.
- * `fdleak --expect [fork|vfork]` prints this as JSON, one object per process in
+ * `fdleak kinds`: instead, one descriptor of each other kind, none closed:
+ *   3 openat /dev/null, 4 and 5 pipe2, 6 eventfd, 7 memfd_create
+ *   ("/memfd:fdleak (deleted)"), 8 epoll_create1, 9 inotify_init1,
+ *   10 signalfd, 11 timerfd_create, 12 fcntl(3, F_DUPFD_CLOEXEC), 13 dup3(3),
+ *   20 dup2(3), 14 a listening AF_INET socket, 15 a socket connected to it,
+ *   16 accept4 of that connection, 17 tmpfile, 18 opendir("/"):
+ *   20 open (3 std).
+ * `fdleak --expect [fork|vfork|kinds]` prints this as JSON, one object per process in
  * the order they start: fd -> [kind, path or family, opening function].
  */
 #pragma GCC optimize("O0")
+#include <dirent.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -81,6 +97,65 @@ __attribute__((noinline)) static void child_open(void)
     if (open("/dev/zero", O_RDONLY) != 8) exit(2);
 }
 
+/* Each call must return fd `want`, or the sample fails (exit 2). */
+static void must(int got, int want)
+{
+    if (got != want) exit(2);
+}
+
+/* 14 listens on 127.0.0.1, 15 connects to it, 16 is the accepted end. */
+__attribute__((noinline)) static void make_connection(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    must(socket(AF_INET, SOCK_STREAM, 0), 14);
+    if (bind(14, (struct sockaddr *)&a, sizeof a) || listen(14, 1) ||
+        getsockname(14, (struct sockaddr *)&a, &len))
+        exit(2);
+    must(socket(AF_INET, SOCK_STREAM, 0), 15);
+    if (connect(15, (struct sockaddr *)&a, sizeof a)) exit(2);
+    must(accept4(14, NULL, NULL, SOCK_CLOEXEC), 16);
+}
+
+__attribute__((noinline)) static void make_kinds(void)
+{
+    int p[2];
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGUSR1);
+    must(openat(AT_FDCWD, "/dev/null", O_RDONLY), 3);
+    if (pipe2(p, O_CLOEXEC) != 0 || p[0] != 4 || p[1] != 5) exit(2);
+    must(eventfd(0, 0), 6);
+    must(memfd_create("fdleak", 0), 7);
+    must(epoll_create1(0), 8);
+    must(inotify_init1(0), 9);
+    must(signalfd(-1, &mask, 0), 10);
+    must(timerfd_create(CLOCK_MONOTONIC, 0), 11);
+    must(fcntl(3, F_DUPFD_CLOEXEC, 12), 12);
+    must(dup3(3, 13, O_CLOEXEC), 13);
+    must(dup2(3, 20), 20);
+    make_connection();
+    FILE *t = tmpfile();
+    if (!t) exit(2);
+    must(fileno(t), 17);
+    DIR *d = opendir("/");
+    if (!d) exit(2);
+    must(dirfd(d), 18);
+}
+
+#define KINDS_SET                                                                     \
+    "\"3\":[\"file\",\"/dev/null\",\"openat\"],\"4\":[\"pipe\",\"\",\"pipe2\"],"             \
+    "\"5\":[\"pipe\",\"\",\"pipe2\"],\"6\":[\"anon\",\"anon_inode:[eventfd]\",\"eventfd\"]," \
+    "\"7\":[\"file\",\"/memfd:fdleak (deleted)\",\"memfd_create\"],"                      \
+    "\"8\":[\"anon\",\"anon_inode:[eventpoll]\",\"epoll_create1\"],"                      \
+    "\"9\":[\"anon\",\"anon_inode:inotify\",\"inotify_init1\"],"                          \
+    "\"10\":[\"anon\",\"anon_inode:[signalfd]\",\"signalfd\"],"                           \
+    "\"11\":[\"anon\",\"anon_inode:[timerfd]\",\"timerfd_create\"],"                      \
+    "\"12\":[\"file\",\"/dev/null\",\"fcntl\"],\"13\":[\"file\",\"/dev/null\",\"dup3\"],"   \
+    "\"20\":[\"file\",\"/dev/null\",\"dup2\"],\"14\":[\"socket\",\"AF_INET\",\"socket\"],"  \
+    "\"15\":[\"socket\",\"AF_INET\",\"socket\"],\"16\":[\"socket\",\"AF_INET\",\"accept4\"]," \
+    "\"17\":[\"file\",\"\",\"tmpfile\"],\"18\":[\"file\",\"/\",\"opendir\"]"
+
 #define SET_FROM_4                                                      \
     "\"4\":[\"socket\",\"AF_INET\",\"socket\"],"                        \
     "\"5\":[\"pipe\",\"pipe\",\"pipe\"],"                               \
@@ -88,8 +163,14 @@ __attribute__((noinline)) static void child_open(void)
     "\"7\":[\"socket\",\"AF_UNIX\",\"socketpair\"]"
 #define PARENT_SET "\"3\":[\"file\",\"/dev/null\",\"open\"]," SET_FROM_4
 
-static int expect(int fork_too, int vfork_too)
+static int expect(int fork_too, int vfork_too, int kinds)
 {
+    if (kinds) {
+        printf("{\"processes\":[{\"open\":20,\"std\":3,\"fds\":{" KINDS_SET "},"
+               "\"functions\":{\"3\":\"make_kinds\",\"14\":\"make_connection\","
+               "\"16\":\"make_connection\",\"18\":\"make_kinds\"}}]}\n");
+        return 0;
+    }
     printf("{\"processes\":[{\"open\":8,\"std\":3,\"fds\":{" PARENT_SET "},"
            "\"functions\":{\"3\":\"open_null\",\"4\":\"make_socket\",\"5\":\"make_pipe\","
            "\"6\":\"dup_null\",\"7\":\"make_pair\"}}");
@@ -113,7 +194,12 @@ int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[argc - 1] : "";
     int fork_too = strcmp(mode, "fork") == 0, vfork_too = strcmp(mode, "vfork") == 0;
-    if (argc > 1 && strcmp(argv[1], "--expect") == 0) return expect(fork_too, vfork_too);
+    int kinds = strcmp(mode, "kinds") == 0;
+    if (argc > 1 && strcmp(argv[1], "--expect") == 0) return expect(fork_too, vfork_too, kinds);
+    if (kinds) {
+        make_kinds();
+        return 0;
+    }
     open_null();
     make_pipe();
     make_socket();

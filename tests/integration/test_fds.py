@@ -83,12 +83,12 @@ class TrackFds(unittest.TestCase):
             d = listed[int(fd)]
             with self.subTest(fd=fd):
                 self.assertEqual(d["kind"], kind)
-                if kind == "file":
-                    self.assertEqual(d["path"], what)
-                elif kind == "socket":
+                if kind == "socket":
                     self.assertEqual(d["family"], what)
-                else:
+                elif kind == "pipe":
                     self.assertTrue(d["path"].startswith("pipe:["), d["path"])
+                elif what:   # a file or anon_inode the sample names
+                    self.assertEqual(d["path"], what)
                 self.assertEqual(d["function"], fn)
                 self.assertFalse(d["inherited"])
                 names = [f.get("function") for f in d["stack"]]
@@ -119,6 +119,29 @@ class TrackFds(unittest.TestCase):
         self.assertEqual(got_fds, want)
         self.assertIn("Open AF_INET socket 4: <unbound> <-> unbound", run.stderr)
         self.assertIn("Open AF_UNIX socket 7: <unknown>", run.stderr)
+
+    def test_every_kind_of_call(self):
+        # fdleak kinds: one descriptor from each call the shim interposes
+        exp = h.expected("fdleak", ["kinds"])["processes"][0]
+        run = run_sample_fds(["kinds"])
+        self.assertEqual(run.status, 0, run.stderr[-3000:])
+        fds = run.json["processes"][0]["fds"]
+        self.check_json(fds, exp)
+        by_fd = {d["fd"]: d for d in fds["descriptors"]}
+        self.assertRegex(by_fd[16]["address"], r"^127\.0\.0\.1:\d+ <-> 127\.0\.0\.1:\d+$")
+        self.assertRegex(by_fd[14]["address"], r"^127\.0\.0\.1:\d+ <-> unbound$")
+
+    def test_every_kind_same_order_as_valgrind(self):
+        # valgrind names some top frames by glibc's internals (fcntl, tmpfile,
+        # opendir): the numbers, their order and the counts must agree
+        h.skip_without_valgrind()
+        p = subprocess.run(["valgrind", "--track-fds=yes", h.sample_path("fdleak"), "kinds"],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, timeout=h.TIMEOUT)
+        self.assertEqual(p.returncode, 0)
+        vg = next(iter(parse_text(p.stderr.decode("utf-8", "replace")).values()))
+        ml = next(iter(parse_text(run_sample_fds(["kinds"]).stderr).values()))
+        self.assertEqual((ml["open"], ml["std"], ml["order"]), (vg["open"], vg["std"], vg["order"]))
 
     def test_fork_child_has_its_own(self):
         # the child lists what it inherited, named by the parent's stacks as
