@@ -5,7 +5,8 @@
  * F_DUPFD and F_DUPFD_CLOEXEC, eventfd, memfd_create, epoll_create,
  * epoll_create1, inotify_init, inotify_init1, signalfd, timerfd_create, and
  * the stdio/dirent calls whose opens glibc makes internally: fopen, freopen,
- * tmpfile, opendir) and those that release one (close, fclose, closedir).
+ * tmpfile, opendir) and those that release some (close, close_range,
+ * closefrom, fclose, closedir).
  * Each calls the real function found with dlsym(RTLD_NEXT) on first use and,
  * only when the tracer asked for descriptors (ml_fds_on), reports the new
  * descriptor after a successful call, with its stack, or the release before
@@ -336,6 +337,29 @@ ML_EXPORT int close(int fd)
 {
     closing(fd);
     return REAL(int (*)(int), close)(fd);
+}
+
+/* CLOSE_RANGE_CLOEXEC only marks them; without it they close. */
+static void closing_range(unsigned first, unsigned last, unsigned flags)
+{
+    if (ML_UNLIKELY(ml_fds_on) && !(flags & CLOSE_RANGE_CLOEXEC) && ml_guard_take()) {
+        if (ml_rec_on())
+            ml_rec_fd_close_range(first, last);
+        ml_guard_release();
+    }
+}
+
+ML_EXPORT int close_range(unsigned first, unsigned last, int flags)
+{
+    closing_range(first, last, (unsigned)flags);
+    return REAL(int (*)(unsigned, unsigned, int), close_range)(first, last, flags);
+}
+
+ML_EXPORT void closefrom(int low)
+{
+    if (low >= 0)
+        closing_range((unsigned)low, ~0u, 0);
+    REAL(void (*)(int), closefrom)(low);
 }
 
 /* ---- stdio and dirent: glibc opens and closes inside, unseen above ---- */

@@ -570,6 +570,15 @@ static void emit_fd(unsigned type, int fd, unsigned fn, uint32_t stack)
         emit(next_seq(), type, fn, (const void *)(uintptr_t)(unsigned)fd, 0, stack);
 }
 
+void ml_rec_fd_close_range(unsigned first, unsigned last)
+{
+    int err = errno;
+
+    if (g_sess_pid == (pid_t)syscall(SYS_getpid) && first <= last && ensure_ring(&t_rec))
+        emit(next_seq(), ML_EV_FD_CLOSE, 0, (const void *)(uintptr_t)first, last - first, 0);
+    errno = err;
+}
+
 void ml_rec_fd(unsigned type, int fd, unsigned fn)
 {
     int err = errno;

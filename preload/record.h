@@ -55,6 +55,8 @@ void ml_rec_map(unsigned type, const void *p, size_t size);
  * which the interposers in fdshim.c test before anything else. */
 extern int ml_fds_on;
 void ml_rec_fd(unsigned type, int fd, unsigned fn);
+/* close_range and closefrom: descriptors first .. last are about to close. */
+void ml_rec_fd_close_range(unsigned first, unsigned last);
 /* The same for a descriptor the shim itself opens or closes (its callees:
  * libunwind's pipe), reported as ML_FD_OWN so that it is never listed. */
 void ml_rec_own_fd(unsigned type, int fd);

@@ -28,6 +28,13 @@ void ml_fd_table_close(struct ml_fd_table *t, int fd)
     if (fd >= 0 && (size_t)fd < t->cap) memset(&t->recs[fd], 0, sizeof t->recs[fd]);
 }
 
+void ml_fd_table_close_range(struct ml_fd_table *t, uint64_t first, uint64_t last)
+{
+    if (last >= t->cap) last = t->cap ? t->cap - 1 : 0;
+    for (uint64_t fd = first; t->cap && fd <= last; fd++)
+        memset(&t->recs[fd], 0, sizeof t->recs[fd]);
+}
+
 const struct ml_fd_rec *ml_fd_table_get(const struct ml_fd_table *t, int fd)
 {
     if (!t || fd < 0 || (size_t)fd >= t->cap || t->recs[fd].fn == 0) return NULL;

@@ -28,6 +28,8 @@ struct ml_fd_table {
 /* Record fd as made by fn (0 or -ENOMEM); a close forgets it. */
 int ml_fd_table_open(struct ml_fd_table *t, int fd, unsigned fn, uint32_t stack, uint64_t seq);
 void ml_fd_table_close(struct ml_fd_table *t, int fd);
+/* The same for first .. last (close_range, closefrom). */
+void ml_fd_table_close_range(struct ml_fd_table *t, uint64_t first, uint64_t last);
 /* The record of fd, or NULL when none. */
 const struct ml_fd_rec *ml_fd_table_get(const struct ml_fd_table *t, int fd);
 void ml_fd_table_free(struct ml_fd_table *t);

@@ -28,7 +28,10 @@
  *   20 dup2(3), 14 a listening AF_INET socket, 15 a socket connected to it,
  *   16 accept4 of that connection, 17 tmpfile, 18 opendir("/"):
  *   20 open (3 std).
- * `fdleak --expect [fork|vfork|kinds]` prints this as JSON, one object per process in
+ * `fdleak closefrom`: after the first sequence, closefrom(6) closes 6 and
+ * 7, and a raw openat system call (which no library call sees) gets 6 for
+ * /dev/zero: its opener is unknown, not 6's former dup.  7 open (3 std).
+ * `fdleak --expect [fork|vfork|kinds|closefrom]` prints this as JSON, one object per process in
  * the order they start: fd -> [kind, path or family, opening function].
  */
 #pragma GCC optimize("O0")
@@ -45,6 +48,7 @@
 #include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -163,8 +167,15 @@ __attribute__((noinline)) static void make_kinds(void)
     "\"7\":[\"socket\",\"AF_UNIX\",\"socketpair\"]"
 #define PARENT_SET "\"3\":[\"file\",\"/dev/null\",\"open\"]," SET_FROM_4
 
-static int expect(int fork_too, int vfork_too, int kinds)
+static int expect(int fork_too, int vfork_too, int kinds, int closefrom_too)
 {
+    if (closefrom_too) {
+        printf("{\"processes\":[{\"open\":7,\"std\":3,\"fds\":{"
+               "\"3\":[\"file\",\"/dev/null\",\"open\"],\"4\":[\"socket\",\"AF_INET\",\"socket\"],"
+               "\"5\":[\"pipe\",\"pipe\",\"pipe\"],\"6\":[\"file\",\"/dev/zero\",null]},"
+               "\"functions\":{\"3\":\"open_null\"}}]}\n");
+        return 0;
+    }
     if (kinds) {
         printf("{\"processes\":[{\"open\":20,\"std\":3,\"fds\":{" KINDS_SET "},"
                "\"functions\":{\"3\":\"make_kinds\",\"14\":\"make_connection\","
@@ -194,8 +205,9 @@ int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[argc - 1] : "";
     int fork_too = strcmp(mode, "fork") == 0, vfork_too = strcmp(mode, "vfork") == 0;
-    int kinds = strcmp(mode, "kinds") == 0;
-    if (argc > 1 && strcmp(argv[1], "--expect") == 0) return expect(fork_too, vfork_too, kinds);
+    int kinds = strcmp(mode, "kinds") == 0, closefrom_too = strcmp(mode, "closefrom") == 0;
+    if (argc > 1 && strcmp(argv[1], "--expect") == 0)
+        return expect(fork_too, vfork_too, kinds, closefrom_too);
     if (kinds) {
         make_kinds();
         return 0;
@@ -207,6 +219,10 @@ int main(int argc, char **argv)
     open_and_close();
     make_pair();
     fopen_and_close();
+    if (closefrom_too) {
+        closefrom(6);
+        must((int)syscall(SYS_openat, AT_FDCWD, "/dev/zero", O_RDONLY), 6);
+    }
     if (fork_too) {
         pid_t pid = fork();
         if (pid == 0) {

@@ -115,7 +115,7 @@ static void apply(struct ml_session *s, const struct ml_event *ev)
     } else if (ev->type == ML_EV_FD_OPEN) {
         ml_fd_table_open(&s->fds, (int)ev->addr, ev->fn, ev->stack, ev->seq);
     } else if (ev->type == ML_EV_FD_CLOSE) {
-        ml_fd_table_close(&s->fds, (int)ev->addr);
+        ml_fd_table_close_range(&s->fds, ev->addr, ev->addr + ev->size);
     }
 }
 

@@ -44,7 +44,7 @@ enum ml_event_type {
     ML_EV_MUNMAP = 4,  /* the program's own munmap: addr, size = length */
     ML_EV_SHMGET = 5,  /* the program's shmget: addr = shmid returned, size = size */
     ML_EV_FD_OPEN = 6, /* a descriptor the program made: addr = fd, fn = enum ml_fd_fn */
-    ML_EV_FD_CLOSE = 7,/* the program is about to close descriptor addr */
+    ML_EV_FD_CLOSE = 7,/* the program is about to close descriptors addr .. addr + size */
 };
 
 /* Which call made a descriptor (fds=1 in MEMLENS_SESSION turns the events on).
