@@ -59,6 +59,12 @@ void ml_blocks_free(struct ml_blocks *b)
     free(b);
 }
 
+void ml_blocks_prefetch(const struct ml_blocks *b, uint64_t addr)
+{
+    __builtin_prefetch(&b->slots[slot_of(b, addr)], 1, 1);
+    if (b->old) __builtin_prefetch(&b->old[hash_of(addr) & b->oldmask], 0, 1);
+}
+
 static struct ml_block *lookup_new(const struct ml_blocks *b, uint64_t addr)
 {
     for (size_t i = slot_of(b, addr);; i = (i + 1) & b->mask) {

@@ -36,6 +36,10 @@ void ml_blocks_free(struct ml_blocks *b);
 int ml_blocks_alloc(struct ml_blocks *b, const struct ml_block *blk);
 /* Record a free; returns 1 when the address was live, 0 otherwise. NULL is ignored. */
 int ml_blocks_release(struct ml_blocks *b, uint64_t addr);
+/* Start loading the slots where addr lives or would go: called a few events
+ * ahead of the ml_blocks_alloc or ml_blocks_release for addr, it hides the
+ * cache miss of a large table.  Changes nothing. */
+void ml_blocks_prefetch(const struct ml_blocks *b, uint64_t addr);
 const struct ml_block *ml_blocks_find(const struct ml_blocks *b, uint64_t addr);
 const struct ml_alloc_stats *ml_blocks_stats(const struct ml_blocks *b);
 /* A copy of the whole table, statistics included (a forked child's heap). */
