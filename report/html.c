@@ -23,7 +23,9 @@
  *        "fds": null (no --track-fds) or {"open", "std", "list_std",
  *                "list": [[fd, title, kind, function|null, inherited, std, [frame...]]]},
  *        "diff": null or {"old_pid", "gone", "records": [[status (0 new, 1 grew), kind,
- *                 blocks, bytes, old_blocks, old_bytes, record index]]} } ],
+ *                 blocks, bytes, old_blocks, old_bytes, record index]]},
+ *        "growth": [[seconds, growing, [[grew, rate, streak, bytes, blocks,
+ *                    [frame...]]...]]] (-p --interval samples) } ],
  *     "diff_against": OLD's path (--diff) or null,
  *     "strings": [...],
  *     "frames": [[address, function, file, line, module, inlined, mangled]] }
@@ -463,6 +465,36 @@ static void put_timeline(struct ml_jsonw *w, const struct ml_proc_report *p)
     ml_jsonw_end_array(w);
 }
 
+/* [[seconds, growing, [[grew, rate, streak, bytes, blocks, [frame...]]...]]...] */
+static void put_growth(struct island *is, const struct ml_proc_report *p)
+{
+    struct ml_jsonw *w = &is->w;
+
+    ml_jsonw_key(w, "growth");
+    ml_jsonw_begin_array(w);
+    for (size_t i = 0; i < p->ngrowth; i++) {
+        const struct ml_growth_point *g = &p->growth[i];
+        ml_jsonw_begin_array(w);
+        ml_jsonw_double(w, g->seconds);
+        ml_jsonw_uint(w, g->growing);
+        ml_jsonw_begin_array(w);
+        for (size_t k = 0; k < g->nsites; k++) {
+            const struct ml_growth_site *s = &g->sites[k];
+            ml_jsonw_begin_array(w);
+            ml_jsonw_int(w, s->grew);
+            ml_jsonw_double(w, s->rate);
+            ml_jsonw_uint(w, s->streak);
+            ml_jsonw_uint(w, s->bytes);
+            ml_jsonw_uint(w, s->blocks);
+            put_stack(is, &s->stack);
+            ml_jsonw_end_array(w);
+        }
+        ml_jsonw_end_array(w);
+        ml_jsonw_end_array(w);
+    }
+    ml_jsonw_end_array(w);
+}
+
 static void put_mapping_leaks(struct island *is, const struct ml_proc_report *p)
 {
     struct ml_jsonw *w = &is->w;
@@ -570,6 +602,7 @@ static void put_process(struct island *is, const struct ml_proc_report *p)
     put_mapping_leaks(is, p);
     put_fds(is, p);
     put_diff(w, p);
+    put_growth(is, p);
     ml_jsonw_end_object(w);
 }
 

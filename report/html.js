@@ -104,8 +104,8 @@
   var WRAPPERS = {};
   (D.alloc_fns || []).forEach(function (n) { WRAPPERS[n] = true; });
   function isWrapper(f) { return (f.fn && WRAPPERS[f.fn]) || (f.mangled && WRAPPERS[f.mangled]); }
-  function siteOf(stack) {
-    var from = 1;
+  function siteOf(stack, noAllocator) {
+    var from = noAllocator ? 0 : 1;     /* stack[0] is the allocator's own frame, unless noAllocator */
     while (from < stack.length - 1 && isWrapper(frame(stack[from]))) from++;
     var tests = [
       function (f) { return f.fn && PROGRAMS[f.mod] && ownSource(f); },
@@ -145,8 +145,8 @@
     if (!stack.length) ol.appendChild(el('li', null, el('span', {class: 'fn unk'}, 'no allocation stack was recorded')));
     return ol;
   }
-  function whereCell(stack) {
-    var f = siteOf(stack);
+  function whereCell(stack, noAllocator) {
+    var f = siteOf(stack, noAllocator);
     if (!f) return el('td', {class: 'where'}, el('span', {class: 'fn'}, '\u2013'));
     return el('td', {class: 'where'}, el('span', {class: 'caret'}, '\u25B8'), ' ',
       el('span', {class: 'fn'}, frameName(f)), ' ', el('span', {class: 'src'}, srcText(f)));
@@ -575,7 +575,7 @@
   }
   function mapCard(p) {
     var card = el('section', {class: 'card', id: 'p' + p.pid + '-map'},
-      el('h2', null, 'Memory layout at exit'),
+      el('h2', null, D.mode === 'attach' ? 'Memory layout at detach' : 'Memory layout at exit'),
       el('p', {class: 'lead'}, 'Every mapping of the process, high addresses on top, heights on a log scale; the fill shows how much of each is resident, swapped or never touched.'));
     if (!p.regions.length) { card.appendChild(empty('The memory map was not captured.')); return card; }
     var own = (p.memlens_regions || []).map(function (m) { return {start: m[0], end: m[1], own: true}; });
@@ -762,7 +762,38 @@
     });
     return [svg, info];
   }
+  /* memlens -p --interval: at each sample, the sites whose unfreed bytes grew. */
+  function growthTable(growth) {
+    var t = el('table', {class: 'growth'}, el('thead', null, el('tr', null, el('th', {class: 'n'}, 'at'), el('th', {class: 'n'}, 'growing sites'),
+      el('th', {class: 'n'}, 'grew'), el('th', {class: 'n'}, 'rate'), el('th', {class: 'n'}, 'in a row'), el('th', {class: 'n'}, 'unfreed'),
+      el('th', null, 'allocated at'))));
+    growth.forEach(function (g) {
+      if (!g[2].length) {
+        t.appendChild(el('tbody', {class: 'gsample'}, el('tr', null, el('td', {class: 'n'}, duration(g[0])), el('td', {class: 'n'}, '0'),
+          el('td', {colspan: 5, class: 'none'}, 'no site grew'))));
+        return;
+      }
+      g[2].forEach(function (s, i) {
+        t.appendChild(expandable(el('tbody', {class: 'gsite', 'data-at': g[0]}, el('tr', {class: 'row'},
+          el('td', {class: 'n'}, i ? '' : duration(g[0])), el('td', {class: 'n'}, i ? '' : num(g[1])),
+          el('td', {class: 'n'}, '+' + bytes(s[0])), el('td', {class: 'n'}, bytes(s[1]) + '/s'),
+          el('td', {class: 'n'}, plural(s[2], 'interval')), el('td', {class: 'n'}, bytes(s[3]) + ' in ' + plural(s[4], 'block')),
+          whereCell(s[5], true))), s[5]));
+      });
+    });
+    return t;
+  }
+  function windowCard(p) {
+    var card = el('section', {class: 'card', id: 'p' + p.pid + '-timeline'},
+      el('h2', null, 'Memory during the attach window'),
+      el('p', {class: 'lead'}, 'What the recording saw between the attach and the detach: at each --interval sample, the sites whose unfreed ' +
+        'bytes grew since the one before, largest growth first. memlens -p watches no system call, so there is no heap-size timeline.'));
+    card.appendChild(p.growth.length ? growthTable(p.growth)
+      : empty('No --interval sample was taken: rerun with --interval=SECONDS to see which sites grow during the window.'));
+    return card;
+  }
   function timelineCard(p) {
+    if (D.mode === 'attach') return windowCard(p);
     var card = el('section', {class: 'card', id: 'p' + p.pid + '-timeline'},
       el('h2', null, 'Heap size over time'),
       el('p', {class: 'lead'}, 'Bytes of the brk heap and of anonymous mappings, as the syscall watcher saw them change.'));
@@ -869,7 +900,7 @@
   /* ---- page --------------------------------------------------------------------------------------- */
 
   function normalize(p) {
-    ['records', 'regions', 'shm', 'timeline', 'mapping_leaks', 'argv'].forEach(function (k) { if (!Array.isArray(p[k])) p[k] = []; });
+    ['records', 'regions', 'shm', 'timeline', 'mapping_leaks', 'argv', 'growth'].forEach(function (k) { if (!Array.isArray(p[k])) p[k] = []; });
     p.records.forEach(function (r, i) { r.num = i + 1; });
     if (!p.summary) p.summary = {};
     ORDER.forEach(function (k) { if (!p.summary[k]) p.summary[k] = [0, 0]; });
@@ -892,7 +923,7 @@
   }
   function tabs(p) {
     var t = [['summary', 'Summary'], ['leaks', 'Leaks'], ['flame', 'Flame graph'], ['map', 'Memory map'], ['heap', 'Heap'],
-             ['timeline', 'Timeline'], ['shm', 'Shared memory']];
+             ['timeline', D.mode === 'attach' ? 'Attach window' : 'Timeline'], ['shm', 'Shared memory']];
     if (p.fds) t.push(['fds', 'Descriptors']);
     if (p.diff) t.splice(2, 0, ['diff', 'Growth']);
     return el('nav', {class: 'tabs'}, t.map(function (x) { return el('a', {href: '#p' + Number(p.pid) + '-' + x[0]}, x[1]); }));

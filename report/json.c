@@ -377,6 +377,36 @@ static void write_syscalls(struct ml_jsonw *w, const struct ml_proc_report *p)
     ml_jsonw_end_array(w);
 }
 
+/* memlens -p --interval: each sample's sites whose unfreed bytes grew. */
+static void write_growth(struct ml_jsonw *w, const struct ml_proc_report *p)
+{
+    if (!p->ngrowth) return;
+    ml_jsonw_key(w, "growth");
+    ml_jsonw_begin_array(w);
+    for (size_t i = 0; i < p->ngrowth; i++) {
+        const struct ml_growth_point *g = &p->growth[i];
+        ml_jsonw_begin_object(w);
+        ml_jsonw_key_double(w, "seconds", g->seconds);
+        ml_jsonw_key_uint(w, "growing_sites", g->growing);
+        ml_jsonw_key(w, "sites");
+        ml_jsonw_begin_array(w);
+        for (size_t k = 0; k < g->nsites; k++) {
+            const struct ml_growth_site *s = &g->sites[k];
+            ml_jsonw_begin_object(w);
+            ml_jsonw_key_int(w, "grew_bytes", s->grew);
+            ml_jsonw_key_double(w, "bytes_per_second", s->rate);
+            ml_jsonw_key_uint(w, "intervals_in_a_row", s->streak);
+            ml_jsonw_key_uint(w, "bytes", s->bytes);
+            ml_jsonw_key_uint(w, "blocks", s->blocks);
+            write_stack(w, &s->stack);
+            ml_jsonw_end_object(w);
+        }
+        ml_jsonw_end_array(w);
+        ml_jsonw_end_object(w);
+    }
+    ml_jsonw_end_array(w);
+}
+
 static void write_shm_entry(struct ml_jsonw *w, const struct ml_shm_out *s)
 {
     ml_jsonw_begin_object(w);
@@ -500,6 +530,7 @@ static void write_process(struct ml_jsonw *w, const struct ml_proc_report *p)
     write_heap(w, p);
     write_regions(w, p);
     write_syscalls(w, p);
+    write_growth(w, p);
     write_shm(w, p);
     write_fds(w, p);
     write_diff(w, p);

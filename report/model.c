@@ -134,6 +134,9 @@ void ml_proc_report_free(struct ml_proc_report *p)
     }
     free(p->shm);
     free(p->timeline);
+    for (size_t i = 0; i < p->ngrowth; i++)
+        for (size_t k = 0; k < p->growth[i].nsites; k++) ml_stack_out_free(&p->growth[i].sites[k].stack);
+    free(p->growth);
     for (size_t i = 0; i < p->nmapping_leaks; i++) ml_stack_out_free(&p->mapping_leaks[i].stack);
     free(p->mapping_leaks);
     for (size_t i = 0; i < p->nfds; i++) ml_fd_out_free(&p->fds[i]);

@@ -173,6 +173,23 @@ struct ml_proc_diff {
     uint64_t gone;              /* stacks of OLD that no longer hold a block */
 };
 
+/* memlens -p --interval: one sample of the sites whose unfreed bytes grew
+ * since the one before (the largest growth first, at most ML_GROWTH_TOP). */
+#define ML_GROWTH_TOP 5
+struct ml_growth_site {
+    int64_t grew;               /* bytes since the previous sample */
+    double rate;                /* bytes per second over that interval */
+    unsigned streak;            /* samples in a row in which it grew */
+    uint64_t bytes, blocks;     /* unfreed at the sample */
+    struct ml_stack_out stack;
+};
+struct ml_growth_point {
+    double seconds;             /* since recording started */
+    unsigned growing;           /* sites that grew, all of them */
+    struct ml_growth_site sites[ML_GROWTH_TOP];
+    size_t nsites;
+};
+
 enum ml_exit_how { ML_EXIT_CODE = 0, ML_EXIT_SIGNAL, ML_EXIT_DETACHED, ML_EXIT_UNKNOWN };
 
 struct ml_proc_report {
@@ -206,6 +223,8 @@ struct ml_proc_report {
     size_t ntimeline;
     struct ml_mapping_leak *mapping_leaks;
     size_t nmapping_leaks;
+    struct ml_growth_point *growth; /* -p --interval samples, oldest first */
+    size_t ngrowth;
     int have_fds;               /* --track-fds=yes: fds below is the open set at exit */
     struct ml_fd_out *fds;      /* newest first, inherited last, as valgrind */
     size_t nfds;                /* all open ones, std included */

@@ -185,9 +185,9 @@ int ml_regions_build(const struct ml_regions_input *in, struct ml_proc_report *o
     int rc = 0;
     if (in->snap && in->snap->nregions) rc = build_layout(in, out);
     if (rc || !in->mt) return rc;
-    out->have_syscalls = 1;
+    out->have_syscalls = in->syscalls_watched;
     memcpy(out->syscalls, in->mt->counts, sizeof out->syscalls);
-    if (in->mt->ntimeline) {
+    if (in->syscalls_watched && in->mt->ntimeline) {
         out->timeline = malloc(in->mt->ntimeline * sizeof *out->timeline);
         if (!out->timeline) return -ENOMEM;
         memcpy(out->timeline, in->mt->timeline, in->mt->ntimeline * sizeof *out->timeline);

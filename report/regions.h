@@ -24,6 +24,9 @@ struct ml_regions_input {
     int (*shm_exists)(int shmid);
     /* 1 when a POSIX shm file still exists (NULL: assume it does). */
     int (*file_exists)(const char *path);
+    /* 0: no syscall was watched (memlens -p installs no filter): the
+     * report has no syscall counts and no timeline rather than zeros. */
+    int syscalls_watched;
 };
 
 /* Fill out's regions, shm, timeline, syscalls and mapping_leaks. Returns 0 or -ENOMEM. */

@@ -15,10 +15,19 @@ struct site {
     int64_t grew;            /* bytes since the previous sample */
 };
 
+struct sample {              /* one sample's figures, the sites' stacks as ids */
+    double seconds, span;
+    unsigned growing;
+    struct site top[ML_GROWTH_TOP];
+    size_t ntop;
+};
+
 struct ml_growth {
     struct site *prev;       /* sorted by stack */
     size_t nprev;
     double prev_seconds;
+    struct sample *hist;
+    size_t nhist;
 };
 
 struct ml_growth *ml_growth_new(void)
@@ -30,6 +39,7 @@ void ml_growth_free(struct ml_growth *g)
 {
     if (!g) return;
     free(g->prev);
+    free(g->hist);
     free(g);
 }
 
@@ -112,6 +122,44 @@ static void print_sites(struct site *s, size_t n, double span, int pid,
     free(maps);
 }
 
+/* Keep the sample's top growing sites (shown: largest growth first). */
+static void remember(struct ml_growth *g, const struct site *shown, size_t growing, double seconds)
+{
+    struct sample *h = realloc(g->hist, (g->nhist + 1) * sizeof *h);
+    if (!h) return;                     /* the reports miss a sample; the text had it */
+    g->hist = h;
+    h = &h[g->nhist++];
+    *h = (struct sample){.seconds = seconds, .span = seconds - g->prev_seconds,
+                         .growing = (unsigned)growing};
+    for (; h->ntop < growing && h->ntop < ML_GROWTH_TOP; h->ntop++) h->top[h->ntop] = shown[h->ntop];
+}
+
+int ml_growth_report(const struct ml_growth *g, struct ml_stack_source stacks,
+                     struct ml_symbolizer *sym, unsigned max_frames, unsigned style,
+                     struct ml_proc_report *out)
+{
+    if (!g || !g->nhist) return 0;
+    out->growth = calloc(g->nhist, sizeof *out->growth);
+    if (!out->growth) return -ENOMEM;
+    for (size_t i = 0; i < g->nhist; i++) {
+        const struct sample *h = &g->hist[i];
+        struct ml_growth_point *pt = &out->growth[out->ngrowth++];
+        pt->seconds = h->seconds;
+        pt->growing = h->growing;
+        for (size_t k = 0; k < h->ntop; k++) {
+            struct ml_growth_site *s = &pt->sites[pt->nsites++];
+            s->grew = h->top[k].grew;
+            s->rate = h->span > 0 ? (double)h->top[k].grew / h->span : 0.0;
+            s->streak = h->top[k].streak;
+            s->bytes = h->top[k].bytes;
+            s->blocks = h->top[k].blocks;
+            if (ml_stack_resolve(stacks, sym, max_frames, style, h->top[k].stack, NULL, &s->stack))
+                return -ENOMEM;
+        }
+    }
+    return 0;
+}
+
 int ml_growth_sample(struct ml_growth *g, const struct ml_blocks *blocks, double seconds,
                      int pid, struct ml_stack_source stacks, FILE *out, int top)
 {
@@ -129,6 +177,7 @@ int ml_growth_sample(struct ml_growth *g, const struct ml_blocks *blocks, double
             growing == 1 ? "" : "s");
     print_sites(shown, (size_t)n, seconds - g->prev_seconds, pid, stacks, out, top);
     fflush(out);
+    remember(g, shown, (size_t)growing, seconds);
     free(shown);
     free(g->prev);
     g->prev = now;

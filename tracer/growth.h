@@ -3,7 +3,8 @@
  * Every interval the caller hands in a copy of the live blocks recorded so
  * far; a sample sums their bytes per allocation stack and compares the sums
  * with the previous sample's.  Owns the previous sample (stack id, bytes,
- * blocks, how many samples in a row the bytes grew).
+ * blocks, how many samples in a row the bytes grew) and the history of
+ * every sample's top sites, for the reports.
  */
 #ifndef ML_GROWTH_H
 #define ML_GROWTH_H
@@ -23,5 +24,10 @@ void ml_growth_free(struct ml_growth *g);
  * Returns the number of growing sites, or -ENOMEM. */
 int ml_growth_sample(struct ml_growth *g, const struct ml_blocks *blocks, double seconds,
                      int pid, struct ml_stack_source stacks, FILE *out, int top);
+/* Every sample taken so far into out->growth (JSON "growth", the HTML's
+ * growth card), each site's stack symbolized with sym.  Returns 0 or -ENOMEM. */
+int ml_growth_report(const struct ml_growth *g, struct ml_stack_source stacks,
+                     struct ml_symbolizer *sym, unsigned max_frames, unsigned style,
+                     struct ml_proc_report *out);
 
 #endif

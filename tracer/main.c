@@ -162,7 +162,7 @@ static void on_process_end(struct ml_proc *p, struct ml_snapshot *snap, void *ct
     if (p->session) ml_session_take_maps(p->session, &p->mt);
     struct ml_regions_input ri = {.snap = snap, .mt = &p->mt, .stacks = in.stacks, .sym = sym,
                                   .max_frames = in.max_frames, .stack_style = in.stack_style,
-                                  .shm_exists = shm_exists,
+                                  .shm_exists = shm_exists, .syscalls_watched = !run->attach,
                                   .file_exists = file_exists};
     if (ml_regions_build(&ri, r) != 0)
         fprintf(stderr, "memlens: warning: memory map of pid %d incomplete: out of memory\n", p->pid);
@@ -180,6 +180,9 @@ static void on_process_end(struct ml_proc *p, struct ml_snapshot *snap, void *ct
         if (ml_fds_build(&fdi, r) != 0)
             fprintf(stderr, "memlens: warning: descriptors of pid %d incomplete: out of memory\n", p->pid);
     }
+    if (run->growth && p->pid == run->opt->pid &&
+        ml_growth_report(run->growth, in.stacks, sym, in.max_frames, in.stack_style, r) != 0)
+        fprintf(stderr, "memlens: warning: interval growth of pid %d incomplete: out of memory\n", p->pid);
     r->duration = ml_now() - p->started;
     if (run->attach && !p->reaped) r->exit_how = ML_EXIT_DETACHED;
     if (sym) ml_symbolizer_free(sym);

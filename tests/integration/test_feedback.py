@@ -1,4 +1,5 @@
-"""What memlens says while it works: the exit analysis's progress line.
+"""What memlens says while it works: the exit analysis's progress line, and
+attach mode's --interval growth in the JSON and HTML reports.
 
 On a terminal (stderr a tty), an exit analysis that runs for more than a
 second shows one line, "memlens: pid P: exit analysis: PHASE..." with the
@@ -12,10 +13,13 @@ import pty
 import re
 import select
 import subprocess
+import tempfile
 import time
 import unittest
 
 import mlharness as h
+import test_attach
+import test_html
 
 PROGRESS = re.compile(r"memlens: pid (\d+): exit analysis: ([a-z ]+)[,:] ([\d,]+)(?: of ([\d,]+))? blocks")
 
@@ -74,6 +78,62 @@ class ProgressLine(unittest.TestCase):
         run = h.run_memlens("bigheap", args=["200000"])
         self.assertEqual(run.status, 0)
         self.assertNotIn("exit analysis", run.stderr)
+
+
+class AttachWindow(unittest.TestCase):
+    """memlens -p on samples/service for 3.5 s with --interval=1: three
+    samples.  service.c leaks 100 blocks of 72 bytes a second in
+    leak_request(), so from the second sample on leak_request grows in each
+    interval, at about 7,200 bytes a second; no syscall is watched."""
+
+    @classmethod
+    def setUpClass(cls):
+        h.require_memlens()
+        cls.expect = h.expected("service")
+        svc = test_attach.Service()
+        cls.tmp = tempfile.TemporaryDirectory(prefix="mlwindow.")
+        cls.page = os.path.join(cls.tmp.name, "r.html")
+        try:
+            cls.status, cls.doc, cls.err = test_attach.attach(
+                svc.pid, ["--duration=3.5", "--interval=1", "--html=" + cls.page])
+        finally:
+            svc.stop()
+        cls.p = cls.doc["processes"][0] if cls.doc else None
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_growth_in_json(self):
+        self.assertEqual(self.status, 0, self.err)
+        growth = self.p["growth"]
+        self.assertEqual(len(growth), 3, growth)
+        times = [g["seconds"] for g in growth]
+        self.assertEqual(times, sorted(times))
+        rate = self.expect["leak_rate"] * self.expect["leak_size"]
+        later = [s for g in growth[1:] for s in g["sites"]
+                 if self.expect["leak_function"] in h.frame_functions(s)]
+        self.assertEqual(len(later), 2, growth)
+        for s in later:
+            self.assertGreaterEqual(s["intervals_in_a_row"], 2)
+            self.assertGreater(s["grew_bytes"], 0)
+            self.assertEqual(s["bytes"], s["blocks"] * self.expect["leak_size"])
+            self.assertLess(abs(s["bytes_per_second"] - rate), rate / 2, s)
+
+    def test_no_unwatched_syscalls(self):
+        self.assertNotIn("syscalls", self.p)
+        self.assertFalse(self.p.get("timeline"))
+
+    def test_page_worded_for_a_window(self):
+        test_html.skip_without_chromium()
+        dom = test_html.dump_dom(self.page, "")
+        text = "".join(test_html.scan(dom).text)      # what the page shows, not its script
+        self.assertIn("Memory during the attach window", text)
+        self.assertIn("Memory layout at detach", text)
+        self.assertNotIn("Memory layout at exit", text)
+        self.assertNotIn("Watched system calls", text)
+        sites = re.findall(r'<tbody class="gsite"[^>]*>.*?<td class="where">.*?<span class="fn">([^<]*)</span>', dom, re.S)
+        self.assertIn(self.expect["leak_function"], sites)
 
 
 if __name__ == "__main__":
