@@ -250,6 +250,21 @@ class TrackFds(unittest.TestCase):
         self.assertNotIn("FILE DESCRIPTORS", err)
         self.assertNotIn("fds", doc["processes"][0])
 
+    def test_load_renders_the_same_descriptors(self):
+        # a saved JSON holds every descriptor: --load prints the same lines
+        def fd_lines(text):
+            return [re.sub(r"^==\d+==", "", l) for l in text.splitlines()
+                    if re.match(r"^==\d+== (FILE DESCRIPTORS|Open |   at |   by |   <)", l)
+                    and "loss record" not in l]
+        with tempfile.TemporaryDirectory() as tmp:
+            saved = os.path.join(tmp, "run.json")
+            run = run_sample_fds(options=["--track-fds=yes", "--leak-check=summary",
+                                          "--json=" + saved])
+            status, _, err = h.run_memlens_cli(["--load=" + saved, "--leak-check=summary"])
+        self.assertEqual(status, 0, err[-3000:])
+        self.assertGreater(len(fd_lines(run.stderr)), 10)
+        self.assertEqual(fd_lines(err), fd_lines(run.stderr))
+
     def test_off_by_default(self):
         run = h.run_memlens("fdleak")
         self.assertEqual(run.status, 0)
