@@ -139,20 +139,36 @@ bool ml_rec_zero_new(void)
  * for every thread: initial-exec TLS), for the tracer: a mapping made while
  * a thread is inside an allocation call belongs to the allocator. */
 static int64_t g_guard_tls;
+static uint64_t g_real_malloc;
 static bool g_guard_known;
+
+static int64_t g_alloc_tls;
+static uint64_t g_alloc_tls_size;
 
 static void publish_guard(struct ml_header *h)
 {
+    h->alloc_tls = g_alloc_tls;
+    h->alloc_tls_size = g_alloc_tls_size;
     if (!g_guard_known)
         return;
     h->guard_tls = g_guard_tls;
+    h->real_malloc = g_real_malloc;
     __atomic_store_n(&h->guard_known, 1u, __ATOMIC_RELEASE);
 }
 
-void ml_rec_guard_at(const int *guard)
+void ml_rec_guard_at(const int *guard, const void *real_malloc)
 {
     g_guard_tls = (int64_t)((intptr_t)guard - (intptr_t)__builtin_thread_pointer());
+    g_real_malloc = (uint64_t)(uintptr_t)real_malloc;
     g_guard_known = true;
+    if (g_hdr)
+        publish_guard(g_hdr);
+}
+
+void ml_rec_allocator_tls(const void *tls, size_t size)
+{
+    g_alloc_tls = (int64_t)((intptr_t)tls - (intptr_t)__builtin_thread_pointer());
+    g_alloc_tls_size = size;
     if (g_hdr)
         publish_guard(g_hdr);
 }

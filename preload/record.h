@@ -27,8 +27,11 @@ bool ml_rec_start(char **envp);
 bool ml_rec_zero_new(void);
 
 /* The shim's re-entrancy guard, nonzero while this thread is inside an
- * allocation call: its place is published in every session's header. */
-void ml_rec_guard_at(const int *guard);
+ * allocation call, and the real malloc: published in every session's header. */
+void ml_rec_guard_at(const int *guard, const void *real_malloc);
+/* The allocator's thread-local storage (the calling thread's block), when
+ * the allocator is not the C library's: never a root. */
+void ml_rec_allocator_tls(const void *tls, size_t size);
 
 /* Attach mode (attach.c): record into hdr, a session memlens has already
  * adopted, from now on.  False when this process records already. */

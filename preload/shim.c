@@ -92,7 +92,7 @@ static bool resolve_real(void)
             abort();
         }
         real = r;
-        ml_rec_guard_at(&t_guard);   /* before any session exists: see mmap below */
+        ml_rec_guard_at(&t_guard, (const void *)r.malloc);   /* before any session exists: see mmap below */
         errno = err;
         __atomic_store_n(&g_ready, 1, __ATOMIC_RELEASE);
     }
@@ -320,6 +320,8 @@ static inline void release_soon(const void *p)
     __builtin_prefetch((const char *)p - 16);
 }
 
+static void find_allocator(void);
+
 __attribute__((constructor)) static void ml_ctor(int argc, char **argv, char **envp)
 {
     (void)argc;
@@ -328,6 +330,7 @@ __attribute__((constructor)) static void ml_ctor(int argc, char **argv, char **e
     scrub_pick();
     if (ready() && guard_take()) {
         ml_rec_start(envp);
+        find_allocator();
         t_guard = 0;
     }
     errno = err;
@@ -648,16 +651,30 @@ static inline bool map_guard(void)
 static uintptr_t g_alloc_lo, g_alloc_hi;
 static int g_alloc_known;   /* 0 unknown, 1 known (atomic) */
 
+/* Find the allocator's object once.  Unless it is the C library, its
+ * thread-local storage (jemalloc keeps its thread caches and lookup caches
+ * there) is the allocator's own: its place is published for the tracer. */
+static void find_allocator(void)
+{
+    struct ml_object o;
+    Dl_info di;
+
+    if (__atomic_load_n(&g_alloc_known, __ATOMIC_ACQUIRE))
+        return;
+    if (!ml_object_at((const void *)real.malloc, &o))
+        memset(&o, 0, sizeof(o));
+    g_alloc_lo = o.text_lo;
+    g_alloc_hi = o.text_hi;
+    const char *name = dladdr((const void *)real.malloc, &di) && di.dli_fname ?
+                       strrchr(di.dli_fname, '/') : NULL;
+    if (o.tls && name && strncmp(name + 1, "libc.so", 7) != 0)
+        ml_rec_allocator_tls(o.tls, o.tls_size);
+    __atomic_store_n(&g_alloc_known, 1, __ATOMIC_RELEASE);
+}
+
 static bool from_allocator(const void *caller)
 {
-    if (!__atomic_load_n(&g_alloc_known, __ATOMIC_ACQUIRE)) {
-        uintptr_t lo, hi;
-        if (!ml_text_range((const void *)real.malloc, &lo, &hi))
-            lo = hi = 0;
-        g_alloc_lo = lo;
-        g_alloc_hi = hi;
-        __atomic_store_n(&g_alloc_known, 1, __ATOMIC_RELEASE);
-    }
+    find_allocator();
     return (uintptr_t)caller >= g_alloc_lo && (uintptr_t)caller < g_alloc_hi;
 }
 

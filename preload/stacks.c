@@ -105,15 +105,25 @@ static int g_free_lock;
 
 /* ---- set-up ------------------------------------------------------------ */
 
+/* What find_text_cb learns of the object holding `want`. */
+struct ml_found {
+    struct ml_range text;
+    const void *tls;        /* the calling thread's block of the object's TLS, or NULL */
+    size_t tls_size;
+};
+
 static int find_text_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
-    struct ml_range *r = arg;
-    uintptr_t want = r->lo, lo = UINTPTR_MAX, hi = 0;
+    struct ml_found *f = arg;
+    uintptr_t want = f->text.lo, lo = UINTPTR_MAX, hi = 0;
     int found = 0;
+    size_t tls_size = 0;
 
     (void)size;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_TLS)
+            tls_size = ph->p_memsz;
         if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
             continue;
         uintptr_t a = info->dlpi_addr + ph->p_vaddr;
@@ -127,28 +137,37 @@ static int find_text_cb(struct dl_phdr_info *info, size_t size, void *arg)
     }
     if (!found)
         return 0;
-    r->lo = lo;
-    r->hi = hi;
+    f->text.lo = lo;
+    f->text.hi = hi;
+    f->tls = info->dlpi_tls_data;
+    f->tls_size = info->dlpi_tls_data ? tls_size : 0;
     return 1;
+}
+
+static struct ml_found object_of(const void *addr)
+{
+    struct ml_found f = { { (uintptr_t)addr, 0 }, NULL, 0 };
+
+    if (!dl_iterate_phdr(find_text_cb, &f))
+        f.text.lo = f.text.hi = 0;
+    return f;
 }
 
 /* The executable range of the loaded object that contains addr. */
 static struct ml_range text_of(const void *addr)
 {
-    struct ml_range r = { (uintptr_t)addr, 0 };
-
-    if (!dl_iterate_phdr(find_text_cb, &r))
-        r.lo = r.hi = 0;
-    return r;
+    return object_of(addr).text;
 }
 
-bool ml_text_range(const void *addr, uintptr_t *lo, uintptr_t *hi)
+bool ml_object_at(const void *addr, struct ml_object *out)
 {
-    struct ml_range r = text_of(addr);
+    struct ml_found f = object_of(addr);
 
-    *lo = r.lo;
-    *hi = r.hi;
-    return r.hi > r.lo;
+    out->text_lo = f.text.lo;
+    out->text_hi = f.text.hi;
+    out->tls = f.tls;
+    out->tls_size = f.tls_size;
+    return f.text.hi > f.text.lo;
 }
 
 static void thread_gone(void *arg);

@@ -8,6 +8,7 @@
 #define MEMLENS_PRELOAD_STACKS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct ml_header;
@@ -15,9 +16,15 @@ struct ml_header;
 /* Once per process, before the first capture. */
 void ml_stacks_init(void);
 
-/* The executable range [*lo, *hi) of the loaded object holding addr;
- * false (and both 0) when no object holds it. */
-bool ml_text_range(const void *addr, uintptr_t *lo, uintptr_t *hi);
+/* The loaded object holding code address addr: its executable range, and
+ * the calling thread's block of its thread-local storage (NULL, 0: none). */
+struct ml_object {
+    uintptr_t text_lo, text_hi;
+    const void *tls;
+    size_t tls_size;
+};
+/* False (out zeroed) when no object holds addr. */
+bool ml_object_at(const void *addr, struct ml_object *out);
 
 /* Capture the caller's stack (at most max_frames return addresses, innermost
  * first, shim frames dropped) and return its id in the session whose

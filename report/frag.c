@@ -588,10 +588,24 @@ static int keep_sites(struct ctx *c)
     return 0;
 }
 
+/* Which object's malloc the program calls: the figures read glibc's chunks,
+ * so with another allocator they cover glibc's heap only. */
+static int name_malloc(const struct ml_frag_input *in, struct ml_heap_out *out)
+{
+    const struct ml_region *r = in->real_malloc ? ml_snapshot_find(in->snap, in->real_malloc) : NULL;
+    if (!r || !r->path[0]) return 0;
+    if (!(out->malloc_path = strdup(r->path))) return -ENOMEM;
+    const char *base = strrchr(r->path, '/');
+    base = base ? base + 1 : r->path;
+    out->glibc_only = strncmp(base, "libc.so", 7) != 0 && strncmp(base, "libc-", 5) != 0;
+    return 0;
+}
+
 int ml_frag_build(const struct ml_frag_input *in, struct ml_heap_out *out)
 {
     memset(out, 0, sizeof *out);
     if (!in->snap || !in->snap->scanned) return 0;
+    if (name_malloc(in, out)) return -ENOMEM;
     struct ctx c = {.in = in, .pg = {.snap = in->snap}, .out = out};
     struct heaps hs = {0};
     int rc = find_main_heap(in->snap, &hs);

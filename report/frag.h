@@ -35,6 +35,7 @@ struct ml_frag_input {
     unsigned max_frames;                /* frames kept per stack (--num-callers) */
     unsigned stack_style;               /* ML_STACK_* (leaks.h) */
     struct ml_progress *progress;       /* NULL: nobody watches (progress.h) */
+    uint64_t real_malloc;               /* the malloc the program calls, 0 unknown */
 };
 
 /* Fill *out (present = 1 on success; left zeroed when the snapshot was not

@@ -391,6 +391,8 @@ static void put_heap(struct island *is, const struct ml_heap_out *h)
         return;
     }
     ml_jsonw_begin_object(w);
+    ml_jsonw_key_bool(w, "glibc_only", h->glibc_only);
+    if (h->malloc_path) ml_jsonw_key_string(w, "malloc", h->malloc_path);
     put_figures(w, &h->total);
     put_heap_parts(w, h);
     put_page_map(w, h);

@@ -678,6 +678,9 @@
       el('p', {class: 'lead'}, 'The main heap page by page, and the allocation sites whose blocks alone keep resident pages that are at least half free.'));
     var h = p.heap;
     if (!h) { card.appendChild(empty('The heap was not walked (no allocation seen, or memory not readable).')); return card; }
+    if (h.glibc_only)
+      card.appendChild(el('p', {class: 'lead'}, 'The program allocates with ' + (h.malloc || 'another allocator') +
+        ', not glibc\'s malloc: these figures cover glibc\'s heap only.'));
     card.appendChild(heapStats(h));
     card.appendChild(el('div', {class: 'sub2'}, 'Main heap pages' + (h.pages && h.pages.length ? ' \u00b7 ' + plural(h.pages.length, 'page') + ' from ' + h.page_map_start : '')));
     card.appendChild(h.pages && h.pages.length ? pageStrip(h) : empty('No page map of the main heap.'));

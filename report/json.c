@@ -291,6 +291,17 @@ static void write_page_map(struct ml_jsonw *w, const struct ml_heap_out *h)
     free(s);
 }
 
+/* Whose malloc the program calls, and whether the figures cover it. */
+static void write_malloc(struct ml_jsonw *w, const struct ml_heap_out *h)
+{
+    if (h->malloc_path) ml_jsonw_key_string(w, "malloc", h->malloc_path);
+    else {
+        ml_jsonw_key(w, "malloc");
+        ml_jsonw_null(w);
+    }
+    ml_jsonw_key_bool(w, "glibc_only", h->glibc_only);
+}
+
 /* DESIGN's heap object (totals of every part), then parts, histogram, strip. */
 static void write_heap(struct ml_jsonw *w, const struct ml_proc_report *p)
 {
@@ -301,6 +312,7 @@ static void write_heap(struct ml_jsonw *w, const struct ml_proc_report *p)
         return;
     }
     ml_jsonw_begin_object(w);
+    write_malloc(w, h);
     write_figures(w, &h->total);
     write_heap_sites(w, h);
     write_heap_parts(w, h);

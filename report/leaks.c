@@ -330,16 +330,22 @@ int ml_leaks_suppress(const struct ml_suppressions *supp, struct ml_proc_report 
     return 0;
 }
 
-/* The mappings made inside allocation calls, whichever malloc made them:
- * jemalloc's, tcmalloc's and mimalloc's own records point at every block. */
-static int add_allocator_maps(struct ml_heap_layout *heap, const struct ml_memtrace *mt)
+/* The mappings made inside allocation calls, whichever malloc made them
+ * (jemalloc's, tcmalloc's and mimalloc's own records point at every block),
+ * and the allocator's thread-local storage. */
+static int add_allocator_maps(struct ml_heap_layout *heap, const struct ml_leak_input *in)
 {
-    if (!mt) return 0;
-    struct ml_range *v = malloc((mt->nmaps + 1) * sizeof *v);
+    const struct ml_memtrace *mt = in->mt;
+    size_t nmaps = mt ? mt->nmaps : 0, k = 0;
+    struct ml_range *v = malloc((nmaps + in->snap->nthreads + 1) * sizeof *v);
     if (!v) return -ENOMEM;
-    size_t k = 0;
-    for (size_t i = 0; i < mt->nmaps; i++)
+    for (size_t i = 0; i < nmaps; i++)
         if (mt->maps[i].allocator) v[k++] = (struct ml_range){mt->maps[i].start, mt->maps[i].end};
+    for (size_t t = 0; in->alloc_tls_size && t < in->snap->nthreads; t++) {
+        if (in->snap->threads[t].exited) continue;
+        uint64_t at = in->snap->threads[t].regs[ML_REG_FS_BASE] + (uint64_t)in->alloc_tls;
+        v[k++] = (struct ml_range){at, at + in->alloc_tls_size};   /* jemalloc's thread caches */
+    }
     int rc = ml_heap_add_mapped(heap, v, k);
     free(v);
     return rc;
@@ -365,7 +371,7 @@ int ml_leaks_build(const struct ml_leak_input *in, struct ml_proc_report *out)
     ml_progress_phase(in->progress, "leak kinds", (uint64_t)n);
     if (rc == 0 && out->scanned) {
         rc = ml_heap_layout_build(in->snap, blocks, (size_t)n, &heap);
-        if (rc == 0) rc = add_allocator_maps(&heap, in->mt);
+        if (rc == 0) rc = add_allocator_maps(&heap, in);
         if (rc == 0 && in->unknown_is_root) rc = only_blocks_owned(&heap, blocks, (size_t)n);
         if (rc == 0)
             rc = ml_reach_classify(in->snap, &heap, blocks, (size_t)n, in->heuristics, indirect);

@@ -42,6 +42,10 @@ struct ml_leak_input {
     /* The memory map as the syscall watcher saw it (NULL: unknown): what the
      * allocator mapped for itself there is never a root. */
     const struct ml_memtrace *mt;
+    /* The allocator's thread-local storage in every thread, when it is not
+     * the C library's: offset from the thread pointer and size (0: none). */
+    int64_t alloc_tls;
+    uint64_t alloc_tls_size;
     /* Attach mode: memory that is not a tracked block (blocks from before
      * the attach among it) is a root, so nothing is called lost only
      * because the pointer to it lives in an older block. */

@@ -128,6 +128,7 @@ void ml_proc_report_free(struct ml_proc_report *p)
     free(p->heap.sites);
     free(p->heap.parts);
     free(p->heap.page_map);
+    free(p->heap.malloc_path);
     for (size_t i = 0; i < p->nshm; i++) {
         ml_stack_out_free(&p->shm[i].stack);
         free(p->shm[i].path);

@@ -99,6 +99,9 @@ enum ml_page_state { ML_PAGE_LIVE = 1, ML_PAGE_FREE_RESIDENT = 2, ML_PAGE_FREE_R
 
 struct ml_heap_out {
     int present;                /* 0: not computed */
+    char *malloc_path;          /* the object whose malloc the program calls, NULL unknown; owned */
+    int glibc_only;             /* 1: that malloc is not glibc's, and these figures, which read
+                                   glibc's chunks, cover glibc's heap only */
     struct ml_heap_figures total;
     struct ml_heap_part *parts; /* main heap, arenas, mmapped chunks */
     size_t nparts;

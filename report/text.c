@@ -366,6 +366,9 @@ static void put_fragmentation(const struct tout *t, const struct ml_proc_report 
     const struct ml_heap_figures *f = &h->total;
     if (!h->present) return;
     line(t, "HEAP FRAGMENTATION:");
+    if (h->glibc_only)
+        line(t, "   the program allocates with %s, not glibc's malloc: these figures cover "
+             "glibc's heap only", h->malloc_path ? h->malloc_path : "another allocator");
     if (h->nparts == 0) {
         line(t, "   no malloc heap was found at exit");
         blank(t);

@@ -36,6 +36,7 @@
 #include "regions.h"
 #include "render.h"
 #include "reportfile.h"
+#include "memlens/session.h"
 #include "session.h"
 #include "spawn.h"
 #include "suppress.h"
@@ -108,8 +109,25 @@ static int file_exists(const char *path)
     return access(path, F_OK) == 0;
 }
 
+/* The malloc the shim forwarded p's calls to, 0 unknown. */
+static uint64_t real_malloc_of(struct ml_proc *p)
+{
+    struct ml_header *h = p->session ? ml_session_header(p->session) : NULL;
+    return h && __atomic_load_n(&h->guard_known, __ATOMIC_ACQUIRE) ? h->real_malloc : 0;
+}
+
+/* Where the allocator keeps its thread-local storage (*size 0: nowhere). */
+static int64_t alloc_tls_of(struct ml_proc *p, uint64_t *size)
+{
+    struct ml_header *h = p->session ? ml_session_header(p->session) : NULL;
+    *size = h ? h->alloc_tls_size : 0;
+    return h ? h->alloc_tls : 0;
+}
+
 static void on_process_end(struct ml_proc *p, struct ml_snapshot *snap, void *ctx)
 {
+    uint64_t alloc_tls_size = 0;
+    int64_t alloc_tls = alloc_tls_of(p, &alloc_tls_size);
     const struct run *run = ctx;
     struct ml_proc_report *r = calloc(1, sizeof *r);
     struct ml_blocks *empty = p->session || p->inh.blocks ? NULL : ml_blocks_new();
@@ -134,6 +152,8 @@ static void on_process_end(struct ml_proc *p, struct ml_snapshot *snap, void *ct
                        (run->opt->demangle ? 0u : ML_STACK_MANGLED),
         .supp = suppressions,
         .mt = &p->mt,
+        .alloc_tls = alloc_tls,
+        .alloc_tls_size = alloc_tls_size,
         .sorted = &sorted,
         .nsorted = &nsorted,
         .unknown_is_root = run->attach,
@@ -153,7 +173,8 @@ static void on_process_end(struct ml_proc *p, struct ml_snapshot *snap, void *ct
     struct ml_frag_input fi = {.snap = snap, .blocks = sorted, .nblocks = nsorted,
                                .stacks = in.stacks, .sym = sym, .max_frames = in.max_frames,
                                .stack_style = in.stack_style,
-                               .progress = in.progress};
+                               .progress = in.progress,
+                               .real_malloc = real_malloc_of(p)};
     if (sorted && ml_frag_build(&fi, &r->heap) != 0)
         fprintf(stderr, "memlens: warning: heap analysis of pid %d incomplete: out of memory\n", p->pid);
     free(sorted);

@@ -115,9 +115,13 @@ struct ml_header {
     uint64_t slow_walks;    /* stacks the fast walker left to libunwind */
     int64_t guard_tls;      /* the shim's per-thread "inside an allocation call" flag (an
                                int, nonzero inside): its offset from the thread pointer */
-    uint32_t guard_known;   /* 1 once guard_tls is set (shim, release) */
+    uint32_t guard_known;   /* 1 once guard_tls and real_malloc are set (shim, release) */
     uint32_t pad5;
-    uint64_t pad1[6];
+    uint64_t real_malloc;   /* the malloc the shim forwards to: whose heap it is */
+    int64_t alloc_tls;      /* that allocator's thread-local storage, when it is not the C
+                               library's: offset from the thread pointer, and size */
+    uint64_t alloc_tls_size;    /* 0: none */
+    uint64_t pad1[3];
     uint64_t seq;           /* next event sequence number (atomic) */
     uint64_t pad2[7];
     uint32_t stack_count;   /* ids handed out so far, id 0 unused (atomic) */

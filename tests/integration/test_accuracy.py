@@ -106,6 +106,11 @@ class OtherAllocators(unittest.TestCase):
             os.environ.clear()
             os.environ.update(saved)
         self.assertIsNotNone(run.json, "no JSON; stderr:\n" + run.stderr[-3000:])
+        heap = run.json["processes"][0]["heap"]
+        self.assertEqual((os.path.realpath(heap["malloc"]), heap["glibc_only"]),
+                         (os.path.realpath(lib), True),
+                         "the heap figures must say they cover glibc's heap only")
+        self.assertIn("these figures cover glibc's heap only", run.stderr)
         got = h.leak_summary(run.json)
         want = self.want(name)
         for kind in h.KINDS:
@@ -126,6 +131,7 @@ class OtherAllocators(unittest.TestCase):
     def test_glibc(self):
         run = h.run_memlens("allocleaks", options=("--run-libc-freeres=no",))
         self.assertEqual(h.leak_summary(run.json), h.expected_summary("allocleaks"))
+        self.assertFalse(run.json["processes"][0]["heap"]["glibc_only"])
 
     def test_preloaded(self):
         for name, lib in ALLOCATORS.items():
