@@ -72,6 +72,23 @@ int ml_loss_record_title(char *buf, size_t len, const struct ml_leak_record *rec
                     ml_thousands(index).s, ml_thousands(count).s);
 }
 
+struct ml_error_counts ml_error_counts(const struct ml_proc_report *p, int full_check,
+                                       unsigned error_kinds)
+{
+    struct ml_error_counts n = {0, 0, 0, 0};
+
+    for (size_t i = 0; full_check && p && i < p->nrecords; i++) {
+        const struct ml_leak_record *rec = &p->records[i];
+        if ((unsigned)rec->kind >= ML_LK_COUNT || !(error_kinds & (1u << rec->kind)))
+            continue;
+        if (rec->suppressed)
+            n.suppressed++, n.suppressed_contexts++;
+        else
+            n.errors++, n.contexts++;
+    }
+    return n;
+}
+
 static void free_strv(char **v)
 {
     if (!v)

@@ -268,6 +268,13 @@ struct ml_num ml_thousands(uint64_t v);
 int ml_loss_record_title(char *buf, size_t len, const struct ml_leak_record *rec,
                          size_t index, size_t count);
 
+/* memcheck's ERROR SUMMARY for leaks: each unsuppressed loss record of the
+ * error kinds is one error from one context, each suppressed one counts as
+ * suppressed; a leak check that is not full finds no errors. */
+struct ml_error_counts { uint64_t errors, contexts, suppressed, suppressed_contexts; };
+struct ml_error_counts ml_error_counts(const struct ml_proc_report *p, int full_check,
+                                       unsigned error_kinds);
+
 void ml_stack_out_free(struct ml_stack_out *st);
 void ml_fd_out_free(struct ml_fd_out *f);
 void ml_proc_report_free(struct ml_proc_report *p);

@@ -23,9 +23,21 @@ struct ml_render_opts {
                                    (XML <vargv>); NULL: not known */
     const char *const *alloc_fns;   /* --alloc-fn names (nalloc_fns of them) */
     int nalloc_fns;
+    int parent_pid_line;        /* the banner says "Parent PID:" (valgrind does when
+                                   its text goes to a file) */
+    int show_error_list;        /* -s: no "rerun with: -s" hint */
 };
 
+/* The text report of every process of r: banner, then what ml_render_text_end writes. */
 int ml_render_text(FILE *out, const struct ml_report *r, const struct ml_render_opts *o);
+/* The text a process starts with, as valgrind's preamble (nothing with quiet). */
+int ml_render_text_banner(FILE *out, int pid, int ppid, char *const *argv,
+                          const struct ml_render_opts *o);
+/* The text process p of r ends with: heap and leak summaries, loss records,
+ * memlens's own sections, the ERROR SUMMARY.  r may be NULL (it only names
+ * the old report of a --diff). */
+int ml_render_text_end(FILE *out, const struct ml_report *r, const struct ml_proc_report *p,
+                       const struct ml_render_opts *o);
 int ml_render_json(FILE *out, const struct ml_report *r, const struct ml_render_opts *o);
 /* One self-contained HTML page (inline CSS, JS and SVG; the data as a JSON
  * island); every record of every kind, as in the JSON. */

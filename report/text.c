@@ -72,14 +72,14 @@ static const char *base_name(const char *path)
 
 /* ---- header and heap summary -------------------------------------------- */
 
-static void put_header(const struct tout *t, const struct ml_report *r,
-                       const struct ml_proc_report *p)
+/* valgrind's preamble: the tool, the version, the command, and, when the
+ * text goes to a file, the parent's pid. */
+static void put_header(const struct tout *t, char *const *argv, int ppid)
 {
-    char *const *argv = p->argv && p->argv[0] ? p->argv : r->command;
     const char *version = t->o->tool_version;
 
-    line(t, "memlens%s%s, a memory leak and fragmentation detector",
-         version ? "-" : "", version ? version : "");
+    line(t, "memlens, a memory leak and fragmentation detector");
+    line(t, "Using memlens%s%s; rerun with -h for help", version ? "-" : "", version ? version : "");
     prefix(t);
     fputs("Command:", t->out);
     for (; argv && *argv; argv++) {
@@ -87,6 +87,8 @@ static void put_header(const struct tout *t, const struct ml_report *r,
         put_clean(t->out, *argv);
     }
     fputc('\n', t->out);
+    if (t->o->parent_pid_line && ppid > 0)
+        line(t, "Parent PID: %d", ppid);
     blank(t);
 }
 
@@ -94,6 +96,8 @@ static void put_exit(const struct tout *t, const struct ml_proc_report *p)
 {
     char name[32];
 
+    if (t->o->quiet)
+        return;
     if (p->exit_how == ML_EXIT_SIGNAL) {
         line(t, "Process terminating with default action of signal %d (%s)",
              p->exit_value, ml_signal_name(p->exit_value, name, sizeof name));
@@ -268,7 +272,10 @@ static int nothing_live(const struct ml_proc_report *p)
 
 static void put_leaks(const struct tout *t, const struct ml_proc_report *p)
 {
-    if (t->o->leak_check == ML_LEAK_CHECK_NO) {
+    if (t->o->quiet) {                  /* valgrind -q: the records, nothing else */
+        if (p->scanned && t->o->leak_check == ML_LEAK_CHECK_FULL)
+            put_records(t, p);
+    } else if (t->o->leak_check == ML_LEAK_CHECK_NO) {
         line(t, "For a detailed leak analysis, rerun with: --leak-check=full");
         blank(t);
     } else if (nothing_live(p)) {
@@ -506,6 +513,7 @@ static void put_layout(const struct tout *t, const struct ml_proc_report *p)
 }
 
 /* --diff: the stacks of the shown kinds that are new or hold more than in OLD. */
+/* r: the whole report, for the name of the old one; NULL when not at hand. */
 static void put_diff(const struct tout *t, const struct ml_report *r, const struct ml_proc_report *p)
 {
     const struct ml_proc_diff *d = &p->diff;
@@ -514,7 +522,7 @@ static void put_diff(const struct tout *t, const struct ml_report *r, const stru
     for (size_t i = 0; i < d->nrecords; i++) shown += (t->o->show_kinds >> d->records[i].kind) & 1;
     prefix(t);
     fputs("GROWTH since ", t->out);
-    put_clean(t->out, r->diff_against ? r->diff_against : "the old report");
+    put_clean(t->out, r && r->diff_against ? r->diff_against : "the old report");
     if (d->old_pid) fprintf(t->out, " (pid %d)", d->old_pid);
     else fputs(" (no process of this program in it)", t->out);
     fprintf(t->out, ": %zu stacks new or grown, %" PRIu64 " gone\n", shown, d->gone);
@@ -580,13 +588,29 @@ static void put_syscalls(const struct tout *t, const struct ml_proc_report *p)
 
 /* ---- report ---------------------------------------------------------------------- */
 
-/* With -q, as with valgrind's -q, no banner and no heap summary: how the
- * process ended, the loss records and (unlike valgrind) the leak summary. */
-static void put_process(const struct tout *t, const struct ml_report *r,
-                        const struct ml_proc_report *p)
+/* memcheck's last lines: leaks count as errors only in a full leak check. */
+static void put_error_summary(const struct tout *t, const struct ml_proc_report *p)
+{
+    struct ml_error_counts n =
+        ml_error_counts(p, t->o->leak_check == ML_LEAK_CHECK_FULL, t->o->error_kinds);
+
+    if (t->o->quiet)
+        return;
+    if (!t->o->show_error_list)
+        line(t, "For lists of detected and suppressed errors, rerun with: -s");
+    line(t, "ERROR SUMMARY: %s errors from %s contexts (suppressed: %s from %s)",
+         commas(n.errors).s, commas(n.contexts).s, commas(n.suppressed).s,
+         commas(n.suppressed_contexts).s);
+}
+
+/* What is known at the end: how the process ended, the heap and leak
+ * summaries, memlens's own sections, the ERROR SUMMARY.  With -q, as with
+ * valgrind's -q, only the loss records. */
+static void put_end(const struct tout *t, const struct ml_report *r,
+                    const struct ml_proc_report *p)
 {
     if (!t->o->quiet)
-        put_header(t, r, p);
+        blank(t);
     put_exit(t, p);
     put_fds(t, p);
     if (!p->saw_shim) {
@@ -604,36 +628,73 @@ static void put_process(const struct tout *t, const struct ml_report *r,
         put_leaks(t, p);
     }
     put_diff(t, r, p);
-    if (t->o->quiet || t->o->leak_check != ML_LEAK_CHECK_FULL) return;
-    put_fragmentation(t, p);
-    put_residency(t, p);
-    put_mapping_leaks(t, p);
-    put_shm(t, p);
-    put_layout(t, p);
-    put_syscalls(t, p);
+    if (!t->o->quiet && t->o->leak_check == ML_LEAK_CHECK_FULL) {
+        put_fragmentation(t, p);
+        put_residency(t, p);
+        put_mapping_leaks(t, p);
+        put_shm(t, p);
+        put_layout(t, p);
+        put_syscalls(t, p);
+    }
+    put_error_summary(t, p);
 }
 
-int ml_render_text(FILE *out, const struct ml_report *r, const struct ml_render_opts *o)
-{
-    static const struct ml_render_opts defaults = {
-        .show_kinds = 1u << ML_LK_DEFINITE | 1u << ML_LK_POSSIBLE,
-        .leak_check = ML_LEAK_CHECK_FULL,
-    };
-    struct tout t = { .out = out, .o = o ? o : &defaults };
+static const struct ml_render_opts default_opts = {
+    .show_kinds = 1u << ML_LK_DEFINITE | 1u << ML_LK_POSSIBLE,
+    .error_kinds = 1u << ML_LK_DEFINITE | 1u << ML_LK_POSSIBLE,
+    .leak_check = ML_LEAK_CHECK_FULL,
+};
 
-    if (!out || !r) {
-        errno = EINVAL;
-        return -1;
-    }
-    for (size_t i = 0; i < r->nprocs; i++) {
-        t.pid = r->procs[i].pid;
-        put_process(&t, r, &r->procs[i]);
-    }
+static int finish(FILE *out)
+{
     if (fflush(out) != 0)
         return -1;
     if (ferror(out)) {
         errno = EIO;
         return -1;
+    }
+    return 0;
+}
+
+int ml_render_text_banner(FILE *out, int pid, int ppid, char *const *argv,
+                          const struct ml_render_opts *o)
+{
+    struct tout t = { .out = out, .pid = pid, .o = o ? o : &default_opts };
+
+    if (!out) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (!t.o->quiet)
+        put_header(&t, argv, ppid);
+    return finish(out);
+}
+
+int ml_render_text_end(FILE *out, const struct ml_report *r, const struct ml_proc_report *p,
+                       const struct ml_render_opts *o)
+{
+    struct tout t = { .out = out, .pid = p ? p->pid : 0, .o = o ? o : &default_opts };
+
+    if (!out || !p) {
+        errno = EINVAL;
+        return -1;
+    }
+    put_end(&t, r, p);
+    return finish(out);
+}
+
+int ml_render_text(FILE *out, const struct ml_report *r, const struct ml_render_opts *o)
+{
+    if (!out || !r) {
+        errno = EINVAL;
+        return -1;
+    }
+    for (size_t i = 0; i < r->nprocs; i++) {
+        const struct ml_proc_report *p = &r->procs[i];
+        char *const *argv = p->argv && p->argv[0] ? p->argv : r->command;
+        if (ml_render_text_banner(out, p->pid, p->ppid, argv, o) != 0 ||
+            ml_render_text_end(out, r, p, o) != 0)
+            return -1;
     }
     return 0;
 }

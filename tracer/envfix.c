@@ -27,8 +27,7 @@ static int poke(int tid, uint64_t addr, const void *buf, size_t len)
     return process_vm_writev(tid, &l, 1, &r, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
 }
 
-/* The string at addr, up to MAX_STR bytes (malloc'd), or NULL. */
-static char *peek_string(int tid, uint64_t addr)
+char *ml_tracee_string(int tid, uint64_t addr)
 {
     char *s = malloc(MAX_STR + 1);
     size_t n = 0;
@@ -64,7 +63,7 @@ static int needed(int tid, const uint64_t *env, size_t n, const struct ml_envfix
     char *keep = NULL;
     *drop = -1;
     for (size_t i = 0; i < n; i++) {
-        char *s = peek_string(tid, env[i]);
+        char *s = ml_tracee_string(tid, env[i]);
         if (!s) continue;
         if (strncmp(s, ML_ENV_SESSION "=", strlen(ML_ENV_SESSION) + 1) == 0) have_session = 1;
         if (strncmp(s, "LD_PRELOAD=", 11) == 0 && *drop < 0) {
@@ -91,7 +90,7 @@ static int needed(int tid, const uint64_t *env, size_t n, const struct ml_envfix
 
 /* Write the added strings and the new array below the stack pointer. */
 static int write_env(int tid, uint64_t *regs, int envp_reg, const uint64_t *env, size_t n,
-                     long drop, char *const add[2])
+                     const long drop[2], char *const add[2])
 {
     size_t slen[2] = {add[0] ? strlen(add[0]) + 1 : 0, add[1] ? strlen(add[1]) + 1 : 0};
     size_t count = n + 2 + 1, bytes = slen[0] + slen[1] + count * 8;
@@ -100,7 +99,7 @@ static int write_env(int tid, uint64_t *regs, int envp_reg, const uint64_t *env,
     size_t k = 0;
     if (!arr) return -ENOMEM;
     for (size_t i = 0; i < n; i++)
-        if ((long)i != drop) arr[k++] = env[i];
+        if ((long)i != drop[0] && (long)i != drop[1]) arr[k++] = env[i];
     for (int j = 0; j < 2; j++)
         if (add[j]) {
             int rc = poke(tid, at, add[j], slen[j]);
@@ -122,12 +121,58 @@ int ml_envfix_execve(int tid, uint64_t *regs, int envp_reg, const struct ml_envf
     uint64_t *env = NULL;
     size_t n = 0;
     char *add[2] = {NULL, NULL};
-    long drop;
+    long drop[2] = {-1, -1};
     int rc = read_envp(tid, regs[envp_reg], &env, &n);
-    if (rc == 0) rc = needed(tid, env, n, fix, &add[0], &add[1], &drop);
+    if (rc == 0) rc = needed(tid, env, n, fix, &add[0], &add[1], &drop[0]);
     if (rc == 0 && (add[0] || add[1])) rc = write_env(tid, regs, envp_reg, env, n, drop, add) ?: 1;
     free(env);
     free(add[0]);
     free(add[1]);
+    return rc;
+}
+
+/* "LD_PRELOAD=list" without the entry shim, or NULL when nothing is left. */
+static char *preload_without(const char *entry, const char *shim)
+{
+    const char *list = entry + strlen(ML_ENV_PRELOAD) + 1;
+    char *out = malloc(strlen(entry) + 1);
+    if (!out) return NULL;
+    size_t k = (size_t)sprintf(out, "%s=", ML_ENV_PRELOAD), start = k;
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, ": ");
+        if (len && !(len == strlen(shim) && strncmp(p, shim, len) == 0)) {
+            if (k > start) out[k++] = ':';
+            memcpy(out + k, p, len);
+            k += len;
+        }
+        p += len + (p[len] != '\0');
+    }
+    out[k] = '\0';
+    if (k == start) { free(out); return NULL; }
+    return out;
+}
+
+int ml_envfix_strip(int tid, uint64_t *regs, int envp_reg, const struct ml_envfix *fix)
+{
+    uint64_t *env = NULL;
+    size_t n = 0;
+    char *add[2] = {NULL, NULL};
+    long drop[2] = {-1, -1};
+    int rc = read_envp(tid, regs[envp_reg], &env, &n);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        char *s = ml_tracee_string(tid, env[i]);
+        if (!s) continue;
+        if (strncmp(s, ML_ENV_SESSION "=", strlen(ML_ENV_SESSION) + 1) == 0) drop[1] = (long)i;
+        else if (strncmp(s, ML_ENV_PRELOAD "=", strlen(ML_ENV_PRELOAD) + 1) == 0 &&
+                 drop[0] < 0 && strstr(s, fix->shim)) {
+            drop[0] = (long)i;
+            add[0] = preload_without(s, fix->shim);
+        }
+        free(s);
+    }
+    if (rc == 0 && (drop[0] >= 0 || drop[1] >= 0))
+        rc = write_env(tid, regs, envp_reg, env, n, drop, add) ?: 1;
+    free(env);
+    free(add[0]);
     return rc;
 }

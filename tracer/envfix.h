@@ -1,4 +1,5 @@
-/* envfix.h - keeping the shim in the environment of an exec'ed image.
+/* envfix.h - the shim in the environment of an exec'ed image: kept there
+ * for an image memlens traces, taken out of one it does not.
  *
  * A program that clears its environment or unsets LD_PRELOAD before exec
  * would otherwise run its new image unrecorded.  At the execve seccomp
@@ -21,5 +22,14 @@ struct ml_envfix {
  * when the environment was changed); envp_reg: index of the envp argument.
  * Returns 1 when changed, 0 when nothing was needed, -errno on failure. */
 int ml_envfix_execve(int tid, uint64_t *regs, int envp_reg, const struct ml_envfix *fix);
+
+/* The opposite, for an image that runs untraced (--trace-children=no): the
+ * environment without the session options and without the shim in
+ * LD_PRELOAD.  Same arguments and results. */
+int ml_envfix_strip(int tid, uint64_t *regs, int envp_reg, const struct ml_envfix *fix);
+
+/* The NUL-terminated string at addr in the stopped tid (malloc'd, at most
+ * 128 KiB), or NULL. */
+char *ml_tracee_string(int tid, uint64_t addr);
 
 #endif

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "capture.h"
+#include "children.h"
 #include "envfix.h"
 #include "fdscan.h"
 #include "freeres.h"
@@ -216,6 +217,36 @@ static void note_ptrace(struct ml_proc *p, long request)
     if (g_cfg->on_note) g_cfg->on_note(p, ML_NOTE_PTRACE, g_cfg->ctx);
 }
 
+/* The argument vector at addr in tid, up to 256 strings (malloc'd, NULL-terminated). */
+static char **tracee_argv(int tid, uint64_t addr)
+{
+    enum { MAX_ARGS = 256 };
+    char **v = calloc(MAX_ARGS + 1, sizeof *v);
+    for (size_t i = 0; v && addr && i < MAX_ARGS; i++) {
+        uint64_t ptr = 0;
+        struct iovec l = {&ptr, sizeof ptr}, rm = {(void *)(addr + 8 * i), sizeof ptr};
+        if (process_vm_readv(tid, &l, 1, &rm, 1, 0) != (ssize_t)sizeof ptr || !ptr) break;
+        if (!(v[i] = ml_tracee_string(tid, ptr))) break;
+    }
+    return v;
+}
+
+/* At an execve entry of a traced process: whether its new image is traced.
+ * The root's first exec starts the program; later ones follow the policy. */
+static int exec_is_traced(struct ml_thread *t, const uint64_t *r, int at)
+{
+    struct ml_proc *p = t->proc;
+    if (!g_cfg->children || (p->pid == g_cfg->root_pid && p->images == 0)) return 1;
+    if (!g_cfg->children->trace) return 0;
+    char *path = ml_tracee_string(t->tid, REG_ARG(r, at ? 1 : 0));
+    char **argv = g_cfg->children->skip_by_arg ? tracee_argv(t->tid, REG_ARG(r, at ? 2 : 1)) : NULL;
+    int traced = ml_children_trace_exec(g_cfg->children, path, argv);
+    for (size_t i = 0; argv && argv[i]; i++) free(argv[i]);
+    free(argv);
+    free(path);
+    return traced;
+}
+
 /* Seccomp stop at a watched syscall's entry: note it, and for the memory
  * syscalls ask for the exit stop to see the result. */
 static void on_seccomp(struct ml_thread *t)
@@ -233,8 +264,10 @@ static void on_seccomp(struct ml_thread *t)
     }
     if (nr == SYS_execve || nr == SYS_execveat) {
         p->execing = 1;
+        p->exec_traced = p->report_it && exec_is_traced(t, r, nr == SYS_execveat);
         if (p->report_it && g_cfg->envfix)
-            ml_envfix_execve(t->tid, r, nr == SYS_execve ? 12 : 7, g_cfg->envfix);
+            (p->exec_traced ? ml_envfix_execve : ml_envfix_strip)(t->tid, r, nr == SYS_execve ? 12 : 7,
+                                                                  g_cfg->envfix);
     }
     if (nr == SYS_mmap) maybe_adopt(p, r);
     t->sc_in_alloc = nr == SYS_mmap && inside_alloc_call(p, t->tid, r);
@@ -316,8 +349,11 @@ static void on_exec(struct ml_thread *t)
     p->execing = 0;
     p->forked = 0;
     p->ngone = 0;
+    p->images++;
+    if (!p->exec_traced) p->report_it = 0;   /* it and what it starts run untraced */
     ml_proc_read_identity(p);
     if (g_cfg->on_note) g_cfg->on_note(p, ML_NOTE_EXEC, g_cfg->ctx);
+    if (p->report_it && g_cfg->on_process_start) g_cfg->on_process_start(p, 0, g_cfg->ctx);
 }
 
 static void remember_gone(struct ml_proc *p, struct ml_thread *t)
@@ -480,6 +516,8 @@ static void on_new_task(struct ml_thread *t, int event)
     }
     if (c->proc->mt.nmaps == 0) ml_memtrace_inherit(&c->proc->mt, &t->proc->mt);
     c->proc->forked = 1;
+    c->proc->report_it = t->proc->report_it;
+    if (c->proc->report_it && g_cfg->on_process_start) g_cfg->on_process_start(c->proc, 1, g_cfg->ctx);
     /* A vfork child shares its parent's memory until it execs or exits. */
     if (event != PTRACE_EVENT_VFORK && c->proc->report_it) ml_proc_inherit(c->proc, t->proc);
     else if (c->proc->report_it) ml_proc_inherit_fds(c->proc, t->proc);

@@ -8,6 +8,7 @@
 #ifndef ML_LOOP_H
 #define ML_LOOP_H
 
+#include "children.h"
 #include "procs.h"
 #include "snapshot.h"
 
@@ -18,7 +19,11 @@ struct ml_loop_config {
     void (*on_process_end)(struct ml_proc *p, struct ml_snapshot *snap, void *ctx);
     /* Called when a process has been reaped (exit status known). */
     void (*on_reaped)(struct ml_proc *p, void *ctx);
+    /* Called when a traced process starts: forked 1 for a fork's child (it
+     * runs its parent's image), 0 for an image it executed. */
+    void (*on_process_start)(struct ml_proc *p, int forked, void *ctx);
     void *ctx;
+    const struct ml_children *children;   /* which exec'd images to trace; NULL: all */
     const struct ml_envfix *envfix;   /* re-add the shim at exec; NULL: leave it */
     unsigned freeres;                 /* ML_FREERES_* to run at exit_group (freeres.h) */
     int track_fds;                    /* read the open descriptors at each exit */

@@ -41,6 +41,7 @@
 #include "spawn.h"
 #include "suppress.h"
 #include "symbols.h"
+#include "textlog.h"
 
 static __thread char last_error[512];
 
@@ -73,13 +74,12 @@ struct run {
     int attach;                   /* memlens -p */
     int root_pid;                 /* the program memlens started */
     struct ml_growth *growth;     /* -p --interval */
-    FILE *log;                    /* where the text goes (NULL: stderr) */
 };
 
-/* The report outputs (--log-file, --json, --html): their paths and streams.
- * The text goes out process by process; JSON and HTML are written whole
- * each time processes have ended, a stream per writing, closed after it. */
-enum { OUT_LOG, OUT_JSON, OUT_HTML, OUT_COUNT };
+/* The report outputs (--json, --html): their paths and streams.  JSON and
+ * HTML are written whole each time processes have ended, a stream per
+ * writing, closed after it.  The text goes out process by process (textlog.h). */
+enum { OUT_JSON, OUT_HTML, OUT_COUNT };
 static struct outputs {
     const char *path[OUT_COUNT];
     FILE *f[OUT_COUNT];
@@ -251,6 +251,58 @@ static void on_note(struct ml_proc *p, int what, void *ctx)
     }
 }
 
+static struct ml_render_opts render_opts(const struct ml_options *o)
+{
+    return (struct ml_render_opts){.show_kinds = o->show_kinds, .leak_check = o->leak_check,
+                                   .gen_suppressions = o->gen_suppressions,
+                                   .tool_version = PACKAGE_VERSION, .quiet = o->quiet,
+                                   .alloc_fns = o->alloc_fns, .nalloc_fns = o->nalloc_fns,
+                                   .error_kinds = o->error_kinds, .tool_argv = tool_argv,
+                                   .parent_pid_line = o->log_file != NULL,
+                                   .show_error_list = o->show_error_list};
+}
+
+/* Where pid's text goes; stderr when its file cannot even be named. */
+static FILE *text_stream(int pid)
+{
+    FILE *f = ml_textlog_stream(pid);
+    if (!f) fprintf(stderr, "memlens: error: %s\n", ml_last_error());
+    return f ? f : stderr;
+}
+
+/* valgrind's --child-silent-after-fork=yes: a forked child says nothing
+ * until it executes a program. */
+static int silent(const struct ml_options *o, const struct ml_proc *p)
+{
+    return p->forked && o->child_silent_after_fork;
+}
+
+/* A traced process starts: valgrind's preamble, in its own file when it has
+ * one (a forked child writing to its parent's stream starts silently). */
+static void on_process_start(struct ml_proc *p, int forked, void *ctx)
+{
+    const struct run *run = ctx;
+    if (forked && (!ml_textlog_per_process() || silent(run->opt, p))) return;
+    struct ml_render_opts ro = render_opts(run->opt);
+    ml_render_text_banner(text_stream(p->pid), p->pid, p->ppid, p->argv, &ro);
+}
+
+/* The text p ends with, once (in attach mode, with the preamble: what the
+ * process runs is known once attached). */
+static void write_text_end(const struct ml_options *o, struct ml_proc *p)
+{
+    if (!p->report || p->text_done) return;
+    p->text_done = 1;
+    if (silent(o, p)) return;
+    struct ml_render_opts ro = render_opts(o);
+    double t0 = ml_now();
+    if (o->pid)
+        ml_render_text_banner(text_stream(p->pid), p->pid, p->ppid, p->report->argv, &ro);
+    ml_render_text_end(text_stream(p->pid), NULL, p->report, &ro);
+    ml_phase_done(p->pid, "render", t0);
+    ml_textlog_done(p->pid);
+}
+
 static void on_reaped(struct ml_proc *p, void *ctx)
 {
     const struct run *run = ctx;
@@ -261,6 +313,7 @@ static void on_reaped(struct ml_proc *p, void *ctx)
         p->report->exit_how = ML_EXIT_CODE;
         p->report->exit_value = WEXITSTATUS(p->wait_status);
     }
+    write_text_end(run->opt, p);
     if (run->attach) return;
     /* The program has ended but processes it left (daemons) live on: the
      * caller gets the reports so far and the status now, and the rest of
@@ -280,7 +333,7 @@ static void on_interval(struct ml_proc *p, double seconds, void *ctx)
     struct ml_blocks *now = p->session ? ml_session_clone_blocks(p->session) : NULL;
     if (now && run->growth)
         ml_growth_sample(run->growth, now, seconds, p->pid, ml_proc_stacks(p),
-                         run->log ? run->log : stderr, 5);
+                         text_stream(p->pid), 5);
     ml_blocks_free(now);
 }
 
@@ -331,11 +384,13 @@ static struct ml_report collect(const struct ml_options *o)
     return rep;
 }
 
-static int leaks_are_errors(const struct ml_report *rep, unsigned kinds)
+/* As memcheck's ERROR SUMMARY counts them: only a full leak check finds errors. */
+static int leaks_are_errors(const struct ml_options *o, const struct ml_report *rep)
 {
     for (size_t i = 0; i < rep->nprocs; i++)
-        for (int k = 0; k < ML_LK_COUNT; k++)
-            if ((kinds & (1u << k)) && rep->procs[i].summary[k].blocks > 0) return 1;
+        if (ml_error_counts(&rep->procs[i], o->leak_check == ML_LEAK_CHECK_FULL,
+                            o->error_kinds).errors > 0)
+            return 1;
     return 0;
 }
 
@@ -360,23 +415,24 @@ static FILE *reopen_output(int i)
     return out.f[i];
 }
 
-/* Write the reports of the processes that have ended since the last call:
- * their text, then the whole JSON, HTML and other formats of every process
- * so far. Returns 0, or -1 when a report could not be written (said). */
-/* The text of text_rep's processes, then the whole JSON, HTML and other
- * formats of rep. Returns 0, or -1 when a report could not be written (said). */
-static int write_outputs(const struct ml_options *o, const struct ml_report *rep,
-                         const struct ml_report *text_rep)
+/* The whole text of a saved report (--load), process by process. */
+static void write_saved_text(const struct ml_options *o, const struct ml_report *rep)
 {
-    struct ml_render_opts ro = {.show_kinds = o->show_kinds, .leak_check = o->leak_check,
-                                .gen_suppressions = o->gen_suppressions,
-                                .tool_version = PACKAGE_VERSION, .quiet = o->quiet,
-                                .alloc_fns = o->alloc_fns, .nalloc_fns = o->nalloc_fns,
-                                .error_kinds = o->error_kinds, .tool_argv = tool_argv};
-    double t0 = ml_now();
-    ml_render_text(out.f[OUT_LOG] ? out.f[OUT_LOG] : stderr, text_rep, &ro);
-    ml_phase_done(rep->nprocs ? rep->procs[0].pid : 0, "render", t0);
-    if (out.f[OUT_LOG] && (fflush(out.f[OUT_LOG]) != 0 || ferror(out.f[OUT_LOG]))) close_output(OUT_LOG);
+    struct ml_render_opts ro = render_opts(o);
+    for (size_t i = 0; i < rep->nprocs; i++) {
+        const struct ml_proc_report *p = &rep->procs[i];
+        FILE *f = text_stream(p->pid);
+        ml_render_text_banner(f, p->pid, p->ppid, p->argv && p->argv[0] ? p->argv : rep->command, &ro);
+        ml_render_text_end(f, rep, p, &ro);
+        ml_textlog_done(p->pid);
+    }
+}
+
+/* The whole JSON, HTML and other formats of rep. Returns 0, or -1 when a
+ * report could not be written (said). */
+static int write_outputs(const struct ml_options *o, const struct ml_report *rep)
+{
+    struct ml_render_opts ro = render_opts(o);
     if (reopen_output(OUT_JSON)) ml_render_json(out.f[OUT_JSON], rep, &ro);
     if (reopen_output(OUT_HTML)) ml_render_html(out.f[OUT_HTML], rep, &ro);
     close_output(OUT_JSON);                     /* a failed write shows when it is closed */
@@ -393,17 +449,14 @@ static int write_outputs(const struct ml_options *o, const struct ml_report *rep
  * so far. Returns 0, or -1 when a report could not be written (said). */
 static int publish(const struct ml_options *o)
 {
-    struct ml_report rep = collect(o), fresh = rep;
+    struct ml_report rep = collect(o);
     record_options(o, &rep.options, 0);
-    fresh.procs = calloc(rep.nprocs ? rep.nprocs : 1, sizeof *fresh.procs);
-    fresh.nprocs = 0;
-    for (struct ml_proc *p = ml_proc_first(); fresh.procs && p; p = p->next)
+    for (struct ml_proc *p = ml_proc_first(); p; p = p->next)
         if (p->report && !p->written) {
-            fresh.procs[fresh.nprocs++] = *p->report;
+            write_text_end(o, p);             /* those not reaped: attach mode */
             p->written = 1;
         }
-    int rc = write_outputs(o, &rep, &fresh);
-    free(fresh.procs);
+    int rc = write_outputs(o, &rep);
     free(rep.procs);
     ml_report_options_free(&rep.options);
     return rc;
@@ -427,7 +480,7 @@ static int run_status(const struct ml_options *o, int program_status)
 {
     if (out.failed) return ML_EXIT_FAILURE;
     struct ml_report rep = collect(o);
-    int leaks = o->error_exitcode && leaks_are_errors(&rep, o->error_kinds);
+    int leaks = o->error_exitcode && leaks_are_errors(o, &rep);
     free(rep.procs);
     return leaks ? o->error_exitcode : program_status;
 }
@@ -451,13 +504,17 @@ static int run_program(const struct ml_options *o)
     if (ml_drainer_start() != 0) return fail(ML_EXIT_FAILURE, "cannot start the event drainer");
     int errfd = -1, pid = ml_spawn(&sc, &errfd);
     if (pid < 0) return fail(ML_EXIT_FAILURE, "%s", ml_last_error());
-    ml_procs_set_default_report(o->trace_children, pid);
+    ml_procs_set_default_report(1, pid);      /* children follow their parent (loop.c) */
     ml_loop_forward_signals();
-    struct run run = {.opt = o, .root_pid = pid, .log = out.f[OUT_LOG]};
+    struct run run = {.opt = o, .root_pid = pid};
+    struct ml_children children = {.trace = o->trace_children, .skip = o->trace_children_skip,
+                                   .skip_by_arg = o->trace_children_skip_by_arg};
     char *session_env = ml_session_env(&sc);
     struct ml_envfix fix = {.shim = shim, .session = session_env};
     struct ml_loop_config lc = {.root_pid = pid, .on_process_end = on_process_end,
-                                .on_reaped = on_reaped, .on_note = on_note, .ctx = &run,
+                                .on_reaped = on_reaped, .on_note = on_note,
+                                .on_process_start = on_process_start,
+                                .ctx = &run, .children = &children,
                                 .envfix = session_env ? &fix : NULL,
                                 .freeres = (o->run_cxx_freeres ? ML_FREERES_CXX : 0u) |
                                            (o->run_libc_freeres ? ML_FREERES_LIBC : 0u),
@@ -479,7 +536,6 @@ static int run_program(const struct ml_options *o)
 
 static int attach_process(const struct ml_options *o)
 {
-    FILE *log = out.f[OUT_LOG];
     char *shim = ml_find_shim();
     if (!shim) return fail(ML_EXIT_FAILURE, "libmemlens.so not found (set MEMLENS_SHIM or reinstall)");
     if (ml_drainer_start() != 0) {
@@ -487,14 +543,14 @@ static int attach_process(const struct ml_options *o)
         return fail(ML_EXIT_FAILURE, "cannot start the event drainer");
     }
     ml_attach_catch_signals();
-    struct run run = {.opt = o, .attach = 1, .log = log,
+    struct run run = {.opt = o, .attach = 1,
                       .growth = o->interval > 0 ? ml_growth_new() : NULL};
     struct ml_attach_config ac = {.pid = o->pid, .shim = shim, .num_callers = o->num_callers,
                                   .duration = o->duration, .interval = o->interval,
                                   .on_process_end = on_process_end, .on_reaped = on_reaped,
                                   .on_interval = on_interval, .ctx = &run};
     if (!o->quiet)
-        fprintf(log ? log : stderr, "==%d== memlens: attaching to pid %d; recording until it exits, %s\n",
+        fprintf(text_stream(o->pid), "==%d== memlens: attaching to pid %d; recording until it exits, %s\n",
                 o->pid, o->pid, o->duration > 0 ? "the duration ends or Ctrl-C" : "or Ctrl-C");
     int rc = ml_attach_run(&ac);
     ml_drainer_stop();
@@ -568,8 +624,9 @@ static int load_saved(const struct ml_options *o)
     if (status) {
         fail(status, "out of memory");
     } else {
-        if (write_outputs(o, rep, rep) != 0) status = ML_EXIT_FAILURE;
-        else if (o->error_exitcode && leaks_are_errors(rep, o->error_kinds)) status = o->error_exitcode;
+        write_saved_text(o, rep);
+        if (write_outputs(o, rep) != 0) status = ML_EXIT_FAILURE;
+        else if (o->error_exitcode && leaks_are_errors(o, rep)) status = o->error_exitcode;
     }
     ml_report_free(rep);
     ml_report_free(old);
@@ -587,7 +644,7 @@ static int run_main(const struct ml_options *o)
         if (ml_suppressions_load(suppressions, o->suppressions[i], why, sizeof why) != 0)
             return fail(ML_EXIT_FAILURE, "cannot use suppressions file %s", why);
     }
-    out.path[OUT_LOG] = o->log_file;
+    if (ml_textlog_init(o->log_file, o->log_fd) != 0) return fail(ML_EXIT_FAILURE, "%s", ml_last_error());
     out.path[OUT_JSON] = o->json_file;
     out.path[OUT_HTML] = o->html_file;
     for (int i = 0; i < OUT_COUNT; i++)
@@ -596,6 +653,7 @@ static int run_main(const struct ml_options *o)
     if (ml_formats_check(o) != 0) return fail(ML_EXIT_FAILURE, "%s", ml_last_error());
     int status = o->load_file ? load_saved(o) : o->pid ? attach_process(o) : run_program(o);
     for (int i = 0; i < OUT_COUNT; i++) close_output(i);
+    if (ml_textlog_close() != 0) out.failed = fail(ML_EXIT_FAILURE, "%s", ml_last_error());
     if (out.failed) status = ML_EXIT_FAILURE;
     ml_suppressions_free(suppressions);
     return status;

@@ -390,7 +390,6 @@ static void set_defaults(struct ml_options *o)
     o->heuristics = ML_HEUR_ALL;
     o->default_suppressions = 1;
     o->num_callers = 12;
-    o->trace_children = 1;       /* memcheck says no: flipped with the exec-untraced mechanism */
     o->demangle = 1;
     o->run_libc_freeres = 1;
     o->run_cxx_freeres = 1;

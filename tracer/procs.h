@@ -42,6 +42,9 @@ struct ml_proc {
     int group_exiting;        /* exit_group seen, or a fatal signal */
     int execing;              /* execve seen, image not replaced yet */
     int forked;               /* a forked child that has not exec'd */
+    int images;               /* execs completed */
+    int text_done;            /* its closing text was written */
+    int exec_traced;          /* at an execve: its new image will be traced */
     int nthreads;             /* live threads we know */
     int snapshot_done;
     int freeres_done;         /* its freeres ran (or was tried) at exit_group */

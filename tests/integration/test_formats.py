@@ -165,6 +165,7 @@ class Xml(unittest.TestCase):
         child lose 2 definite blocks each, the exec'd leaky 5)."""
         with tempfile.TemporaryDirectory(prefix="formats.") as tmp:
             r = h.run_memlens("forkexec", options=[
+                "--trace-children=yes",
                 "--xml=yes", "--xml-file=" + os.path.join(tmp, "x.%p.xml")])
             self.assertEqual(r.status, 0, r.stderr[-3000:])
             pids = [p["pid"] for p in r.json["processes"]]

@@ -33,7 +33,7 @@ class ForkExec(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.res = h.run_memlens("forkexec")
+        cls.res = h.run_memlens("forkexec", options=["--trace-children=yes"])
         cls.expect = h.expected("forkexec")["processes"]
         cls.procs = cls.res.json["processes"]
 
@@ -78,14 +78,45 @@ class ForkExec(unittest.TestCase):
 
 
 class TraceChildrenNo(unittest.TestCase):
+    """valgrind's default: the forked child stays checked, the exec'd image
+    (samples/leaky) runs untraced and without the shim."""
 
-    def test_only_the_first_process(self):
-        run = h.run_memlens("forkexec", options=["--trace-children=no"])
-        self.assertEqual(run.status, 0)
-        self.assertEqual(len(run.json["processes"]), 1)
-        exp = h.expected("forkexec")["processes"][0]
-        self.assertEqual(strip(run.json["processes"][0]["leaks"]["summary"]),
-                         {k: exp[k] for k in h.KINDS})
+    @classmethod
+    def setUpClass(cls):
+        cls.res = h.run_memlens("forkexec")      # --trace-children=no is the default
+
+    def test_forked_child_checked_execd_image_not(self):
+        self.assertEqual(self.res.status, 0)
+        procs = self.res.json["processes"]
+        exp = h.expected("forkexec")["processes"]
+        # forkexec.c: the parent and its first child (fork, no exec); the second
+        # child's image is leaky, untraced
+        self.assertEqual(len(procs), 2)
+        for i in range(2):
+            with self.subTest(process=i):
+                self.assertEqual(strip(procs[i]["leaks"]["summary"]),
+                                 {k: exp[i][k] for k in h.KINDS})
+                self.assertTrue(procs[i]["exe"].endswith("/forkexec"))
+
+    def test_same_as_valgrind_default(self):
+        h.skip_without_valgrind()
+        with tempfile.TemporaryDirectory() as tmp:
+            h._run(["valgrind"] + list(h.VALGRIND_FLAGS) +
+                   ["--log-file=" + os.path.join(tmp, "vg.%p"), h.sample_path("forkexec")])
+            vg = summaries_by_pid(tmp)
+        got = sorted(repr(sorted(strip(p["leaks"]["summary"]).items()))
+                     for p in self.res.json["processes"])
+        ref = sorted(repr(sorted(strip(s).items())) for s in vg.values())
+        self.assertEqual(got, ref)
+
+    def test_untraced_image_runs_without_the_shim(self):
+        status, out, err = h.run_memlens_cli(["-q", "--", "sh", "-c", "exec env"])
+        self.assertEqual(status, 0, err)
+        self.assertNotIn("MEMLENS_SESSION", out)
+        self.assertNotIn("libmemlens", out)
+        status, out, err = h.run_memlens_cli(["-q", "--trace-children=yes", "--",
+                                              "sh", "-c", "exec env"])
+        self.assertIn("libmemlens", out)
 
 
 if __name__ == "__main__":

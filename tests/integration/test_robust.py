@@ -245,7 +245,8 @@ class Hostile(unittest.TestCase):
         leaky = h.expected_summary("leaky")
         for mode in ("clearenv", "unsetpreload", "emptyenv"):
             with self.subTest(mode=mode):
-                run = h.run_memlens("hostile", args=[mode, h.sample_path("leaky")])
+                run = h.run_memlens("hostile", args=[mode, h.sample_path("leaky")],
+                                    options=["--trace-children=yes"])
                 self.assertEqual(run.status, 0)
                 self.assertTrue(run.json["processes"][0]["exe"].endswith("/leaky"))
                 self.assertEqual(kinds(run.json), leaky)

@@ -161,6 +161,7 @@ static struct ml_render_opts opts(unsigned show, enum ml_leak_check check, int g
 {
     return (struct ml_render_opts){ .show_kinds = show, .leak_check = check,
                                     .gen_suppressions = gen,
+                                    .error_kinds = 1u << ML_LK_DEFINITE | 1u << ML_LK_POSSIBLE,
                                     .tool_version = "0.1.0-test" };
 }
 
@@ -579,12 +580,15 @@ static void test_json_python(void **state)
 #define P "==4242== "
 
 static const char text_header[] =
-    P "memlens-0.1.0-test, a memory leak and fragmentation detector\n"
+    P "memlens, a memory leak and fragmentation detector\n"
+    P "Using memlens-0.1.0-test; rerun with -h for help\n"
     P "Command: ./leaky <script>alert(1)</script> quote\"back\\slash?tab?ctl "
       "caf\xc3\xa9 \xff\xfe" " bad\n"
     P "\n";
 
+/* The closing text starts with an empty line, as valgrind's. */
 static const char text_heap_summary[] =
+    P "\n"
     P "HEAP SUMMARY:\n"
     P "    in use at exit: 1,234,631 bytes in 5 blocks\n"
     P "  total heap usage: 1,234 allocs, 1,229 frees, 9,876,543 bytes allocated\n"
@@ -607,6 +611,11 @@ static const char text_leak_summary[] =
     P "   still reachable: 1,234,567 bytes in 3 blocks\n"
     P "        suppressed: 0 bytes in 0 blocks\n";
 
+/* One error: the definite record (memcheck's default error kinds). */
+static const char text_error_summary[] =
+    P "For lists of detected and suppressed errors, rerun with: -s\n"
+    P "ERROR SUMMARY: 1 errors from 1 contexts (suppressed: 0 from 0)\n";
+
 static const char text_reachable_hint[] =
     P "Reachable blocks (those to which a pointer was found) are not shown.\n"
     P "To see them, rerun with: --leak-check=full --show-leak-kinds=all\n";
@@ -617,8 +626,8 @@ static void test_text_default(void **state)
     char want[4096];
     char *text = text_of(*state, SHOW_DEFAULT, ML_LEAK_CHECK_FULL, 0);
 
-    snprintf(want, sizeof want, "%s%s%s%s%s" P "\n", text_header, text_heap_summary,
-             text_definite, text_leak_summary, text_reachable_hint);
+    snprintf(want, sizeof want, "%s%s%s%s%s" P "\n%s", text_header, text_heap_summary,
+             text_definite, text_leak_summary, text_reachable_hint, text_error_summary);
     assert_string_equal(text, want);
     free(text);
 }
@@ -706,8 +715,12 @@ static void test_text_summary_only(void **state)
     char want[2048];
     char *text = text_of(*state, SHOW_ALL, ML_LEAK_CHECK_SUMMARY, 0);
 
+    /* a summary-only check finds no errors, as memcheck's */
     snprintf(want, sizeof want, "%s%s%s" P "Rerun with --leak-check=full to see details "
-             "of leaked memory\n" P "\n", text_header, text_heap_summary, text_leak_summary);
+             "of leaked memory\n" P "\n"
+             P "For lists of detected and suppressed errors, rerun with: -s\n"
+             P "ERROR SUMMARY: 0 errors from 0 contexts (suppressed: 0 from 0)\n",
+             text_header, text_heap_summary, text_leak_summary);
     assert_string_equal(text, want);
     free(text);
 }
@@ -777,7 +790,8 @@ static void test_text_quiet(void **state)
     assert_lacks(text, "HEAP SUMMARY");
     assert_lacks(text, "HEAP FRAGMENTATION");
     assert_contains(text, "are definitely lost in loss record");
-    assert_contains(text, P "LEAK SUMMARY:\n");
+    assert_lacks(text, "LEAK SUMMARY");          /* valgrind -q: the records only */
+    assert_lacks(text, "ERROR SUMMARY");
     free(text);
 }
 
@@ -828,7 +842,7 @@ static void test_text_processes(void **state)
     more[1].saw_shim = more[1].scanned = 1;
     more[1].alloc.calls = more[1].alloc.frees = 1;   /* all freed */
     char *text = text_of(r, SHOW_DEFAULT, ML_LEAK_CHECK_FULL, 0);
-    size_t child = where(text, "==4343== memlens-0.1.0-test, a memory leak");
+    size_t child = where(text, "==4343== memlens, a memory leak");
     assert_true(where(text, P "LEAK SUMMARY:") < child);
     assert_contains(text + child, "==4343== Command: ./leaky <script>");  /* from r->command */
     assert_contains(text + child, "==4343== All heap blocks were freed -- no leaks are possible\n");
