@@ -224,6 +224,34 @@ class TextReport(unittest.TestCase):
                 self.assertEqual(error_summary(err), (0, 0, 0, 0))
 
 
+class Children(unittest.TestCase):
+    """forkexec.c: the parent, a forked child, a forked child that execs leaky."""
+
+    @classmethod
+    def setUpClass(cls):
+        h.require_memlens()
+
+    def pids(self, options):
+        run = h.run_memlens("forkexec", options=options)
+        self.assertEqual(run.status, 0, run.stderr[-2000:])
+        return [p["exe"].rsplit("/", 1)[-1] for p in run.json["processes"]], run.stderr
+
+    def test_skip_patterns(self):
+        self.assertEqual(self.pids(["--trace-children=yes"])[0], ["forkexec", "forkexec", "leaky"])
+        self.assertEqual(self.pids(["--trace-children=yes", "--trace-children-skip=/nope,*/leak?"])[0],
+                         ["forkexec", "forkexec"])
+        # leaky runs with no argument: no argument pattern can match it
+        self.assertEqual(self.pids(["--trace-children=yes", "--trace-children-skip-by-arg=*"])[0],
+                         ["forkexec", "forkexec", "leaky"])
+
+    def test_child_silent_after_fork(self):
+        exes, err = self.pids(["--child-silent-after-fork=yes"])
+        self.assertEqual(exes, ["forkexec", "forkexec"])    # still in the JSON
+        self.assertEqual(len(re.findall(r"ERROR SUMMARY", err)), 1)   # the parent's text only
+        exes, err = self.pids(["--child-silent-after-fork=yes", "--trace-children=yes"])
+        self.assertEqual(len(re.findall(r"ERROR SUMMARY", err)), 2)   # and leaky's, after its exec
+
+
 SUPPRESSIONS = """{
    leak-definite
    Memcheck:Leak
