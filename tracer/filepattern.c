@@ -6,8 +6,9 @@
 #include <string.h>
 #include "errors.h"
 
-static char **given;            /* every name expanded, for %n */
-static size_t ngiven;
+struct given { const char *pattern; int pid; char *name; };
+static struct given *given;     /* every name handed out: %n skips them, and the */
+static size_t ngiven;           /* same pattern and pid get the same name again */
 
 struct sbuf { char *s; size_t len, cap; int oom; };
 
@@ -93,12 +94,24 @@ int ml_file_pattern_per_process(const char *pattern)
 static int was_given(const char *name)
 {
     for (size_t i = 0; i < ngiven; i++)
-        if (strcmp(given[i], name) == 0) return 1;
+        if (strcmp(given[i].name, name) == 0) return 1;
     return 0;
+}
+
+static const char *given_before(const char *pattern, int pid)
+{
+    for (size_t i = 0; i < ngiven; i++)
+        if (given[i].pid == pid && strcmp(given[i].pattern, pattern) == 0) return given[i].name;
+    return NULL;
 }
 
 char *ml_expand_file_pattern(const char *pattern, int pid)
 {
+    const char *before = given_before(pattern, pid);
+    if (before) {
+        char *again = strdup(before);
+        return again ? again : (ml_error("out of memory"), NULL);
+    }
     int has_seq = strstr(pattern, "%n") != NULL;   /* "%%n" only costs a retry */
     char *name = NULL;
     for (unsigned seq = 1;; seq++) {
@@ -106,15 +119,15 @@ char *ml_expand_file_pattern(const char *pattern, int pid)
         if (!(name = expand(pattern, pid, seq))) return NULL;
         if (!has_seq || !was_given(name) || seq == 1u << 20) break;
     }
-    char **grown = realloc(given, (ngiven + 1) * sizeof *given);
-    char *copy = strdup(name);
-    if (!grown || !copy) {
+    struct given *grown = realloc(given, (ngiven + 1) * sizeof *given);
+    char *copy = strdup(name), *pat = strdup(pattern);
+    if (grown) given = grown;
+    if (!grown || !copy || !pat) {
         free(copy);
-        if (grown) given = grown;
+        free(pat);
         free(name);
         return ml_error("out of memory"), NULL;
     }
-    given = grown;
-    given[ngiven++] = copy;
+    given[ngiven++] = (struct given){pat, pid, copy};
     return name;
 }

@@ -4,7 +4,7 @@
  * name unique among the names expanded so far (1 the first time, as in
  * valgrind), %q{VAR} the value of the environment variable VAR, %% a '%';
  * any other '%' is an error, as is an unset VAR.  Owns the list of names
- * handed out, so that %n never gives one twice.
+ * handed out, so that %n never gives one to two processes.
  */
 #ifndef ML_FILEPATTERN_H
 #define ML_FILEPATTERN_H
@@ -16,7 +16,8 @@ int ml_file_pattern_check(const char *pattern);
 /* Whether pattern names a file per process (it holds %p or %n). */
 int ml_file_pattern_per_process(const char *pattern);
 
-/* The file name for process pid, malloc'ed; NULL with ml_error set. */
+/* The file name for process pid, malloc'ed (the same name again for the
+ * same pattern and pid); NULL with ml_error set. */
 char *ml_expand_file_pattern(const char *pattern, int pid);
 
 #endif
