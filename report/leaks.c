@@ -316,11 +316,14 @@ int ml_leaks_suppress(const struct ml_suppressions *supp, struct ml_proc_report 
     }
     for (size_t i = 0; supp && i < out->nrecords; i++) {
         struct ml_leak_record *rec = &out->records[i];
-        const char *name = ml_suppressions_match(supp, rec->kind, &rec->stack);
+        const char *file = NULL;
+        int line = 0;
+        const char *name = ml_suppressions_match_at(supp, rec->kind, &rec->stack, &file, &line);
         if (!name)
             continue;
-        if (!(rec->suppression = strdup(name)))
+        if (!(rec->suppression = strdup(name)) || (file && !(rec->suppression_file = strdup(file))))
             return -ENOMEM;
+        rec->suppression_line = line;
         rec->suppressed = 1;
         out->summary[rec->kind].blocks -= rec->blocks;
         out->summary[rec->kind].bytes -= rec->bytes;

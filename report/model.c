@@ -131,6 +131,7 @@ void ml_proc_report_free(struct ml_proc_report *p)
     for (size_t i = 0; i < p->nrecords; i++) {
         ml_stack_out_free(&p->records[i].stack);
         free(p->records[i].suppression);
+        free(p->records[i].suppression_file);
     }
     free(p->records);
     for (size_t i = 0; i < p->nregions; i++) {

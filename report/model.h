@@ -50,6 +50,8 @@ struct ml_leak_record {
                                        newest blocks were allocated */
     int suppressed;             /* 1 when a suppression matched */
     char *suppression;          /* its name, when suppressed */
+    char *suppression_file;     /* where that entry is: file and line of its '{' */
+    int suppression_line;
 };
 
 struct ml_totals { uint64_t blocks, bytes; };

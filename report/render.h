@@ -26,6 +26,9 @@ struct ml_render_opts {
     int parent_pid_line;        /* the banner says "Parent PID:" (valgrind does when
                                    its text goes to a file) */
     int show_error_list;        /* -s: no "rerun with: -s" hint */
+    int verbose;                /* -v: the suppression files read, and each entry's use */
+    const char *const *suppression_files;   /* in the order they were read */
+    int nsuppression_files;
 };
 
 /* The text report of every process of r: banner, then what ml_render_text_end writes. */

@@ -32,6 +32,8 @@ struct pattern {
 
 struct entry {
     char *name;
+    char *file;                 /* the file it was read from, and the line of its '{' */
+    int line;
     unsigned kinds;             /* bits (1u << enum ml_leak_kind) */
     struct pattern *frames;
     size_t nframes;
@@ -55,6 +57,7 @@ static void entry_free(struct entry *e)
         free(e->frames[i].text);
     free(e->frames);
     free(e->name);
+    free(e->file);
     memset(e, 0, sizeof *e);
 }
 
@@ -297,26 +300,40 @@ static int parse_kind_line(struct reader *r, const char *line)
     return strcmp(colon + 1, "Leak") == 0;
 }
 
+static int parse_named(struct reader *r, struct ml_suppressions *s, struct entry *e);
+
 /* One entry, after its "{".  Returns 0 or -1. */
 static int parse_entry(struct reader *r, struct ml_suppressions *s)
 {
-    struct entry e = {0};
+    struct entry e = {.line = r->lineno};
     const char *line = next_line(r);
     int rc;
 
     if (!line)
         return bad(r, "unexpected end of file after '{'");
-    if (strcmp(line, "}") == 0 || strcmp(line, "{") == 0)
-        return bad(r, "expected the suppression's name, got '%s'", line);
-    if (!(e.name = strdup(line)))
+    if (!(e.file = strdup(r->path)))
         return bad(r, "out of memory");
+    if (strcmp(line, "}") == 0 || strcmp(line, "{") == 0)
+        rc = bad(r, "expected the suppression's name, got '%s'", line);
+    else if (!(e.name = strdup(line)))
+        rc = bad(r, "out of memory");
+    else
+        rc = parse_named(r, s, &e);
+    entry_free(&e);
+    return rc;
+}
+
+/* The rest of entry e, after its name. */
+static int parse_named(struct reader *r, struct ml_suppressions *s, struct entry *e)
+{
+    const char *line;
+    int rc;
     if (!(line = next_line(r)))
-        rc = bad(r, "unexpected end of file inside suppression '%s'", e.name);
+        rc = bad(r, "unexpected end of file inside suppression '%s'", e->name);
     else if ((rc = parse_kind_line(r, line)) == 0)
         rc = skip_entry(r);
-    else if (rc == 1 && (rc = parse_leak_body(r, &e)) == 0 && add_entry(s, &e) != 0)
+    else if (rc == 1 && (rc = parse_leak_body(r, e)) == 0 && add_entry(s, e) != 0)
         rc = bad(r, "out of memory");
-    entry_free(&e);
     return rc;
 }
 
@@ -463,6 +480,13 @@ static const struct ml_frame_out *former_view(const struct ml_stack_out *st, siz
 const char *ml_suppressions_match(const struct ml_suppressions *s, enum ml_leak_kind kind,
                                   const struct ml_stack_out *stack)
 {
+    return ml_suppressions_match_at(s, kind, stack, NULL, NULL);
+}
+
+const char *ml_suppressions_match_at(const struct ml_suppressions *s, enum ml_leak_kind kind,
+                                     const struct ml_stack_out *stack, const char **file,
+                                     int *line)
+{
     struct ml_stack_out former = {0};
     const char *name = NULL;
 
@@ -472,8 +496,11 @@ const char *ml_suppressions_match(const struct ml_suppressions *s, enum ml_leak_
     for (size_t i = 0; i < s->n && !name; i++)
         if ((s->entries[i].kinds & (1u << kind)) &&
             (stack_matches(&s->entries[i], stack) ||
-             (former.frames && stack_matches(&s->entries[i], &former))))
+             (former.frames && stack_matches(&s->entries[i], &former)))) {
             name = s->entries[i].name;
+            if (file) *file = s->entries[i].file;
+            if (line) *line = s->entries[i].line;
+        }
     return name;
 }
 

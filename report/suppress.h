@@ -57,6 +57,11 @@ size_t ml_suppressions_count(const struct ml_suppressions *s);
  * stack, or NULL.  The name lives as long as the set. */
 const char *ml_suppressions_match(const struct ml_suppressions *s, enum ml_leak_kind kind,
                                   const struct ml_stack_out *stack);
+/* The same, and where that entry is: *file (the path it was loaded from, as
+ * given, owned by the set) and *line (the line of its '{'). */
+const char *ml_suppressions_match_at(const struct ml_suppressions *s, enum ml_leak_kind kind,
+                                     const struct ml_stack_out *stack, const char **file,
+                                     int *line);
 
 /* Generating an entry for a record (--gen-suppressions): the first
  * ml_suppression_frames(st) frames of its stack, none below main as

@@ -56,6 +56,19 @@ static void blank(const struct tout *t)
     fputc('\n', t->out);
 }
 
+/* A line of -v detail, as valgrind prefixes them: "--PID-- ". */
+static void __attribute__((format(printf, 2, 3)))
+detail(const struct tout *t, const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(t->out, "--%d-- ", t->pid);
+    va_start(ap, fmt);
+    vfprintf(t->out, fmt, ap);
+    va_end(ap);
+    fputc('\n', t->out);
+}
+
 /* Writes s with control characters shown as '?', so that a name can never
  * break the line structure of the report. */
 static void put_clean(FILE *out, const char *s)
@@ -586,6 +599,46 @@ static void put_syscalls(const struct tout *t, const struct ml_proc_report *p)
     blank(t);
 }
 
+/* ---- suppressions (-v) --------------------------------------------------------- */
+
+static void put_suppression_files(const struct tout *t)
+{
+    for (int i = 0; i < t->o->nsuppression_files; i++)
+        detail(t, "Reading suppressions file: %s", t->o->suppression_files[i]);
+}
+
+/* How many records the entry that silenced record i silenced; 0 when an
+ * earlier record used it too (it is counted there). */
+static size_t entry_uses(const struct ml_proc_report *p, size_t i)
+{
+    const struct ml_leak_record *r = &p->records[i];
+    size_t n = 0;
+    for (size_t j = 0; j < p->nrecords; j++) {
+        const struct ml_leak_record *o = &p->records[j];
+        if (!o->suppressed || !o->suppression || strcmp(o->suppression, r->suppression) != 0 ||
+            o->suppression_line != r->suppression_line ||
+            (o->suppression_file != r->suppression_file &&
+             (!o->suppression_file || !r->suppression_file ||
+              strcmp(o->suppression_file, r->suppression_file) != 0)))
+            continue;
+        if (j < i) return 0;
+        n++;
+    }
+    return n;
+}
+
+/* valgrind -v's count of each entry used, as "used_suppression: N name file:line". */
+static void put_used_suppressions(const struct tout *t, const struct ml_proc_report *p)
+{
+    for (size_t i = 0; i < p->nrecords; i++) {
+        const struct ml_leak_record *r = &p->records[i];
+        size_t n = r->suppressed && r->suppression ? entry_uses(p, i) : 0;
+        if (n)
+            detail(t, "used_suppression: %6zu %s %s:%d", n, r->suppression,
+                   r->suppression_file ? r->suppression_file : "?", r->suppression_line);
+    }
+}
+
 /* ---- report ---------------------------------------------------------------------- */
 
 /* memcheck's last lines: leaks count as errors only in a full leak check. */
@@ -636,6 +689,8 @@ static void put_end(const struct tout *t, const struct ml_report *r,
         put_layout(t, p);
         put_syscalls(t, p);
     }
+    if (t->o->verbose)
+        put_used_suppressions(t, p);
     put_error_summary(t, p);
 }
 
@@ -667,6 +722,8 @@ int ml_render_text_banner(FILE *out, int pid, int ppid, char *const *argv,
     }
     if (!t.o->quiet)
         put_header(&t, argv, ppid);
+    if (t.o->verbose)
+        put_suppression_files(&t);
     return finish(out);
 }
 

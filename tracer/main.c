@@ -88,6 +88,10 @@ static struct outputs {
 
 static char **tool_argv;       /* memlens's own arguments (tool_args) */
 static struct ml_suppressions *suppressions;
+/* The suppression files read, in order: the default one first. */
+static const char **supp_files;
+static int nsupp_files;
+static char *default_supp;
 
 static char **copy_argv(char **argv)
 {
@@ -259,7 +263,9 @@ static struct ml_render_opts render_opts(const struct ml_options *o)
                                    .alloc_fns = o->alloc_fns, .nalloc_fns = o->nalloc_fns,
                                    .error_kinds = o->error_kinds, .tool_argv = tool_argv,
                                    .parent_pid_line = o->log_file != NULL,
-                                   .show_error_list = o->show_error_list};
+                                   .show_error_list = o->show_error_list,
+                                   .verbose = o->verbosity > 1, .suppression_files = supp_files,
+                                   .nsuppression_files = nsupp_files};
 }
 
 /* Where pid's text goes; stderr when its file cannot even be named. */
@@ -633,17 +639,39 @@ static int load_saved(const struct ml_options *o)
     return status;
 }
 
+/* The default suppressions first (unless --default-suppressions=no), then
+ * each --suppressions file, as valgrind reads them.  Returns 0 or -1 (printed). */
+static int load_suppressions(const struct ml_options *o)
+{
+    default_supp = o->default_suppressions ? ml_find_default_suppressions() : NULL;
+    if (o->default_suppressions && !default_supp)
+        fprintf(stderr, "memlens: warning: the default suppressions file is not installed\n");
+    if (!(supp_files = calloc((size_t)o->nsuppressions + 1, sizeof *supp_files))) {
+        fail(ML_EXIT_FAILURE, "out of memory");
+        return -1;
+    }
+    if (default_supp) supp_files[nsupp_files++] = default_supp;
+    for (int i = 0; i < o->nsuppressions; i++)
+        supp_files[nsupp_files++] = o->suppressions[i];
+    if (nsupp_files && !(suppressions = ml_suppressions_new())) {
+        fail(ML_EXIT_FAILURE, "out of memory");
+        return -1;
+    }
+    for (int i = 0; i < nsupp_files; i++) {
+        char why[512];
+        if (ml_suppressions_load(suppressions, supp_files[i], why, sizeof why) != 0) {
+            fail(ML_EXIT_FAILURE, "cannot use suppressions file %s", why);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int run_main(const struct ml_options *o)
 {
     if (o->pid && kill(o->pid, 0) != 0 && errno == ESRCH)
         return fail(ML_EXIT_FAILURE, "-p %d: no such process", o->pid);
-    if (o->nsuppressions && !(suppressions = ml_suppressions_new()))
-        return fail(ML_EXIT_FAILURE, "out of memory");
-    for (int i = 0; i < o->nsuppressions; i++) {
-        char why[512];
-        if (ml_suppressions_load(suppressions, o->suppressions[i], why, sizeof why) != 0)
-            return fail(ML_EXIT_FAILURE, "cannot use suppressions file %s", why);
-    }
+    if (load_suppressions(o) != 0) return ML_EXIT_FAILURE;
     if (ml_textlog_init(o->log_file, o->log_fd) != 0) return fail(ML_EXIT_FAILURE, "%s", ml_last_error());
     out.path[OUT_JSON] = o->json_file;
     out.path[OUT_HTML] = o->html_file;
@@ -656,5 +684,7 @@ static int run_main(const struct ml_options *o)
     if (ml_textlog_close() != 0) out.failed = fail(ML_EXIT_FAILURE, "%s", ml_last_error());
     if (out.failed) status = ML_EXIT_FAILURE;
     ml_suppressions_free(suppressions);
+    free(supp_files);
+    free(default_supp);
     return status;
 }

@@ -55,24 +55,52 @@ char *ml_find_program(const char *name)
     return NULL;
 }
 
-/* The installed shim for a memlens that runs from exe_dir: bindir and
- * pkglibdir keep their places relative to their common root (the prefix),
- * so a tree installed with DESTDIR or moved whole still finds its own shim.
- * NULL when exe_dir is not a bindir. */
-static char *relocated_shim(const char *exe_dir)
+/* The installed file `name` of directory `dir` (pkglibdir, pkgdatadir) for
+ * a memlens that runs from exe_dir: bindir and dir keep their places
+ * relative to their common root (the prefix), so a tree installed with
+ * DESTDIR or moved whole still finds its own files.  NULL when exe_dir is
+ * not a bindir or the file is not there. */
+static char *relocated(const char *exe_dir, const char *dir, const char *name)
 {
-    const char *bin = ML_BINDIR, *lib = ML_PKGLIBDIR;
+    const char *bin = ML_BINDIR;
     size_t root = 0;                      /* length of their common directory prefix */
-    for (size_t i = 0; bin[i] && bin[i] == lib[i]; i++)
+    for (size_t i = 0; bin[i] && bin[i] == dir[i]; i++)
         if (bin[i] == '/') root = i;
     size_t bin_rel = strlen(bin + root), dir_len = strlen(exe_dir);
     if (bin_rel > dir_len || strcmp(exe_dir + dir_len - bin_rel, bin + root) != 0) return NULL;
     char *path;
-    if (asprintf(&path, "%.*s%s/libmemlens.so", (int)(dir_len - bin_rel), exe_dir, lib + root) < 0)
+    if (asprintf(&path, "%.*s%s/%s", (int)(dir_len - bin_rel), exe_dir, dir + root, name) < 0)
         return NULL;
     if (access(path, R_OK) == 0) return path;
     free(path);
     return NULL;
+}
+
+/* The directory memlens runs from, or NULL. */
+static char *exe_dir(void)
+{
+    char exe[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len <= 0) return NULL;
+    exe[len] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash) *slash = '\0';
+    return strdup(exe);
+}
+
+/* build_rel (relative to the build tree's tracer/), else the installed
+ * name in dir (relocated, then where configure put it). */
+static char *find_file(const char *build_rel, const char *dir, const char *name)
+{
+    char buf[PATH_MAX + 64], *real = NULL, *from = exe_dir();
+    if (from) {
+        snprintf(buf, sizeof buf, "%s/../%s", from, build_rel);
+        if (!(real = realpath(buf, NULL))) real = relocated(from, dir, name);
+        free(from);
+        if (real) return real;
+    }
+    snprintf(buf, sizeof buf, "%s/%s", dir, name);
+    return access(buf, R_OK) == 0 ? strdup(buf) : NULL;
 }
 
 /* MEMLENS_SHIM, else the build tree's shim next to a memlens run from the
@@ -81,19 +109,14 @@ char *ml_find_shim(void)
 {
     const char *env = getenv("MEMLENS_SHIM");
     if (env && *env) return access(env, R_OK) == 0 ? strdup(env) : NULL;
-    char exe[PATH_MAX], buf[PATH_MAX + 64];
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (len > 0) {
-        exe[len] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash) *slash = '\0';
-        snprintf(buf, sizeof buf, "%s/../preload/.libs/libmemlens.so", exe);
-        char *real = realpath(buf, NULL);
-        if (real) return real;
-        if ((real = relocated_shim(exe))) return real;
-    }
-    snprintf(buf, sizeof buf, "%s/libmemlens.so", ML_PKGLIBDIR);
-    return access(buf, R_OK) == 0 ? strdup(buf) : NULL;
+    return find_file("preload/.libs/libmemlens.so", ML_PKGLIBDIR, "libmemlens.so");
+}
+
+char *ml_find_default_suppressions(void)
+{
+    char *path = find_file("data/default.supp", ML_PKGDATADIR, "default.supp");
+    if (path || access(ML_TOP_SRCDIR "/data/default.supp", R_OK) != 0) return path;
+    return strdup(ML_TOP_SRCDIR "/data/default.supp");   /* a build out of the source tree */
 }
 
 unsigned long ml_ptrace_options(void)

@@ -11,6 +11,9 @@
 char *ml_find_program(const char *name);
 /* Path of libmemlens.so for this memlens (build tree or installed), or NULL. */
 char *ml_find_shim(void);
+/* Path of the default suppressions (data/default.supp in the build tree,
+ * installed in pkgdatadir, else in the source tree of this build), or NULL. */
+char *ml_find_default_suppressions(void);
 /* ptrace options memlens uses on every task. */
 unsigned long ml_ptrace_options(void);
 
