@@ -235,59 +235,103 @@ void ml_blocks_map_stacks(struct ml_blocks *b, uint32_t (*map)(void *ctx, uint32
         if (b->old[i].addr > TOMB) b->old[i].stack = map(ctx, b->old[i].stack);
 }
 
-#define RADIX_BITS 11           /* 2,048 buckets: the scatter's write fronts stay in cache */
-#define RADIX (1u << RADIX_BITS)
+#define DIGIT_BITS 8
+#define DIGITS (1u << DIGIT_BITS)
+#define SMALL_SORT 32           /* runs this short are sorted by insertion */
 
-/* Sort n blocks by address: LSD radix sort, 11 bits a pass, passes only
- * over the bits in which the addresses differ, from the lowest such bit.
- * Each pass moves the blocks between a and tmp (n blocks); the result is
- * left in a.  Returns 0, or -1 (nothing sorted) when out of memory. */
-static int radix_by_addr(struct ml_block *a, struct ml_block *tmp, size_t n)
+static void insertion_by_addr(struct ml_block *a, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        struct ml_block v = a[i];
+        size_t j = i;
+        for (; j > 0 && a[j - 1].addr > v.addr; j--) a[j] = a[j - 1];
+        a[j] = v;
+    }
+}
+
+static unsigned digit_of(uint64_t addr, int shift)
+{
+    uint64_t d = shift >= 0 ? addr >> shift : addr << -shift;
+    return (unsigned)(d & (DIGITS - 1));
+}
+
+/* Sort n blocks by address in place: MSD radix sort, 8 bits a level from
+ * the highest bit in which the addresses differ, each level permuting its
+ * run by cycles (no second array: at ten million blocks that would be
+ * 320 MiB more).  Bits below low are the same in every address. */
+static void radix_in_place(struct ml_block *a, size_t n, int shift, int low)
+{
+    if (n < SMALL_SORT) {
+        insertion_by_addr(a, n);
+        return;
+    }
+    size_t count[DIGITS] = {0}, next[DIGITS], end[DIGITS];
+    for (size_t i = 0; i < n; i++) count[digit_of(a[i].addr, shift)]++;
+    for (size_t d = 0, sum = 0; d < DIGITS; d++) {
+        next[d] = sum;
+        sum += count[d];
+        end[d] = sum;
+    }
+    for (unsigned d = 0; d < DIGITS; d++)
+        while (next[d] < end[d]) {
+            struct ml_block v = a[next[d]];
+            for (unsigned e = digit_of(v.addr, shift); e != d; e = digit_of(v.addr, shift)) {
+                struct ml_block t = a[next[e]];
+                a[next[e]++] = v;
+                v = t;
+            }
+            a[next[d]++] = v;
+        }
+    if (shift <= low) return;        /* this digit held the last bits that differ */
+    for (unsigned d = 0; d < DIGITS; d++)
+        if (count[d] > 1) radix_in_place(a + end[d] - count[d], count[d], shift - DIGIT_BITS, low);
+}
+
+static void sort_by_addr(struct ml_block *a, size_t n)
 {
     uint64_t differ = 0;
     for (size_t i = 1; i < n; i++) differ |= a[i].addr ^ a[0].addr;
-    if (!differ) return 0;
-    size_t *count = malloc(RADIX * sizeof *count);
-    if (!count) return -1;
-    struct ml_block *src = a, *dst = tmp;
-    for (unsigned shift = (unsigned)__builtin_ctzll(differ); shift < 64 && (differ >> shift);
-         shift += RADIX_BITS) {
-        memset(count, 0, RADIX * sizeof *count);
-        for (size_t i = 0; i < n; i++) count[(src[i].addr >> shift) & (RADIX - 1)]++;
-        size_t sum = 0;
-        for (size_t d = 0; d < RADIX; d++) {
-            size_t c = count[d];
-            count[d] = sum;
-            sum += c;
-        }
-        for (size_t i = 0; i < n; i++) dst[count[(src[i].addr >> shift) & (RADIX - 1)]++] = src[i];
-        struct ml_block *t = src;
-        src = dst;
-        dst = t;
-    }
-    if (src != a) memcpy(a, src, n * sizeof *a);
-    free(count);
-    return 0;
+    if (!differ) return;
+    int high = 63 - __builtin_clzll(differ), low = __builtin_ctzll(differ);
+    radix_in_place(a, n, high - (DIGIT_BITS - 1), low);
 }
 
-static int by_addr(const void *a, const void *b)
+/* Copy the live blocks of both tables to the front of dst (which may be
+ * the new table itself: its entries only move down). */
+static size_t gather(const struct ml_blocks *b, struct ml_block *dst)
 {
-    uint64_t x = ((const struct ml_block *)a)->addr, y = ((const struct ml_block *)b)->addr;
-    return x < y ? -1 : x > y;
+    size_t n = 0;
+    for (size_t i = 0; i <= b->mask; i++)
+        if (b->slots[i].addr) dst[n++] = b->slots[i];
+    for (size_t i = 0; b->old && i <= b->oldmask; i++)
+        if (b->old[i].addr > TOMB) dst[n++] = b->old[i];
+    return n;
 }
 
 long ml_blocks_sorted(const struct ml_blocks *b, struct ml_block **out)
 {
     struct ml_block *arr = malloc((b->count ? b->count : 1) * sizeof *arr);
     if (!arr) return -1;
-    size_t n = 0;
-    for (size_t i = 0; i <= b->mask; i++)
-        if (b->slots[i].addr) arr[n++] = b->slots[i];
-    for (size_t i = 0; b->old && i <= b->oldmask; i++)
-        if (b->old[i].addr > TOMB) arr[n++] = b->old[i];
-    struct ml_block *tmp = n > 4096 ? malloc(n * sizeof *tmp) : NULL;
-    if (!tmp || radix_by_addr(arr, tmp, n) != 0) qsort(arr, n, sizeof *arr, by_addr);
-    free(tmp);
+    size_t n = gather(b, arr);
+    sort_by_addr(arr, n);
     *out = arr;
+    return (long)n;
+}
+
+long ml_blocks_take_sorted(struct ml_blocks *b, struct ml_block **out)
+{
+    struct ml_block *fresh = calloc(1024, sizeof *fresh);
+    if (!fresh) return -1;
+    /* The new table has room for every block: it is at least twice the old
+     * one, and a grow starts before the old one is 70% full. */
+    size_t n = gather(b, b->slots);
+    sort_by_addr(b->slots, n);
+    struct ml_block *arr = realloc(b->slots, (n ? n : 1) * sizeof *arr);
+    *out = arr ? arr : b->slots;
+    free(b->old);
+    b->old = NULL;
+    b->slots = fresh;
+    b->mask = 1023;
+    b->count = 0;
     return (long)n;
 }

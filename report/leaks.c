@@ -358,7 +358,7 @@ int ml_leaks_build(const struct ml_leak_input *in, struct ml_proc_report *out)
 {
     struct ml_block *blocks = NULL;
     ml_progress_phase(in->progress, "sorting the live blocks", ml_blocks_stats(in->blocks)->live_blocks);
-    long n = ml_blocks_sorted(in->blocks, &blocks);
+    long n = ml_blocks_take_sorted(in->blocks, &blocks);
     if (n < 0) return -ENOMEM;
     out->alloc = *ml_blocks_stats(in->blocks);
     out->scanned = in->snap && in->snap->scanned;

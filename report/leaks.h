@@ -29,7 +29,7 @@ enum { ML_STACK_BELOW_MAIN = 1u, ML_STACK_MANGLED = 2u };
 
 struct ml_leak_input {
     const struct ml_snapshot *snap;   /* memory and registers at exit */
-    const struct ml_blocks *blocks;   /* live blocks at exit */
+    struct ml_blocks *blocks;         /* live blocks at exit: ml_leaks_build moves them out */
     struct ml_stack_source stacks;
     struct ml_symbolizer *sym;        /* NULL: frames are left unresolved */
     unsigned heuristics;              /* enum ml_heuristic bits */

@@ -257,7 +257,7 @@ int ml_session_copy_fds(struct ml_session *s, struct ml_fd_table *out)
     return rc;
 }
 
-const struct ml_blocks *ml_session_blocks(const struct ml_session *s)
+struct ml_blocks *ml_session_blocks(struct ml_session *s)
 {
     return s->blocks;
 }

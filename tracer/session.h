@@ -27,7 +27,7 @@ void ml_session_finish(struct ml_session *s);
 struct ml_memtrace;
 /* Copy the program's own mappings and shm stacks seen by the shim into mt. */
 void ml_session_take_maps(struct ml_session *s, struct ml_memtrace *mt);
-const struct ml_blocks *ml_session_blocks(const struct ml_session *s);
+struct ml_blocks *ml_session_blocks(struct ml_session *s);
 /* Who made each descriptor, as far as the events applied so far say. */
 struct ml_fd_table;
 const struct ml_fd_table *ml_session_fds(const struct ml_session *s);

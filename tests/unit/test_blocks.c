@@ -107,12 +107,65 @@ static void views_during_growth(void **state)
     ml_blocks_free(b);
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Moving the blocks out sorted, in the table's own memory, while a grow is
+ * under way: the table grows to 131,072 slots at 45,875 blocks (70% of
+ * 65,536), and the 4,125 inserts after it move 8 old slots each, 33,000 of
+ * 65,536.  Two blocks in three have random addresses over 2^40 bytes, so
+ * every level of the radix sort runs; the third make one dense run. */
+static void take_sorted_moves_out(void **state)
+{
+    (void)state;
+    enum { N = 50000 };
+    static uint64_t want[N];
+    struct ml_blocks *b = ml_blocks_new();
+    uint64_t r = 88172645463325252ull;
+    size_t n = 0;
+    for (; n < N; n++) {
+        r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+        uint64_t addr = n % 3 ? 0x100000000000ull + ((r & ((1ull << 40) - 1)) & ~15ull)
+                              : 0x7f0000000000ull + n * 16;   /* a dense run */
+        if (ml_blocks_find(b, addr)) { n--; continue; }
+        struct ml_block x = {.addr = addr, .size = n, .seq = n};
+        assert_int_equal(ml_blocks_alloc(b, &x), 0);
+        want[n] = addr;
+    }
+    qsort(want, n, sizeof *want, cmp_u64);
+    struct ml_block *copy, *moved;
+    long nc = ml_blocks_sorted(b, &copy);
+    long nm = ml_blocks_take_sorted(b, &moved);
+    assert_int_equal(nc, n);
+    assert_int_equal(nm, n);
+    for (size_t k = 0; k < n; k++) {
+        assert_int_equal(copy[k].addr, want[k]);
+        assert_int_equal(moved[k].addr, want[k]);
+        assert_int_equal(moved[k].size, moved[k].seq);   /* whole entries moved */
+    }
+    assert_int_equal(ml_blocks_stats(b)->live_blocks, n);   /* statistics stay */
+    assert_null(ml_blocks_find(b, want[0]));                /* the table is empty */
+    struct ml_block *none;
+    assert_int_equal(ml_blocks_sorted(b, &none), 0);
+    struct ml_block x = {.addr = want[1], .size = 1};       /* and usable again */
+    assert_int_equal(ml_blocks_alloc(b, &x), 0);
+    assert_non_null(ml_blocks_find(b, want[1]));
+    free(none);
+    free(copy);
+    free(moved);
+    ml_blocks_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(alloc_free_stats),
         cmocka_unit_test(churn_matches_reference),
         cmocka_unit_test(views_during_growth),
+        cmocka_unit_test(take_sorted_moves_out),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
