@@ -77,6 +77,17 @@ static void put_clean(FILE *out, const char *s)
         fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, out);
 }
 
+/* An argument of the Command: line as valgrind writes it: a space or a
+ * backslash escaped with a backslash, so that the words can be told apart. */
+static void put_arg(FILE *out, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == ' ' || *s == '\\')
+            fputc('\\', out);
+        fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, out);
+    }
+}
+
 static const char *base_name(const char *path)
 {
     const char *slash = strrchr(path, '/');
@@ -97,7 +108,7 @@ static void put_header(const struct tout *t, char *const *argv, int ppid)
     fputs("Command:", t->out);
     for (; argv && *argv; argv++) {
         fputc(' ', t->out);
-        put_clean(t->out, *argv);
+        put_arg(t->out, *argv);
     }
     fputc('\n', t->out);
     if (t->o->parent_pid_line && ppid > 0)

@@ -199,7 +199,7 @@ class TextReport(unittest.TestCase):
         lines = err.splitlines()
         out = lines.index("program-output")
         self.assertRegex(lines[0], r"^==\d+== memlens, a memory leak and fragmentation detector$")
-        self.assertTrue(any(re.match(r"^==\d+== Command: sh -c echo program-output >&2$", l)
+        self.assertTrue(any(re.match(r"^==\d+== Command: sh -c echo\\ program-output\\ >&2$", l)
                             for l in lines[:out]))
         self.assertNotIn("Parent PID", err)          # only when the text goes to a file
         self.assertTrue(any("HEAP SUMMARY:" in l for l in lines[out:]))

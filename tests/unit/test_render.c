@@ -582,8 +582,8 @@ static void test_json_python(void **state)
 static const char text_header[] =
     P "memlens, a memory leak and fragmentation detector\n"
     P "Using memlens-0.1.0-test; rerun with -h for help\n"
-    P "Command: ./leaky <script>alert(1)</script> quote\"back\\slash?tab?ctl "
-      "caf\xc3\xa9 \xff\xfe" " bad\n"
+    P "Command: ./leaky <script>alert(1)</script> quote\"back\\\\slash?tab?ctl "
+      "caf\xc3\xa9\\ \xff\xfe" "\\ bad\n"      /* valgrind's escapes: "\\ " and "\\\\" */
     P "\n";
 
 /* The closing text starts with an empty line, as valgrind's. */
