@@ -230,6 +230,18 @@ static void stack_bounds(struct ml_thread *t)
     pthread_attr_destroy(&attr);
 }
 
+/* memlens's own mappings, for the report (session.h). */
+ML_EXPORT struct ml_own_maps memlens_own_maps;
+
+static void note_own_map(void *p, size_t len)
+{
+    uint64_t i = __atomic_fetch_add(&memlens_own_maps.n, 1, __ATOMIC_RELAXED);
+    if (i < ML_OWN_MAPS_MAX) {
+        memlens_own_maps.v[i].addr = (uint64_t)(uintptr_t)p;
+        memlens_own_maps.v[i].len = len;
+    }
+}
+
 /* The calling thread's state, made on first use; NULL when none can be had
  * (out of memory, or the thread is exiting). */
 static struct ml_thread *thread_state(void)
@@ -250,6 +262,7 @@ static struct ml_thread *thread_state(void)
                                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (p == MAP_FAILED)
             return NULL;
+        note_own_map(p, sizeof(*t));
         t = p;   /* zeroed: gen 0 matches no session, no guess */
     }
     stack_bounds(t);

@@ -1,5 +1,6 @@
 /* owner.c - memlens's own mappings apart from the program's (see owner.h). */
 #include "owner.h"
+#include "memlens/session.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -120,7 +121,26 @@ static void objects_free(struct object *objs, size_t n)
     free(objs);
 }
 
-int ml_owner_mark(const struct ml_snapshot *snap, unsigned char *memlens)
+/* The anonymous regions wholly inside a mapping the shim lists as its own. */
+static void mark_own_maps(const struct ml_snapshot *snap, struct ml_symbolizer *sym,
+                          unsigned char *memlens)
+{
+    uint64_t list = sym ? ml_symbol_address(sym, SHIM_NAME, ML_OWN_MAPS_SYMBOL, NULL) : 0, n = 0;
+    if (!list || !ml_snapshot_read_word(snap, list, &n)) return;
+    if (n > ML_OWN_MAPS_MAX) n = ML_OWN_MAPS_MAX;
+    for (uint64_t k = 0; k < n; k++) {
+        uint64_t at = list + 8 + 16 * k, addr = 0, len = 0;
+        if (!ml_snapshot_read_word(snap, at, &addr) || !ml_snapshot_read_word(snap, at + 8, &len))
+            continue;
+        uint64_t end = addr + ((len + ML_PAGE_SIZE - 1) & ~(uint64_t)(ML_PAGE_SIZE - 1));
+        for (size_t i = 0; i < snap->nregions; i++) {
+            const struct ml_region *r = &snap->regions[i];
+            if (r->kind == ML_RK_MMAP_ANON && r->start >= addr && r->end <= end) memlens[i] = 1;
+        }
+    }
+}
+
+int ml_owner_mark(const struct ml_snapshot *snap, struct ml_symbolizer *sym, unsigned char *memlens)
 {
     struct object *objs = NULL, *shim = NULL;
     size_t n = 0;
@@ -134,6 +154,7 @@ int ml_owner_mark(const struct ml_snapshot *snap, unsigned char *memlens)
         objects_free(objs, n);
         return rc;
     }
+    mark_own_maps(snap, sym, memlens);
     reach(objs, n, shim, 0);
     for (size_t i = 0; i < n; i++)
         if (!objs[i].shim_side) reach(objs, n, &objs[i], 1);

@@ -9,6 +9,8 @@
  * it (the executable, its libraries, whatever it dlopen'ed); the rest of
  * the shim's closure is memlens's.  The shim's TLS lies inside each
  * thread's static TLS block and cannot be told apart; it stays counted.
+ * The shim's own anonymous mappings (its per-thread state blocks) are the
+ * ones its ml_own_maps list names (session.h), read from the exit snapshot.
  * Reads the objects' dynamic sections from their files (libelf); owns
  * nothing after it returns.
  */
@@ -16,9 +18,11 @@
 #define ML_OWNER_H
 
 #include "snapshot.h"
+#include "symbols.h"
 
 /* Set memlens[i] to 1 for each region i of snap that is memlens's, 0 for
- * the program's.  Returns 0 or -ENOMEM. */
-int ml_owner_mark(const struct ml_snapshot *snap, unsigned char *memlens);
+ * the program's; sym (may be NULL) finds the shim's list of its own
+ * mappings.  Returns 0 or -ENOMEM. */
+int ml_owner_mark(const struct ml_snapshot *snap, struct ml_symbolizer *sym, unsigned char *memlens);
 
 #endif

@@ -76,7 +76,7 @@ static int build_layout(const struct ml_regions_input *in, struct ml_proc_report
     unsigned char *memlens = malloc(snap->nregions);
     out->regions = calloc(snap->nregions ? snap->nregions : 1, sizeof *out->regions);
     out->own_maps = calloc(snap->nregions ? snap->nregions : 1, sizeof *out->own_maps);
-    if (!memlens || !out->regions || !out->own_maps || ml_owner_mark(snap, memlens)) {
+    if (!memlens || !out->regions || !out->own_maps || ml_owner_mark(snap, in->sym, memlens)) {
         free(memlens);
         return -ENOMEM;
     }

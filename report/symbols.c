@@ -452,7 +452,8 @@ static int lookup_in_module(Dwfl_Module *mod, void **userdata, const char *mname
         GElf_Sym sym;
         GElf_Addr addr;
         const char *sname = dwfl_module_getsym_info(mod, i, &sym, &addr, NULL, NULL, NULL);
-        if (sname && GELF_ST_TYPE(sym.st_info) == STT_FUNC && sym.st_shndx != SHN_UNDEF &&
+        if (sname && (GELF_ST_TYPE(sym.st_info) == STT_FUNC || GELF_ST_TYPE(sym.st_info) == STT_OBJECT) &&
+            sym.st_shndx != SHN_UNDEF &&
             strcmp(sname, l->name) == 0) {
             l->address = addr;
             l->module = mname;

@@ -33,7 +33,7 @@ void ml_symbolizer_free(struct ml_symbolizer *s);
 int ml_symbolize(struct ml_symbolizer *s, uint64_t addr, int return_address,
                  struct ml_symframe *out, int max);
 
-/* Address of the function `name` (as in the symbol table: mangled) defined
+/* Address of the function or variable `name` (as in the symbol table: mangled) defined
  * in the loaded object whose file name is module_base, or 0; *module gets
  * that object's path (owned by s). */
 uint64_t ml_symbol_address(struct ml_symbolizer *s, const char *module_base, const char *name,

@@ -102,6 +102,18 @@ struct ml_stack_rec {
     uint64_t frames[];  /* return addresses, innermost first */
 };
 
+/* The shim's own anonymous mappings (its per-thread state blocks), listed
+ * in its data under the symbol ML_OWN_MAPS_SYMBOL so that the exit snapshot
+ * holds the list and the report can tell them from the program's mappings
+ * (report/owner.c).  Written by the shim only: n counts the entries made
+ * (it may pass ML_OWN_MAPS_MAX; those past it are not listed). */
+#define ML_OWN_MAPS_SYMBOL "memlens_own_maps"
+#define ML_OWN_MAPS_MAX    1024u
+struct ml_own_maps {
+    uint64_t n;
+    struct { uint64_t addr, len; } v[ML_OWN_MAPS_MAX];
+};
+
 struct ml_header {
     uint64_t magic;
     uint32_t version;
