@@ -325,17 +325,22 @@ const char *ml_jsonr_str(const struct ml_jsonr *v)
     return v && v->type == ML_JSON_STRING ? v->s : NULL;
 }
 
+/* A number that is not an integer (2.5, 1e30, an integer too large for 64
+ * bits) is truncated toward zero and held to the type's range. */
 uint64_t ml_jsonr_uint(const struct ml_jsonr *v, uint64_t dflt)
 {
     if (!v || v->type != ML_JSON_NUMBER || v->negative) return dflt;
-    return v->is_int ? v->u : (uint64_t)v->d;
+    if (v->is_int) return v->u;
+    return v->d >= 18446744073709551616.0 ? UINT64_MAX : v->d >= 0 ? (uint64_t)v->d : dflt;
 }
 
 int64_t ml_jsonr_int(const struct ml_jsonr *v, int64_t dflt)
 {
     if (!v || v->type != ML_JSON_NUMBER) return dflt;
-    if (!v->is_int) return (int64_t)v->d;
-    return v->negative ? v->i : (int64_t)v->u;
+    if (v->is_int) return v->negative ? v->i : v->u > INT64_MAX ? INT64_MAX : (int64_t)v->u;
+    if (v->d != v->d) return dflt;                                   /* NaN */
+    return v->d >= 9223372036854775808.0 ? INT64_MAX : v->d < -9223372036854775808.0 ? INT64_MIN
+                                                                                   : (int64_t)v->d;
 }
 
 double ml_jsonr_double(const struct ml_jsonr *v, double dflt)

@@ -49,6 +49,17 @@ static void test_values(void **state)
     assert_null(ml_jsonr_str(ml_jsonr_get(v, "nope")));
     assert_int_equal(ml_jsonr_hex(ml_jsonr_get(v, "s"), 3), 3);
     ml_jsonr_free(v);
+    /* numbers out of range are held to it, never converted out of it */
+    v = parse("[1e30, -1e30, 99999999999999999999, -99999999999999999999, 2.9]");
+    assert_non_null(v);
+    assert_true(ml_jsonr_uint(ml_jsonr_at(v, 0), 0) == UINT64_MAX);
+    assert_true(ml_jsonr_int(ml_jsonr_at(v, 0), 0) == INT64_MAX);
+    assert_true(ml_jsonr_int(ml_jsonr_at(v, 1), 0) == INT64_MIN);
+    assert_int_equal(ml_jsonr_uint(ml_jsonr_at(v, 1), 5), 5);
+    assert_true(ml_jsonr_uint(ml_jsonr_at(v, 2), 0) == UINT64_MAX);
+    assert_true(ml_jsonr_int(ml_jsonr_at(v, 3), 0) == INT64_MIN);
+    assert_int_equal(ml_jsonr_uint(ml_jsonr_at(v, 4), 0), 2);
+    ml_jsonr_free(v);
 }
 
 static void test_errors(void **state)
