@@ -222,6 +222,8 @@ static void load_heap(struct loader *ld, const jv *o, struct ml_heap_out *h)
 {
     if (!o || o->type != ML_JSON_OBJECT) return;
     h->present = 1;
+    h->malloc_path = dup_str(ld, get(o, "malloc"));
+    h->glibc_only = ml_jsonr_bool(get(o, "glibc_only"), 0);
     load_figures(o, &h->total);
     const jv *sites = get(o, "sites"), *parts = get(o, "parts"), *gaps = get(o, "gap_histogram");
     size_t n = ml_jsonr_len(sites);
@@ -341,6 +343,29 @@ static void load_shm(struct loader *ld, const jv *proc, struct ml_proc_report *p
     }
 }
 
+/* -p --interval: the sites that grew at each sample. */
+static void load_growth(struct loader *ld, const jv *arr, struct ml_proc_report *p)
+{
+    size_t n = ml_jsonr_len(arr);
+    p->growth = n ? alloc_array(ld, n, sizeof *p->growth) : NULL;
+    for (size_t i = 0; p->growth && i < n; i++) {
+        const jv *g = ml_jsonr_at(arr, i), *sites = get(g, "sites");
+        struct ml_growth_point *o = &p->growth[p->ngrowth++];
+        o->seconds = ml_jsonr_double(get(g, "seconds"), 0);
+        o->growing = (unsigned)get_uint(g, "growing_sites");
+        for (size_t k = 0; k < ml_jsonr_len(sites) && o->nsites < ML_GROWTH_TOP; k++) {
+            const jv *s = ml_jsonr_at(sites, k);
+            struct ml_growth_site *site = &o->sites[o->nsites++];
+            site->grew = ml_jsonr_int(get(s, "grew_bytes"), 0);
+            site->rate = ml_jsonr_double(get(s, "bytes_per_second"), 0);
+            site->streak = (unsigned)get_uint(s, "intervals_in_a_row");
+            site->bytes = get_uint(s, "bytes");
+            site->blocks = get_uint(s, "blocks");
+            load_stack(ld, get(s, "stack"), &site->stack);
+        }
+    }
+}
+
 /* --track-fds: the descriptors open at exit. */
 static void load_fds(struct loader *ld, const jv *fds, struct ml_proc_report *p)
 {
@@ -385,6 +410,7 @@ static void load_process(struct loader *ld, const jv *o, struct ml_proc_report *
     load_regions(ld, o, p);
     load_syscalls(ld, o, p);
     load_shm(ld, o, p);
+    load_growth(ld, get(o, "growth"), p);
     load_fds(ld, get(o, "fds"), p);
 }
 

@@ -365,7 +365,7 @@ static void record_options(const struct ml_options *o, struct ml_report_options 
         char **keep = ro->alloc_fns;
         ro->alloc_fns = NULL;
         ml_report_options_free(ro);                /* the saved suppressions */
-        ro->suppressions = strv_of(o->suppressions, o->nsuppressions);
+        ro->suppressions = strv_of(supp_files, nsupp_files);   /* the default ones first */
         ro->alloc_fns = loaded ? keep : strv_of(o->alloc_fns, o->nalloc_fns);
     }
     if (loaded) return;
