@@ -50,7 +50,7 @@ struct ml_leak_record {
                                        newest blocks were allocated */
     int suppressed;             /* 1 when a suppression matched */
     char *suppression;          /* its name, when suppressed */
-    char *suppression_file;     /* where that entry is: file and line of its '{' */
+    char *suppression_file;     /* where that entry is: file and line of its name */
     int suppression_line;
 };
 

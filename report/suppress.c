@@ -32,7 +32,7 @@ struct pattern {
 
 struct entry {
     char *name;
-    char *file;                 /* the file it was read from, and the line of its '{' */
+    char *file;                 /* the file it was read from, and the line of its name */
     int line;
     unsigned kinds;             /* bits (1u << enum ml_leak_kind) */
     struct pattern *frames;
@@ -305,9 +305,11 @@ static int parse_named(struct reader *r, struct ml_suppressions *s, struct entry
 /* One entry, after its "{".  Returns 0 or -1. */
 static int parse_entry(struct reader *r, struct ml_suppressions *s)
 {
-    struct entry e = {.line = r->lineno};
+    struct entry e = {0};
     const char *line = next_line(r);
     int rc;
+
+    e.line = r->lineno;           /* the name's line, as valgrind's used_suppression says */
 
     if (!line)
         return bad(r, "unexpected end of file after '{'");

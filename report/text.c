@@ -618,12 +618,14 @@ static void put_suppression_files(const struct tout *t)
         detail(t, "Reading suppressions file: %s", t->o->suppression_files[i]);
 }
 
-/* How many records the entry that silenced record i silenced; 0 when an
- * earlier record used it too (it is counted there). */
-static size_t entry_uses(const struct ml_proc_report *p, size_t i)
+/* How many records the entry that silenced record i silenced, and their
+ * blocks and bytes in *sum; 0 when an earlier record used it too (it is
+ * counted there). */
+static size_t entry_uses(const struct ml_proc_report *p, size_t i, struct ml_totals *sum)
 {
     const struct ml_leak_record *r = &p->records[i];
     size_t n = 0;
+    *sum = (struct ml_totals){0, 0};
     for (size_t j = 0; j < p->nrecords; j++) {
         const struct ml_leak_record *o = &p->records[j];
         if (!o->suppressed || !o->suppression || strcmp(o->suppression, r->suppression) != 0 ||
@@ -634,37 +636,62 @@ static size_t entry_uses(const struct ml_proc_report *p, size_t i)
             continue;
         if (j < i) return 0;
         n++;
+        sum->blocks += o->blocks;
+        sum->bytes += o->bytes;
     }
     return n;
 }
 
-/* valgrind -v's count of each entry used, as "used_suppression: N name file:line". */
-static void put_used_suppressions(const struct tout *t, const struct ml_proc_report *p)
+static int any_suppressed(const struct ml_proc_report *p)
 {
+    for (size_t i = 0; i < p->nrecords; i++)
+        if (p->records[i].suppressed && p->records[i].suppression) return 1;
+    return 0;
+}
+
+/* valgrind's list with -s or -v: each entry used, "used_suppression: N name
+ * file:line suppressed: B bytes in K blocks", after an ERROR SUMMARY that
+ * the last line then repeats. */
+static void put_used_suppressions(const struct tout *t, const struct ml_proc_report *p,
+                                  const char *summary)
+{
+    if (!any_suppressed(p))
+        return;
+    line(t, "%s", summary);
+    detail(t, "%s", "");
     for (size_t i = 0; i < p->nrecords; i++) {
         const struct ml_leak_record *r = &p->records[i];
-        size_t n = r->suppressed && r->suppression ? entry_uses(p, i) : 0;
+        struct ml_totals sum;
+        size_t n = r->suppressed && r->suppression ? entry_uses(p, i, &sum) : 0;
         if (n)
-            detail(t, "used_suppression: %6zu %s %s:%d", n, r->suppression,
-                   r->suppression_file ? r->suppression_file : "?", r->suppression_line);
+            detail(t, "used_suppression: %6zu %s %s:%d suppressed: %s bytes in %s blocks", n,
+                   r->suppression, r->suppression_file ? r->suppression_file : "?",
+                   r->suppression_line, commas(sum.bytes).s, commas(sum.blocks).s);
     }
+    blank(t);
 }
 
 /* ---- report ---------------------------------------------------------------------- */
 
-/* memcheck's last lines: leaks count as errors only in a full leak check. */
+
+/* memcheck's last lines: leaks count as errors only in a full leak check;
+ * -s and -v list the suppressions used first. */
 static void put_error_summary(const struct tout *t, const struct ml_proc_report *p)
 {
     struct ml_error_counts n =
         ml_error_counts(p, t->o->leak_check == ML_LEAK_CHECK_FULL, t->o->error_kinds);
+    char summary[192];
 
     if (t->o->quiet)
         return;
-    if (!t->o->show_error_list)
+    snprintf(summary, sizeof summary, "ERROR SUMMARY: %s errors from %s contexts (suppressed: %s from %s)",
+             commas(n.errors).s, commas(n.contexts).s, commas(n.suppressed).s,
+             commas(n.suppressed_contexts).s);
+    if (t->o->show_error_list || t->o->verbose)
+        put_used_suppressions(t, p, summary);
+    else
         line(t, "For lists of detected and suppressed errors, rerun with: -s");
-    line(t, "ERROR SUMMARY: %s errors from %s contexts (suppressed: %s from %s)",
-         commas(n.errors).s, commas(n.contexts).s, commas(n.suppressed).s,
-         commas(n.suppressed_contexts).s);
+    line(t, "%s", summary);
 }
 
 /* What is known at the end: how the process ended, the heap and leak
@@ -700,8 +727,6 @@ static void put_end(const struct tout *t, const struct ml_report *r,
         put_layout(t, p);
         put_syscalls(t, p);
     }
-    if (t->o->verbose)
-        put_used_suppressions(t, p);
     put_error_summary(t, p);
 }
 

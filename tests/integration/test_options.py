@@ -316,6 +316,22 @@ class ErrorSummaryAsValgrind(unittest.TestCase):
         # and of all kinds: the list's record and the two children's records as well
         self.both(["--suppressions=" + self.supp, "--errors-for-leak-kinds=all"], (7, 7, 4, 4))
 
+    def test_show_error_list(self):
+        """-s: valgrind's used_suppression lines (the entry's count, name,
+        file:line of its name, bytes and blocks), then the ERROR SUMMARY twice."""
+        prog = h.require_sample("leaky")
+        args = ["--leak-check=full", "-s", "--suppressions=" + self.supp, prog]
+        ml = memlens(args)[2]
+        vg = subprocess.run(["valgrind"] + args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                            timeout=h.TIMEOUT).stderr.decode()
+        used = lambda text: sorted(re.findall(r"^--\d+-- (used_suppression: .*)$", text, re.M))
+        self.assertEqual(len(used(vg)), 3)
+        self.assertEqual(used(ml), used(vg))
+        for text in (ml, vg):
+            self.assertEqual(len(re.findall(r"ERROR SUMMARY: 5 errors from 5 contexts "
+                                            r"\(suppressed: 1 from 1\)", text)), 2)
+            self.assertNotIn("rerun with: -s", text)
+
     def test_summary_check_finds_no_errors(self):
         self.both(["--leak-check=summary"], (0, 0, 0, 0))
 
