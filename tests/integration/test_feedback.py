@@ -18,8 +18,8 @@ import time
 import unittest
 
 import mlharness as h
-import test_attach
-import test_html
+from test_attach import Service, attach        # names only: their tests run once, there
+from test_html import dump_dom, scan, skip_without_chromium
 
 PROGRESS = re.compile(r"memlens: pid (\d+): exit analysis: ([a-z ]+)[,:] ([\d,]+)(?: of ([\d,]+))? blocks")
 
@@ -90,11 +90,11 @@ class AttachWindow(unittest.TestCase):
     def setUpClass(cls):
         h.require_memlens()
         cls.expect = h.expected("service")
-        svc = test_attach.Service()
+        svc = Service()
         cls.tmp = tempfile.TemporaryDirectory(prefix="mlwindow.")
         cls.page = os.path.join(cls.tmp.name, "r.html")
         try:
-            cls.status, cls.doc, cls.err = test_attach.attach(
+            cls.status, cls.doc, cls.err = attach(
                 svc.pid, ["--duration=3.5", "--interval=1", "--html=" + cls.page])
         finally:
             svc.stop()
@@ -125,9 +125,9 @@ class AttachWindow(unittest.TestCase):
         self.assertFalse(self.p.get("timeline"))
 
     def test_page_worded_for_a_window(self):
-        test_html.skip_without_chromium()
-        dom = test_html.dump_dom(self.page, "")
-        text = "".join(test_html.scan(dom).text)      # what the page shows, not its script
+        skip_without_chromium()
+        dom = dump_dom(self.page, "")
+        text = "".join(scan(dom).text)      # what the page shows, not its script
         self.assertIn("Memory during the attach window", text)
         self.assertIn("Memory layout at detach", text)
         self.assertNotIn("Memory layout at exit", text)
