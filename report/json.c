@@ -485,6 +485,11 @@ static void write_fds(struct ml_jsonw *w, const struct ml_proc_report *p)
         ml_jsonw_key_string(w, "function", f->function);
         ml_jsonw_key_bool(w, "inherited", f->inherited);
         ml_jsonw_key_bool(w, "std", f->std);
+        if (f->have_info) {
+            ml_jsonw_key_string(w, "access", f->access);
+            ml_jsonw_key_bool(w, "cloexec", f->cloexec);
+            ml_jsonw_key_uint(w, "pos", f->pos);
+        }
         write_stack(w, &f->stack);
         ml_jsonw_end_object(w);
     }

@@ -155,6 +155,10 @@ struct ml_fd_out {
     char *function;             /* the call that made it ("open", "dup2"), NULL when not seen */
     int inherited;              /* open when the process started (or was forked) */
     int std;                    /* 0, 1 or 2 as inherited: counted, not listed */
+    int have_info;              /* access, cloexec and pos are known (fdinfo) */
+    char access[11];            /* "read", "write" or "read-write" */
+    int cloexec;
+    uint64_t pos;               /* file offset at exit */
     struct ml_stack_out stack;  /* who opened it, innermost first after `function` */
 };
 

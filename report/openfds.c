@@ -2,6 +2,7 @@
 #include "openfds.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +107,13 @@ static int fill_one(const struct ml_fds_input *in, const struct ml_fd_seen *s,
     o->fd = s->fd;
     o->inherited = rec && rec->fn == ML_FD_INHERITED;
     o->std = s->fd <= 2 && (!rec || o->inherited);   /* not reopened */
+    if ((o->have_info = s->have_info)) {
+        unsigned acc = s->flags & O_ACCMODE;
+        snprintf(o->access, sizeof o->access, "%s",
+                 acc == O_RDONLY ? "read" : acc == O_WRONLY ? "write" : "read-write");
+        o->cloexec = (s->flags & O_CLOEXEC) != 0;
+        o->pos = s->pos;
+    }
     if (dup_or_null(&o->kind, kind_of(s->target)) || dup_or_null(&o->path, s->target) ||
         dup_or_null(&o->family, s->family) || dup_or_null(&o->address, s->address) ||
         dup_or_null(&o->function, fn))

@@ -40,6 +40,9 @@ struct ml_fd_seen {
     char *target;          /* its link: "/etc/passwd", "pipe:[123]", "socket:[456]" */
     char *family;          /* sockets: "AF_INET"..., NULL when not a socket or unknown */
     char *address;         /* sockets: "127.0.0.1:80 <-> unbound", NULL unknown */
+    int have_info;         /* the two below were read from /proc/PID/fdinfo/N */
+    unsigned flags;        /* open flags (O_ACCMODE, O_APPEND, O_NONBLOCK...) */
+    uint64_t pos;          /* file offset */
 };
 
 struct ml_fds_input {

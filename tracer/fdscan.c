@@ -78,6 +78,28 @@ static int describe_socket(int s, struct ml_fd_seen *f)
     return (f->address = strdup(buf)) ? 0 : -ENOMEM;
 }
 
+/* Open flags and offset from /proc/TID/fdinfo/FD (flags are octal). */
+static void read_info(int tid, int fd, struct ml_fd_seen *f)
+{
+    char path[64], line[128];
+    unsigned long long pos = 0;
+    unsigned flags = 0;
+    int got = 0;
+    snprintf(path, sizeof path, "/proc/%d/fdinfo/%d", tid, fd);
+    FILE *in = fopen(path, "re");
+    if (!in) return;
+    while (fgets(line, sizeof line, in)) {
+        got += sscanf(line, "pos: %llu", &pos) == 1;
+        got += sscanf(line, "flags: %o", &flags) == 1;
+    }
+    fclose(in);
+    if (got == 2) {
+        f->have_info = 1;
+        f->flags = flags;
+        f->pos = pos;
+    }
+}
+
 static int read_one(int tid, int pidfd, int fd, struct ml_fd_seen *f)
 {
     char path[64], link[4096];
@@ -87,6 +109,7 @@ static int read_one(int tid, int pidfd, int fd, struct ml_fd_seen *f)
     link[len] = '\0';
     f->fd = fd;
     if (!(f->target = strdup(link))) return -ENOMEM;
+    read_info(tid, fd, f);
     if (strncmp(link, "socket:", 7) != 0 || pidfd < 0) return 0;
     int s = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
     if (s < 0) return 0;   /* then only "socket:[inode]" is known */

@@ -107,6 +107,11 @@ class TrackFds(unittest.TestCase):
         run = run_sample_fds()
         self.assertEqual(run.status, 0, run.stderr[-3000:])
         self.check_json(run.json["processes"][0]["fds"], exp)
+        # from /proc/PID/fdinfo: open("/dev/null", O_RDONLY), the pipe's write end
+        by_fd = {d["fd"]: d for d in run.json["processes"][0]["fds"]["descriptors"]}
+        self.assertEqual((by_fd[3]["access"], by_fd[3]["cloexec"], by_fd[3]["pos"]), ("read", False, 0))
+        self.assertEqual(by_fd[5]["access"], "write")
+        self.assertEqual(by_fd[7]["access"], "read-write")
 
     def test_text_lines(self):
         exp = h.expected("fdleak")["processes"][0]
@@ -133,6 +138,11 @@ class TrackFds(unittest.TestCase):
         by_fd = {d["fd"]: d for d in fds["descriptors"]}
         self.assertRegex(by_fd[16]["address"], r"^127\.0\.0\.1:\d+ <-> 127\.0\.0\.1:\d+$")
         self.assertRegex(by_fd[14]["address"], r"^127\.0\.0\.1:\d+ <-> unbound$")
+        # close-on-exec as the calls asked: pipe2, F_DUPFD_CLOEXEC, dup3 with
+        # O_CLOEXEC, accept4 with SOCK_CLOEXEC, and opendir (glibc opens
+        # directories O_CLOEXEC); dup2 and openat without
+        cloexec = sorted(fd for fd, d in by_fd.items() if d["cloexec"])
+        self.assertEqual(cloexec, [4, 5, 12, 13, 16, 18])
 
     def test_every_kind_same_order_as_valgrind(self):
         # valgrind names some top frames by glibc's internals (fcntl, tmpfile,
