@@ -146,10 +146,12 @@ class NoRoomForTheCopy(unittest.TestCase):
         m = start([], path, sample="holdmem", stderr=subprocess.PIPE)
         pid = target_pid(m.pid, name=b"holdmem")
         wait_paused(pid)
-        with open("/proc/%d/status" % m.pid) as f:
+        with open("/proc/%d/status" % pid) as f:     # the memlens process that traces it
+            tracer = int([l for l in f if l.startswith("TracerPid:")][0].split()[1])
+        with open("/proc/%d/status" % tracer) as f:
             size = int([l for l in f if l.startswith("VmSize:")][0].split()[1]) * 1024
         # Room for the report's own needs, not for a copy of the mapping.
-        resource.prlimit(m.pid, resource.RLIMIT_AS,
+        resource.prlimit(tracer, resource.RLIMIT_AS,
                          (size + expect["buffer_bytes"] // 2, resource.RLIM_INFINITY))
         os.kill(pid, signal.SIGUSR1)
         _, err = m.communicate(timeout=60)
