@@ -46,6 +46,7 @@
 #include "memlens/session.h"
 #include "record.h"
 #include "shim.h"
+#include "views.h"
 
 #define WATCH_PERIOD_NS 20000000L    /* 20 ms between the watcher's checks */
 #define PAGE 4096ul
@@ -53,6 +54,7 @@
 ML_EXPORT struct ml_patch_table memlens_attach_table;
 
 static struct ml_header *g_sess;     /* session of the current attach */
+static int g_sess_recorded;          /* handed to record.c, which maps it from then on */
 static int g_sess_fd = -1;           /* its descriptor until the tracer adopted it */
 static uint32_t g_frames;
 static int g_watching;               /* watcher thread alive (atomic) */
@@ -405,7 +407,7 @@ static long session_create(uint32_t frames, struct ml_header **out)
     h.max_frames = frames;
     void *base = MAP_FAILED;
     if (ftruncate(fd, (off_t)ML_SESSION_SIZE) == 0 && pwrite(fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h))
-        base = (void *)syscall(SYS_mmap, NULL, ML_SESSION_SIZE, PROT_READ | PROT_WRITE,
+        base = (void *)syscall(SYS_mmap, NULL, ML_SESSION_FIRST, PROT_READ | PROT_WRITE,
                                MAP_SHARED, fd, 0);
     if (base == MAP_FAILED) {
         int err = errno;
@@ -426,8 +428,11 @@ ML_EXPORT long memlens_attach_start(unsigned frames)
         return -EBUSY;             /* the previous attach has not ended yet */
     if (g_sess_fd >= 0)
         close(g_sess_fd);
-    if (g_sess && !still_adopted(g_sess))
-        syscall(SYS_munmap, g_sess, ML_SESSION_SIZE);   /* a previous attach's */
+    if (g_sess && !still_adopted(g_sess) && !g_sess_recorded)
+        syscall(SYS_munmap, g_sess, ML_SESSION_FIRST);  /* a previous attach's, never used */
+    else if (g_sess && !still_adopted(g_sess))
+        ml_views_reset(NULL, 0);                            /* recorded into: record.c maps it */
+    g_sess_recorded = 0;
     g_sess = NULL;
     g_sess_fd = -1;
     memlens_attach_table.count = 0;     /* the previous tracer restored its entries */
@@ -454,10 +459,13 @@ ML_EXPORT long memlens_attach_patch(void)
         close(g_sess_fd);
         g_sess_fd = -1;
         memlens_attach_table.magic = ML_ATTACH_MAGIC;
-        if (!ml_rec_attach(g_sess, g_frames))
+        if (!ml_rec_attach(g_sess, g_frames)) {
             rc = -EBUSY;           /* already recording for a run-mode tracer */
-        else if ((rc = resolve_hooks()) == 0)
-            rc = patch_all();
+        } else {
+            g_sess_recorded = 1;
+            if ((rc = resolve_hooks()) == 0)
+                rc = patch_all();
+        }
         if (rc >= 0 && start_watcher(g_sess) != 0)
             rc = -EAGAIN;
     }

@@ -41,6 +41,7 @@
 #include "memlens/session.h"
 #include "shim.h"
 #include "stacks.h"
+#include "views.h"
 
 #define ML_DEFAULT_FRAMES 24u
 
@@ -225,15 +226,16 @@ static struct ml_header *session_open(uint32_t frames, pid_t pid)
         return NULL;
     void *base = MAP_FAILED;
     if (ftruncate(fd, (off_t)ML_SESSION_SIZE) == 0 && write_header(fd, frames, pid))
-        base = raw_mmap(NULL, ML_SESSION_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        base = raw_mmap(NULL, ML_SESSION_FIRST, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     raw_close(fd);
     if (base == MAP_FAILED)
         return NULL;
     /* The tracer, stopped at that mmap, has set `adopted` before it returned. */
     if (!adopted(base)) {
-        raw_munmap(base, ML_SESSION_SIZE);
+        raw_munmap(base, ML_SESSION_FIRST);
         return NULL;
     }
+    ml_views_reset(base, ML_SESSION_FIRST);
     return base;
 }
 
@@ -316,7 +318,7 @@ static bool fork_recover(void)
     fork_lock();
     pid_t pid = getpid();
     if (__atomic_load_n(&g_state, __ATOMIC_ACQUIRE) == ML_ST_ON && g_sess_pid != pid) {
-        raw_munmap(g_hdr, ML_SESSION_SIZE);   /* first: address space may be tight */
+        ml_views_reset(NULL, 0);                 /* first: address space may be tight */
         struct ml_header *hdr = session_open(g_frames, pid);
         if (hdr) {
             g_hdr = hdr;
@@ -421,17 +423,41 @@ static void raise_ring_count(struct ml_header *hdr, uint32_t n)
         ;
 }
 
-static void take_ring(struct ml_tls *t, struct ml_header *hdr, uint32_t i, uint32_t gen)
+/* A claimed ring's events, given room in the growing area on its first
+ * claim; NULL (the ring handed back) when there is no room. */
+static struct ml_event *ring_events(struct ml_header *hdr, uint32_t i)
 {
     struct ml_ring *r = &ml_rings(hdr)[i];
+    uint64_t data = __atomic_load_n(&r->data, __ATOMIC_ACQUIRE);
 
+    if (data == 0) {
+        uint64_t off = ml_view_reserve(hdr, ML_RING_BYTES, 4096);
+        if (off == UINT64_MAX) {
+            __atomic_store_n(&r->state, (uint32_t)ML_RING_FREE, __ATOMIC_RELEASE);
+            return NULL;
+        }
+        data = off + 1;
+        __atomic_store_n(&r->data, data, __ATOMIC_RELEASE);
+    }
+    char *base = ml_view(ML_OFF_FRAMES + data - 1 + ML_RING_BYTES);
+    return base ? ml_ring_events(base, i) : NULL;
+}
+
+static bool take_ring(struct ml_tls *t, struct ml_header *hdr, uint32_t i, uint32_t gen)
+{
+    struct ml_ring *r = &ml_rings(hdr)[i];
+    struct ml_event *ev = ring_events(hdr, i);
+
+    if (!ev)
+        return false;
     __atomic_store_n(&r->tid, (int32_t)syscall(SYS_gettid), __ATOMIC_RELAXED);
     t->ring = r;
-    t->ev = ml_ring_events(hdr, i);
+    t->ev = ev;
     t->head = __atomic_load_n(&r->head, __ATOMIC_RELAXED);
     t->tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
     t->gen = gen;
     raise_ring_count(hdr, i + 1);
+    return true;
 }
 
 /* Claim a FREE ring, waiting for the tracer to free one if need be. */
@@ -447,8 +473,10 @@ static bool claim_ring(struct ml_tls *t, uint32_t gen)
                 continue;
             if (__atomic_compare_exchange_n(&rings[i].state, &st, ML_RING_LIVE, 0,
                                             __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
-                take_ring(t, hdr, i, gen);
-                return true;
+                if (take_ring(t, hdr, i, gen))
+                    return true;
+                __atomic_add_fetch(&hdr->lost, 1, __ATOMIC_RELAXED);   /* said at exit */
+                return false;
             }
         }
         if (!adopted(hdr))
@@ -679,6 +707,7 @@ bool ml_rec_attach(struct ml_header *hdr, uint32_t frames)
                                           __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE));
     g_frames = frames;
     g_hdr = hdr;
+    ml_views_reset(hdr, ML_SESSION_FIRST);      /* the previous attach's views go */
     publish_guard(hdr);
     g_sess_pid = getpid();
     __atomic_add_fetch(&g_gen, 1, __ATOMIC_RELEASE);   /* threads claim rings anew */

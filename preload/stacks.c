@@ -52,6 +52,7 @@
 #include "memlens/session.h"
 #include "shim.h"
 #include "unwind.h"
+#include "views.h"
 
 #define ML_SKIP_SLACK 16u          /* room for the unwinder's and shim's frames */
 #define ML_SLOT_DEAD  UINT32_MAX    /* claimed slot that holds no stack */
@@ -453,25 +454,12 @@ static int same_frames(const struct ml_stack_rec *rec, ml_frame_t *fr, uint32_t 
     return diff == 0;
 }
 
-static int same_stack(void *base, uint32_t id, ml_frame_t *fr, uint32_t depth)
+static int same_stack(void *hdr, uint32_t id, ml_frame_t *fr, uint32_t depth)
 {
-    const struct ml_stack_rec *rec = ml_stack(base, id);
+    void *base = ml_view(ml_session_used(hdr));   /* a view that holds every record */
+    const struct ml_stack_rec *rec = base ? ml_stack(base, id) : NULL;
 
     return rec && same_frames(rec, fr, depth);
-}
-
-/* Bounded atomic add: returns the old value, or UINT64_MAX when old + add
- * would exceed limit. */
-static uint64_t add_bounded64(uint64_t *v, uint64_t add, uint64_t limit)
-{
-    uint64_t old = __atomic_load_n(v, __ATOMIC_RELAXED);
-
-    do {
-        if (old + add > limit)
-            return UINT64_MAX;
-    } while (!__atomic_compare_exchange_n(v, &old, old + add, 1,
-                                          __ATOMIC_RELAXED, __ATOMIC_RELAXED));
-    return old;
 }
 
 static uint32_t next_id(struct ml_header *hdr)
@@ -489,13 +477,13 @@ static uint32_t next_id(struct ml_header *hdr)
 /* Store a new stack; returns its id, or 0 when there is no room. */
 static uint32_t store_stack(struct ml_header *hdr, ml_frame_t *fr, uint32_t depth)
 {
-    void *base = hdr;
     uint64_t bytes = sizeof(struct ml_stack_rec) + depth * sizeof(uint64_t);
-    uint64_t off = add_bounded64(&hdr->frames_used, bytes, ML_FRAMES_BYTES);
+    uint64_t off = ml_view_reserve(hdr, bytes, 8);
     if (off == UINT64_MAX)
         return 0;
     uint32_t id = next_id(hdr);
-    if (id == 0)
+    void *base = ml_view(ML_OFF_FRAMES + off + bytes);
+    if (id == 0 || !base)
         return 0;
     struct ml_stack_rec *rec =
         (struct ml_stack_rec *)((char *)base + ML_OFF_FRAMES + off);

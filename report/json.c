@@ -542,6 +542,9 @@ static void write_process(struct ml_jsonw *w, const struct ml_proc_report *p)
     ml_jsonw_key_uint(w, "unread_bytes", p->unread_bytes);
     ml_jsonw_key_uint(w, "uncopied_bytes", p->uncopied_bytes);
     ml_jsonw_key_bool(w, "saw_shim", p->saw_shim);
+    if (p->not_recorded) ml_jsonw_key_string(w, "not_recorded", p->not_recorded);
+    ml_jsonw_key_uint(w, "lost_events", p->lost_events);
+    ml_jsonw_key_bool(w, "stacks_full", p->stacks_full);
     write_allocations(w, &p->alloc);
     write_leaks(w, p);
     write_heap(w, p);

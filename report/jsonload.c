@@ -410,6 +410,9 @@ static void load_process(struct loader *ld, const jv *o, struct ml_proc_report *
     p->unread_bytes = get_uint(o, "unread_bytes");
     p->uncopied_bytes = get_uint(o, "uncopied_bytes");
     p->saw_shim = ml_jsonr_bool(get(o, "saw_shim"), 0);
+    p->not_recorded = dup_str(ld, get(o, "not_recorded"));
+    p->lost_events = get_uint(o, "lost_events");
+    p->stacks_full = ml_jsonr_bool(get(o, "stacks_full"), 0);
     load_alloc(get(o, "allocations"), &p->alloc);
     load_leaks(ld, get(o, "leaks"), p);
     load_heap(ld, get(o, "heap"), &p->heap);

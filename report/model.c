@@ -127,6 +127,7 @@ void ml_proc_report_free(struct ml_proc_report *p)
     if (!p)
         return;
     free(p->exe);
+    free(p->not_recorded);
     free_strv(p->argv);
     for (size_t i = 0; i < p->nrecords; i++) {
         ml_stack_out_free(&p->records[i].stack);

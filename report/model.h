@@ -213,6 +213,10 @@ struct ml_proc_report {
     uint64_t uncopied_bytes;    /* heap memory scanned for pointers but not copied (no
                                    room): heuristics and fragmentation miss it */
     int saw_shim;               /* 0: no allocation event source (no shim) */
+    char *not_recorded;         /* why memlens could record nothing (its own limit: the
+                                   session could not be made), or NULL */
+    uint64_t lost_events;       /* allocation events the shim could not record */
+    int stacks_full;            /* the stack table filled: later new stacks are missing */
     struct ml_alloc_stats alloc;
     struct ml_totals summary[ML_LK_COUNT + 1];  /* per kind, then suppressed */
     struct ml_leak_record *records;  /* sorted: bytes ascending, as memcheck */

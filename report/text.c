@@ -673,6 +673,17 @@ static void put_used_suppressions(const struct tout *t, const struct ml_proc_rep
 
 /* ---- report ---------------------------------------------------------------------- */
 
+/* What the shim could not keep: said before the figures it makes incomplete. */
+static void put_losses(const struct tout *t, const struct ml_proc_report *p)
+{
+    if (p->lost_events)
+        line(t, "%" PRIu64 " allocation events could not be recorded (no address space left for "
+             "memlens's session): the figures below are incomplete.", p->lost_events);
+    if (p->stacks_full)
+        line(t, "The stack table was full: blocks allocated from stacks first seen after that "
+             "have no stack (one record each kind, naming no function).");
+    blank(t);
+}
 
 /* memcheck's last lines: leaks count as errors only in a full leak check;
  * -s and -v list the suppressions used first. */
@@ -704,7 +715,13 @@ static void put_end(const struct tout *t, const struct ml_report *r,
         blank(t);
     put_exit(t, p);
     put_fds(t, p);
-    if (!p->saw_shim) {
+    if (p->lost_events || p->stacks_full)
+        put_losses(t, p);
+    if (p->not_recorded) {
+        line(t, "memlens could not record this process: %s.", p->not_recorded);
+        line(t, "Its allocations are unknown. No leak can be reported.");
+        blank(t);
+    } else if (!p->saw_shim) {
         line(t, "No allocation was seen: the program uses a static allocator, or the");
         line(t, "memlens shim was not loaded into it. No heap summary is available.");
         blank(t);

@@ -81,17 +81,19 @@ static int syscall_index(long nr)
     }
 }
 
-/* The shim maps its session: adopt it. */
-static void maybe_adopt(struct ml_proc *p, const uint64_t *r)
+/* The shim maps its session: adopt it. Returns 1 when it did. */
+static int maybe_adopt(struct ml_proc *p, const uint64_t *r)
 {
     uint64_t len = REG_ARG(r, 1), flags = REG_ARG(r, 3);
     int fd = (int)REG_ARG(r, 4);
-    if (!p->report_it || fd < 0 || !(flags & MAP_SHARED) || len != ML_SESSION_SIZE) return;
+    if (!p->report_it || fd < 0 || !(flags & MAP_SHARED) || len != ML_SESSION_FIRST) return 0;
     struct ml_session *s = ml_session_adopt(p->pid, fd, p->inh.blocks);
-    if (!s) return;
+    if (!s) return 0;
     p->inh.blocks = NULL;                /* the session owns the inherited heap now */
     ml_session_close(p->session);      /* a stale one, should the shim start over */
     p->session = s;
+    p->session_error = 0;
+    return 1;
 }
 
 /* Whether thread tid, stopped with registers r, is inside an allocation
@@ -269,7 +271,7 @@ static void on_seccomp(struct ml_thread *t)
             (p->exec_traced ? ml_envfix_execve : ml_envfix_strip)(t->tid, r, nr == SYS_execve ? 12 : 7,
                                                                   g_cfg->envfix);
     }
-    if (nr == SYS_mmap) maybe_adopt(p, r);
+    t->sc_adopting = nr == SYS_mmap && maybe_adopt(p, r);
     t->sc_in_alloc = nr == SYS_mmap && inside_alloc_call(p, t->tid, r);
     if (nr == SYS_ptrace) note_ptrace(p, (long)REG_ARG(r, 0));
     if (nr == SYS_clone3) note_new_stack(t, r);
@@ -311,6 +313,14 @@ static void on_syscall_exit(struct ml_thread *t)
     int ok = res < (uint64_t)-4095;
     double now = ml_now();
     ml_memtrace_count(mt, syscall_index(nr));
+    if (!ok && t->sc_adopting && p->session) {
+        /* The shim could not map its session (an address-space limit): it
+         * records nothing, and the report says so. */
+        ml_session_close(p->session);
+        p->session = NULL;
+        p->session_error = -(int)res;
+    }
+    t->sc_adopting = 0;
     if (!ok) return;
     switch (nr) {
     case SYS_brk: ml_memtrace_brk(mt, res, now); break;

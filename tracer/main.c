@@ -27,6 +27,7 @@
 #include "image.h"
 #include "leaks.h"
 #include "loop.h"
+#include "memlens/session.h"
 #include "model.h"
 #include "openfds.h"
 #include "options.h"
@@ -142,6 +143,15 @@ static void on_process_end(struct ml_proc *p, struct ml_snapshot *snap, void *ct
     r->argv = copy_argv(p->argv);
     r->exit_how = ML_EXIT_UNKNOWN;
     r->saw_shim = p->session != NULL || p->inh.blocks != NULL;
+    if (p->session_error &&
+        asprintf(&r->not_recorded, "its session could not be mapped (%s%s)", strerror(p->session_error),
+                 p->session_error == ENOMEM ? ": the address-space limit, ulimit -v" : "") < 0)
+        r->not_recorded = NULL;
+    if (p->session) {
+        const struct ml_header *h = ml_session_header(p->session);
+        r->lost_events = h->lost;
+        r->stacks_full = h->stacks_full != 0;
+    }
     struct ml_symbolizer *sym = snap->maps_text ? ml_symbolizer_new(snap->maps_text, p->pid) : NULL;
     struct ml_block *sorted = NULL;   /* the live blocks by address, for the heap analysis */
     size_t nsorted = 0;

@@ -28,6 +28,7 @@ struct ml_thread {
     int held;                 /* kept in a ptrace-stop by memlens (attach, freeres) */
     double held_since;        /* attach mode: when it stopped at its exit */
     long sc_nr;               /* watched syscall in progress, -1 none */
+    int sc_adopting;          /* that syscall is the shim's session mmap */
     int sc_in_alloc;          /* it was made inside an allocation call of the shim */
     uint64_t stack_lo, stack_hi;      /* its stack, from the clone3 that made it */
     uint64_t new_stack_lo, new_stack_hi;  /* the stack of the thread it is creating */
@@ -52,6 +53,7 @@ struct ml_proc {
     int reaped;
     int written;              /* its report has gone to the outputs */
     int noted_ptrace;         /* told the user why its ptrace fails */
+    int session_error;        /* errno of the shim's failed session mmap, 0 none */
     int wait_status;          /* of the thread-group leader */
     struct ml_session *session;
     struct ml_thread_state *gone; /* threads that ended: final stack pointers */

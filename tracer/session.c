@@ -16,8 +16,18 @@
 
 #define WINDOW (1u << 18)     /* reorder window, events; power of two */
 
+/* The tracer maps the session file as far as the shim has used it, and
+ * maps it again, larger, when the shim has gone further; older mappings
+ * stay until the session closes (pointers into them were handed out). */
+#define MAX_VIEWS 40
 struct ml_session {
-    void *base;
+    void *base;               /* the largest mapping, `mapped` bytes */
+    uint64_t mapped;
+    void *old[MAX_VIEWS];     /* the smaller ones, and their sizes */
+    uint64_t old_size[MAX_VIEWS];
+    int nold;
+    int fd;                   /* our descriptor of the session file */
+    pthread_mutex_t view_lock;
     int pid;
     struct ml_blocks *blocks;
     struct ml_event *window;  /* slot seq % WINDOW; type 0xffff = empty */
@@ -45,23 +55,54 @@ static int is_session_fd(int pid, int fd)
     return strncmp(link, "/memfd:" ML_SESSION_NAME, strlen("/memfd:" ML_SESSION_NAME)) == 0;
 }
 
-static void *map_session(int pid, int fd)
+static int map_session(struct ml_session *s, int pid, int fd)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/fd/%d", pid, fd);
-    int myfd = open(path, O_RDWR | O_CLOEXEC);
-    if (myfd < 0) return NULL;
-    void *base = mmap(NULL, ML_SESSION_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, myfd, 0);
-    close(myfd);
-    if (base == MAP_FAILED) return NULL;
+    s->fd = open(path, O_RDWR | O_CLOEXEC);
+    if (s->fd < 0) return -1;
+    void *base = mmap(NULL, ML_SESSION_FIRST, PROT_READ | PROT_WRITE, MAP_SHARED, s->fd, 0);
+    if (base == MAP_FAILED) return -1;
     const struct ml_header *h = base;
     if (h->magic != ML_SESSION_MAGIC || h->version != ML_SESSION_VERSION ||
         h->file_size != ML_SESSION_SIZE) {
-        munmap(base, ML_SESSION_SIZE);
+        munmap(base, ML_SESSION_FIRST);
         errno = EPROTO;
-        return NULL;
+        return -1;
     }
+    s->base = base;
+    s->mapped = ML_SESSION_FIRST;
+    return 0;
+}
+
+/* A mapping of the session that reaches `end` bytes, or NULL. */
+static void *view(struct ml_session *s, uint64_t end)
+{
+    void *base = __atomic_load_n(&s->base, __ATOMIC_ACQUIRE);
+    if (end <= __atomic_load_n(&s->mapped, __ATOMIC_ACQUIRE)) return base;
+    if (end > ML_SESSION_SIZE) return NULL;
+    pthread_mutex_lock(&s->view_lock);
+    if (end > s->mapped && s->nold < MAX_VIEWS) {
+        uint64_t size = s->mapped * 2 > end ? s->mapped * 2 : (end + 4095u) & ~4095ull;
+        if (size > ML_SESSION_SIZE) size = ML_SESSION_SIZE;
+        void *nb = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, s->fd, 0);
+        if (nb != MAP_FAILED) {
+            s->old[s->nold] = s->base;
+            s->old_size[s->nold++] = s->mapped;
+            __atomic_store_n(&s->base, nb, __ATOMIC_RELEASE);
+            __atomic_store_n(&s->mapped, size, __ATOMIC_RELEASE);
+        }
+    }
+    base = end <= s->mapped ? s->base : NULL;
+    pthread_mutex_unlock(&s->view_lock);
     return base;
+}
+
+static void unmap_views(struct ml_session *s)
+{
+    for (int i = 0; i < s->nold; i++) munmap(s->old[i], s->old_size[i]);
+    if (s->base) munmap(s->base, s->mapped);
+    if (s->fd >= 0) close(s->fd);
 }
 
 struct ml_session *ml_session_adopt(int pid, int fd, struct ml_blocks *initial)
@@ -72,12 +113,13 @@ struct ml_session *ml_session_adopt(int pid, int fd, struct ml_blocks *initial)
     }
     struct ml_session *s = calloc(1, sizeof *s);
     if (!s) return NULL;
-    s->base = map_session(pid, fd);
+    s->fd = -1;
+    map_session(s, pid, fd);
     s->blocks = initial ? initial : ml_blocks_new();
     s->window = malloc(WINDOW * sizeof *s->window);
     if (!s->base || !s->blocks || !s->window) {
         int err = errno ? errno : ENOMEM;
-        if (s->base) munmap(s->base, ML_SESSION_SIZE);
+        unmap_views(s);
         if (s->blocks != initial) ml_blocks_free(s->blocks);
         free(s->window);
         free(s);
@@ -88,6 +130,7 @@ struct ml_session *ml_session_adopt(int pid, int fd, struct ml_blocks *initial)
     s->pid = pid;
     ml_memtrace_init(&s->prog, 0);
     pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->view_lock, NULL);
     struct ml_header *h = s->base;
     h->tracer_pid = getpid();
     __atomic_store_n(&h->adopted, 1u, __ATOMIC_RELEASE);
@@ -170,7 +213,10 @@ static size_t drain(struct ml_session *s)
     for (uint32_t r = 0; r < nrings; r++) {
         struct ml_ring *ring = &ml_rings(s->base)[r];
         if (__atomic_load_n(&ring->state, __ATOMIC_ACQUIRE) == ML_RING_FREE) continue;
-        moved += pull_ring(s, ring, ml_ring_events(s->base, r));
+        uint64_t data = __atomic_load_n(&ring->data, __ATOMIC_ACQUIRE);
+        void *base = data ? view(s, ML_OFF_FRAMES + data - 1 + ML_RING_BYTES) : NULL;
+        if (!base) continue;                      /* no events yet, or no room to map them */
+        moved += pull_ring(s, ring, ml_ring_events(base, r));
         advance(s);
     }
     return moved;
@@ -265,7 +311,8 @@ struct ml_blocks *ml_session_blocks(struct ml_session *s)
 static const uint64_t *stack_frames(void *ctx, uint32_t id, uint32_t *depth)
 {
     struct ml_session *s = ctx;
-    const struct ml_stack_rec *rec = ml_stack(s->base, id);
+    void *base = view(s, ml_session_used(s->base));
+    const struct ml_stack_rec *rec = base ? ml_stack(base, id) : NULL;
     if (!rec) return NULL;
     *depth = rec->depth;
     return rec->frames;
@@ -309,12 +356,13 @@ void ml_session_close(struct ml_session *s)
             break;
         }
     pthread_mutex_unlock(&list_lock);
-    munmap(s->base, ML_SESSION_SIZE);
+    unmap_views(s);
     ml_blocks_free(s->blocks);
     ml_memtrace_free(&s->prog);
     ml_fd_table_free(&s->fds);
     free(s->window);
     pthread_mutex_destroy(&s->lock);
+    pthread_mutex_destroy(&s->view_lock);
     free(s);
 }
 

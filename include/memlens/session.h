@@ -2,6 +2,11 @@
  *
  * One session per traced process image: a memfd that the shim creates,
  * writes its header into (pwrite), maps MAP_SHARED and then closes.  The
+ * file is large and sparse; each side maps only the part in use and maps
+ * more as it grows (the shim without a descriptor: mremap with old size 0
+ * makes a larger mapping of the same pages, and the old one stays valid),
+ * so a traced process pays address space for what it records, not for the
+ * file's size.  The
  * tracer sees that mmap at its seccomp stop, recognises the memfd by name,
  * opens its own descriptor and maps it too, and sets `adopted` before the
  * mmap returns.  A shim that finds `adopted` still 0 after mapping has no
@@ -24,7 +29,7 @@
 #include <stdint.h>
 
 #define ML_SESSION_MAGIC   0x314e454c4d454d4dULL /* "MMEMLEN1" */
-#define ML_SESSION_VERSION 1u
+#define ML_SESSION_VERSION 2u
 #define ML_SESSION_NAME    "memlens-session"  /* memfd name */
 #define ML_ENV_SESSION     "MEMLENS_SESSION"  /* set by the tracer: options */
 #define ML_ENV_PRELOAD     "LD_PRELOAD"
@@ -32,9 +37,12 @@
 #define ML_MAX_FRAMES      256u               /* upper bound of --num-callers */
 #define ML_MAX_RINGS       2048u
 #define ML_RING_EVENTS     16384u             /* power of two */
-#define ML_STACK_SLOTS     (1u << 21)         /* hash slots, power of two */
+#define ML_STACK_SLOTS     (1u << 22)         /* hash slots, power of two */
 #define ML_MAX_STACKS      (ML_STACK_SLOTS / 2u)  /* ids 1..ML_MAX_STACKS-1 */
-#define ML_FRAMES_BYTES    (1ull << 28)       /* frames area, bytes */
+/* The growing area: stack records and each ring's events, handed out in
+ * order (frames_used); sparse, mapped as far as it is used. */
+#define ML_FRAMES_BYTES    (1ull << 35)
+#define ML_GROW_BYTES      (4ull << 20)       /* the first mapping's share of it */
 
 enum ml_event_type {
     ML_EV_NOP = 0,     /* a sequence number that ended up carrying nothing */
@@ -81,7 +89,9 @@ enum ml_ring_state { ML_RING_FREE = 0, ML_RING_LIVE = 1 };
 struct ml_ring {
     uint32_t state;    /* FREE -> LIVE by the shim (CAS), LIVE -> FREE by the tracer */
     int32_t tid;       /* owner thread, written by the shim when claiming */
-    uint32_t pad0[14];
+    uint64_t data;     /* offset + 1 of its events in the growing area; 0 until the
+                          shim first claims it (shim, release, before any event) */
+    uint32_t pad0[12];
     uint64_t head;     /* events published (shim, release) */
     uint64_t pad1[7];
     uint64_t tail;     /* events consumed (tracer, release) */
@@ -133,7 +143,9 @@ struct ml_header {
     int64_t alloc_tls;      /* that allocator's thread-local storage, when it is not the C
                                library's: offset from the thread pointer, and size */
     uint64_t alloc_tls_size;    /* 0: none */
-    uint64_t pad1[3];
+    uint64_t lost;          /* events the shim could not record: no address space
+                               for the session to grow into (atomic) */
+    uint64_t pad1[2];
     uint64_t seq;           /* next event sequence number (atomic) */
     uint64_t pad2[7];
     uint32_t stack_count;   /* ids handed out so far, id 0 unused (atomic) */
@@ -148,10 +160,11 @@ struct ml_header {
 #define ML_OFF_RINGS      ((uint64_t)sizeof(struct ml_header))
 #define ML_OFF_SLOTS      (ML_OFF_RINGS + (uint64_t)ML_MAX_RINGS * sizeof(struct ml_ring))
 #define ML_OFF_STACKOFFS  (ML_OFF_SLOTS + (uint64_t)ML_STACK_SLOTS * sizeof(struct ml_stack_slot))
-#define ML_OFF_FRAMES     (ML_OFF_STACKOFFS + (uint64_t)ML_MAX_STACKS * sizeof(uint64_t))
-#define ML_OFF_RINGDATA   ((ML_OFF_FRAMES + ML_FRAMES_BYTES + 4095u) & ~4095ull)
+#define ML_OFF_FRAMES     ((ML_OFF_STACKOFFS + (uint64_t)ML_MAX_STACKS * sizeof(uint64_t) + \
+                            4095u) & ~4095ull)
 #define ML_RING_BYTES     ((uint64_t)ML_RING_EVENTS * sizeof(struct ml_event))
-#define ML_SESSION_SIZE   (ML_OFF_RINGDATA + (uint64_t)ML_MAX_RINGS * ML_RING_BYTES)
+#define ML_SESSION_SIZE   (ML_OFF_FRAMES + ML_FRAMES_BYTES)
+#define ML_SESSION_FIRST  (ML_OFF_FRAMES + ML_GROW_BYTES)  /* the first mapping */
 
 static inline struct ml_ring *ml_rings(void *base)
 {
@@ -165,9 +178,17 @@ static inline uint64_t *ml_stack_offsets(void *base)
 {
     return (uint64_t *)((char *)base + ML_OFF_STACKOFFS);
 }
+/* The events of a ring whose data is set, in a mapping that reaches them. */
 static inline struct ml_event *ml_ring_events(void *base, uint32_t ring)
 {
-    return (struct ml_event *)((char *)base + ML_OFF_RINGDATA + (uint64_t)ring * ML_RING_BYTES);
+    uint64_t data = __atomic_load_n(&ml_rings(base)[ring].data, __ATOMIC_ACQUIRE);
+    return (struct ml_event *)((char *)base + ML_OFF_FRAMES + data - 1);
+}
+/* Where a mapping must reach to hold everything handed out so far. */
+static inline uint64_t ml_session_used(const void *base)
+{
+    const struct ml_header *h = (const struct ml_header *)base;
+    return ML_OFF_FRAMES + __atomic_load_n(&h->frames_used, __ATOMIC_ACQUIRE);
 }
 /* The stored stack `id`, or 0 when the id is not (yet) published. */
 static inline const struct ml_stack_rec *ml_stack(void *base, uint32_t id)

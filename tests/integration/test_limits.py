@@ -1,0 +1,76 @@
+"""Resource limits: a program under limits behaves as natively, and memlens
+reports it exactly or says why it cannot.
+
+Figures come from the samples' own statements (samples/leaky.c via
+`leaky --expect`, samples/aslimit.c). Every run is bounded by a timeout that
+the test checks was not hit.
+"""
+
+import json
+import os
+import tempfile
+import unittest
+
+import mlharness as h
+
+LIMIT = 120
+
+
+def summary(doc, i=0):
+    return {k: doc["processes"][i]["leaks"]["summary"][k] for k in h.KINDS}
+
+
+def run_json(cmd_prefix, args, shell_limits=""):
+    """memlens --json under `sh -c '<shell_limits>; exec memlens ...'`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "r.json")
+        line = "%s exec \"$@\"" % (shell_limits + ";" if shell_limits else "")
+        cmd = ["sh", "-c", line, "sh", h.memlens_path(), "-q", "--json=" + out] + cmd_prefix + args
+        status, stdout, err = h.run_bounded(cmd, LIMIT)
+        doc = None
+        if os.path.exists(out):
+            with open(out) as f:
+                doc = json.load(f)
+    return status, stdout, err, doc
+
+
+def definite_by(doc, function, i=0):
+    blocks = size = 0
+    for rec in doc["processes"][i]["leaks"]["records"]:
+        if rec["kind"] == "definite" and any(f.get("function") == function for f in rec["stack"]):
+            blocks += rec["blocks"]
+            size += rec["bytes"]
+    return blocks, size
+
+
+class AddressSpace(unittest.TestCase):
+
+    def test_leaks_exact_under_ulimit_v(self):
+        # ulimit -v 1000000 (KiB) holds memlens and the program alike.
+        status, _, err, doc = run_json([], [h.sample_path("leaky")], "ulimit -v 1000000")
+        self.assertEqual(status, 0, err)
+        self.assertNotIn("No allocation was seen", err)
+        self.assertEqual(summary(doc), h.expected_summary("leaky"))
+
+    def test_own_limit_gives_native_malloc_results(self):
+        prog = h.sample_path("aslimit")
+        native = h.run_bounded([prog, "malloc"], LIMIT)
+        self.assertEqual(native[:2], (0, "malloc 209715200: ok\n"))
+        status, out, err, doc = run_json([], [prog, "malloc"])
+        self.assertEqual((status, out), native[:2], err)
+        self.assertEqual(definite_by(doc, "leak_under_limit"), (1, 32))
+
+    def test_says_when_it_cannot_record(self):
+        # 48 MiB is room for leaky natively, not for memlens's session too.
+        prog = h.sample_path("aslimit")
+        self.assertEqual(h.run_bounded([prog, "exec", h.sample_path("leaky")], LIMIT)[0], 0)
+        status, _, err, doc = run_json([], [prog, "exec", h.sample_path("leaky")])
+        self.assertEqual(status, 0, err)
+        self.assertIn("memlens could not record this process: its session could not be mapped "
+                      "(Cannot allocate memory", err)
+        self.assertNotIn("No allocation was seen", err)
+        self.assertIn("session could not be mapped", doc["processes"][0]["not_recorded"])
+
+
+if __name__ == "__main__":
+    unittest.main()
