@@ -64,7 +64,7 @@ class AddressSpace(unittest.TestCase):
         # 48 MiB is room for leaky natively, not for memlens's session too.
         prog = h.sample_path("aslimit")
         self.assertEqual(h.run_bounded([prog, "exec", h.sample_path("leaky")], LIMIT)[0], 0)
-        status, _, err, doc = run_json([], [prog, "exec", h.sample_path("leaky")])
+        status, _, err, doc = run_json(["--trace-children=yes"], [prog, "exec", h.sample_path("leaky")])
         self.assertEqual(status, 0, err)
         self.assertIn("memlens could not record this process: its session could not be mapped "
                       "(Cannot allocate memory", err)
