@@ -969,32 +969,59 @@
     return sec;
   }
 
-  /* One row per process: the way into a page of many. */
+  /* One row per process: the way into a page of many.  Columns sort on a
+   * click; a box keeps only the processes that lost bytes. */
   function processTable(procs) {
     var kinds = ['definite', 'indirect', 'possible'];
     var card = el('section', {class: 'card', id: 'processes'},
       el('h2', null, num(procs.length) + ' processes traced'),
-      el('p', {class: 'lead'}, 'Bytes lost by each process, in the order they started. Click a process for its report.'));
-    var tb = el('tbody');
-    var totals = {definite: 0, indirect: 0, possible: 0};
-    procs.forEach(function (p) {
+      el('p', {class: 'lead'}, 'Bytes lost by each process, in the order they started. Click a process for its report, a column to sort by it.'));
+    var totals = {definite: 0, indirect: 0, possible: 0}, lossy = 0;
+    var rows = procs.map(function (p, i) {
       kinds.forEach(function (k) { totals[k] += p.summary[k][1]; });
+      if (leaked(p)) lossy++;
       var argv = (p.argv && p.argv.length ? p.argv : [procName(p)]).map(shellWord).join(' ');
-      tb.appendChild(el('tr', {'data-pid': p.pid, class: leaked(p) ? 'lossy' : null},
+      var tr = el('tr', {'data-pid': p.pid, class: leaked(p) ? 'lossy' : null},
         el('td', {class: 'n'}, el('a', {href: '#proc-' + Number(p.pid)}, String(p.pid))),
         el('td', {class: 'cmdcell', title: argv}, el('a', {href: '#proc-' + Number(p.pid)}, argv)),
         el('td', null, exitText(p.exit)),
         kinds.map(function (k) {
           var b = p.summary[k][1];
           return el('td', {class: 'n' + (b ? ' has' : ' zero'), 'data-kind': k, title: plural(p.summary[k][0], 'block')}, bytes(b));
-        })));
+        }));
+      return {tr: tr, keys: [i, argv, exitText(p.exit), p.summary.definite[1], p.summary.indirect[1], p.summary.possible[1]]};
     });
-    card.appendChild(el('table', {class: 'procs'},
-      el('thead', null, el('tr', null, el('th', {class: 'n'}, 'pid'), el('th', null, 'command'), el('th', null, 'exit'),
-        kinds.map(function (k) { return el('th', {class: 'n'}, KIND_TEXT[k]); }))),
-      tb,
+    var tb = el('tbody'), sortBy = 0, asc = true, onlyLossy = false;
+    function draw() {
+      var list = rows.filter(function (r) { return !onlyLossy || r.tr.classList.contains('lossy'); });
+      list.sort(function (x, y) {
+        var a = x.keys[sortBy], b = y.keys[sortBy];
+        return (a < b ? -1 : a > b ? 1 : x.keys[0] - y.keys[0]) * (asc ? 1 : -1);
+      });
+      while (tb.lastChild) tb.removeChild(tb.lastChild);
+      list.forEach(function (r) { tb.appendChild(r.tr); });
+    }
+    var names = ['pid', 'command', 'exit'].concat(kinds.map(function (k) { return KIND_TEXT[k]; }));
+    var heads = names.map(function (n, i) {
+      var th = el('th', {class: (i === 0 || i > 2 ? 'n ' : '') + 'sort' + (i === 0 ? ' on' : '')}, n);
+      th.addEventListener('click', function () {
+        asc = sortBy === i ? !asc : i < 3;
+        sortBy = i;
+        heads.forEach(function (h) { h.classList.remove('on', 'asc'); });
+        th.classList.add('on');
+        th.classList.toggle('asc', asc);
+        draw();
+      });
+      return th;
+    });
+    heads[0].classList.add('asc');
+    var box = el('input', {type: 'checkbox'});
+    box.addEventListener('change', function () { onlyLossy = box.checked; draw(); });
+    card.appendChild(el('div', {class: 'toolbar'}, el('label', null, box, 'only the ' + num(lossy) + (lossy === 1 ? ' process' : ' processes') + ' that lost bytes')));
+    card.appendChild(el('table', {class: 'procs'}, el('thead', null, el('tr', null, heads)), tb,
       el('tfoot', null, el('tr', null, el('td'), el('td', null, 'all processes'), el('td'),
         kinds.map(function (k) { return el('td', {class: 'n'}, bytes(totals[k])); })))));
+    draw();
     return card;
   }
 
