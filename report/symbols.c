@@ -47,10 +47,18 @@ struct cached {                /* the frames of one (address, return_address) */
     struct ml_symframe frames[];
 };
 
+struct found {                 /* one answer of ml_symbol_address */
+    uint64_t address;
+    const char *module;
+    UT_hash_handle hh;
+    char key[];                /* "module_base\nname" */
+};
+
 struct ml_symbolizer {
     Dwfl *dwfl;
     demangle_fn demangle;      /* NULL: names stay mangled */
     struct cached *cache;
+    struct found *found;       /* ml_symbol_address's answers: one symbol table scan each */
     struct interned *strings;
     struct ml_pubnames *pubnames;
 };
@@ -175,6 +183,11 @@ void ml_symbolizer_free(struct ml_symbolizer *s)
     HASH_ITER(hh, s->strings, i, itmp) {
         HASH_DEL(s->strings, i);
         free(i);
+    }
+    struct found *f, *ftmp;
+    HASH_ITER(hh, s->found, f, ftmp) {
+        HASH_DEL(s->found, f);
+        free(f);
     }
     ml_pubnames_free(s->pubnames);
     dwfl_end(s->dwfl);
@@ -463,11 +476,30 @@ static int lookup_in_module(Dwfl_Module *mod, void **userdata, const char *mname
     return DWARF_CB_OK;
 }
 
+/* Every leak record names its allocator's function: the answer is kept,
+ * for a scan of a whole symbol table per record costs more than the rest of
+ * the analysis at a million records. */
 uint64_t ml_symbol_address(struct ml_symbolizer *s, const char *module_base, const char *name,
                            const char **module)
 {
     struct lookup l = {.module_base = module_base, .name = name};
-    if (s && s->dwfl) dwfl_getmodules(s->dwfl, lookup_in_module, &l, 0);
+    char key[512];
+    struct found *f = NULL;
+    int n = snprintf(key, sizeof key, "%s\n%s", module_base, name);
+    int keep = s && n > 0 && (size_t)n < sizeof key;
+    if (keep) HASH_FIND_STR(s->found, key, f);
+    if (f) {
+        l.address = f->address;
+        l.module = f->module;
+    } else {
+        if (s && s->dwfl) dwfl_getmodules(s->dwfl, lookup_in_module, &l, 0);
+        if (keep && (f = malloc(sizeof *f + (size_t)n + 1)) != NULL) {
+            *f = (struct found){.address = l.address, .module = l.module};
+            memcpy(f->key, key, (size_t)n + 1);
+            HASH_ADD_STR(s->found, key, f);
+            if (f->hh.tbl == NULL) free(f);   /* not kept: asked again next time */
+        }
+    }
     if (module) *module = l.module;
     return l.address;
 }

@@ -226,6 +226,26 @@ static void test_tolerates_odd_maps(void **state)
     (void)state;
 }
 
+/* Functions found by name in this test's own binary, each answer the same
+ * when asked again (the second time from the symbolizer's memory, which
+ * must keep the answers of different names apart). */
+static void test_symbol_address_by_name(void **state)
+{
+    struct ml_symbolizer *s = *state;
+    const char *module = NULL;
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(ml_symbol_address(s, "test_symbols", "fixture_plain", &module),
+                         (uint64_t)(uintptr_t)fixture_plain);
+        assert_non_null(module);
+        assert_non_null(strstr(module, "test_symbols"));
+        assert_int_equal(ml_symbol_address(s, "test_symbols", "fixture_probe", NULL),
+                         (uint64_t)(uintptr_t)fixture_probe);
+        assert_int_equal(ml_symbol_address(s, "test_symbols", "no_such_function", &module), 0);
+        assert_null(module);
+        assert_int_equal(ml_symbol_address(s, "no_such_module.so", "fixture_plain", NULL), 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -236,6 +256,7 @@ int main(void)
         cmocka_unit_test(test_cache_returns_same_strings),
         cmocka_unit_test(test_vdso),
         cmocka_unit_test(test_tolerates_odd_maps),
+        cmocka_unit_test(test_symbol_address_by_name),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
