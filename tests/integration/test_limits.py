@@ -2,7 +2,7 @@
 reports it exactly or says why it cannot.
 
 Figures come from the samples' own statements (samples/leaky.c via
-`leaky --expect`, samples/aslimit.c). Every run is bounded by a timeout that
+`leaky --expect`, samples/aslimit.c, samples/manystacks.c). Every run is bounded by a timeout that
 the test checks was not hit.
 """
 
@@ -70,6 +70,18 @@ class AddressSpace(unittest.TestCase):
                       "(Cannot allocate memory", err)
         self.assertNotIn("No allocation was seen", err)
         self.assertIn("session could not be mapped", doc["processes"][0]["not_recorded"])
+
+
+
+class StackTable(unittest.TestCase):
+
+    def test_a_million_stacks_keep_every_record(self):
+        # 2^20 distinct stacks, then the leak from a stack seen after them all.
+        status, _, err, doc = run_json(["--num-callers=48"], [h.sample_path("manystacks")])
+        self.assertEqual(status, 0, err)
+        self.assertFalse(doc["processes"][0]["stacks_full"])
+        self.assertEqual(summary(doc)["definite"], {"blocks": 1, "bytes": 24})
+        self.assertEqual(definite_by(doc, "leak_after_many"), (1, 24))
 
 
 if __name__ == "__main__":
