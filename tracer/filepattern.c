@@ -1,9 +1,11 @@
 /* filepattern.c - expanding valgrind's file name patterns (see filepattern.h). */
 #include "filepattern.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "errors.h"
 
 struct given { const char *pattern; int pid; char *name; };
@@ -82,6 +84,19 @@ int ml_file_pattern_check(const char *pattern)
     char *s = expand(pattern, 1, 1);
     free(s);
     return s ? 0 : -1;
+}
+
+int ml_file_pattern_dir_writable(const char *pattern)
+{
+    const char *slash = strrchr(pattern, '/');
+    size_t n = slash ? (size_t)(slash - pattern) : 0;
+    char dir[4096];
+    if (memchr(pattern, '%', n) || n >= sizeof dir) return 0;   /* not known before the run */
+    memcpy(dir, pattern, n);
+    dir[n] = '\0';
+    if (access(slash ? (n ? dir : "/") : ".", W_OK | X_OK) == 0) return 0;
+    ml_error("cannot write %s: %s", pattern, strerror(errno));
+    return -1;
 }
 
 int ml_file_pattern_per_process(const char *pattern)

@@ -13,6 +13,11 @@
  * ml_error saying why: checked when the options are read. */
 int ml_file_pattern_check(const char *pattern);
 
+/* 0 when the directory of pattern's files takes new files (or is itself
+ * a pattern), else -1 with ml_error "cannot write PATTERN: ...": the early
+ * check for names that are only known once the processes run. */
+int ml_file_pattern_dir_writable(const char *pattern);
+
 /* Whether pattern names a file per process (it holds %p or %n). */
 int ml_file_pattern_per_process(const char *pattern);
 

@@ -48,7 +48,7 @@ int ml_textlog_init(const char *pat, int fd)
 {
     if (pat && ml_file_pattern_per_process(pat)) {
         pattern = pat;
-        return 0;
+        return ml_file_pattern_dir_writable(pat);
     }
     return pat ? open_shared_file(pat) : open_fd(fd);
 }

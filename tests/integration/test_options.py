@@ -173,6 +173,15 @@ class LogFile(unittest.TestCase):
                 self.assertEqual(status, 125)
                 self.assertIn(why, err)
 
+    def test_unwritable_directory_fails_before_the_run(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            marker = os.path.join(tmp, "ran")
+            status, _, err = memlens(["--log-file=/nonexistent/dir/ml.%p.log",
+                                      "/bin/sh", "-c", "touch " + marker])
+            self.assertEqual(status, 125)
+            self.assertIn("cannot write /nonexistent/dir/ml.%p.log: No such file or directory", err)
+            self.assertFalse(os.path.exists(marker))
+
     def test_log_fd(self):
         r, w = os.pipe()
         p = subprocess.Popen([h.memlens_path(), "--log-fd=%d" % w, h.require_sample("leaky")],
