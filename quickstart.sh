@@ -15,7 +15,7 @@ libdw-dev libelf-dev uthash-dev zlib1g-dev libcmocka-dev python3 valgrind"
 # reader), jemalloc, tcmalloc and mimalloc (leak kinds whatever malloc runs);
 # node and npm install Microsoft's SARIF validator (tests/package.json);
 # strace is the second tracer the robustness tests start under memlens.
-CHECK_PACKAGES="chromium clang golang-go libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 strace"
+CHECK_PACKAGES="chromium clang cmake googletest golang-go libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 strace"
 if [ "${1:-}" = check ]; then PACKAGES="$PACKAGES $CHECK_PACKAGES"; fi
 
 missing_packages() {

@@ -21,8 +21,9 @@ int ml_textlog_per_process(void);
  * ml_error set when the name cannot be made. */
 FILE *ml_textlog_stream(int pid);
 
-/* pid's text is complete: close its own file.  0, or -1 with ml_error when
- * not all of it was written. */
+/* pid's text is complete: close its own file (made to exist, empty when
+ * nothing was said, as valgrind's log files are).  0, or -1 with ml_error
+ * when not all of it was written. */
 int ml_textlog_done(int pid);
 
 /* Close every stream: 0, or -1 with ml_error naming the first file that
