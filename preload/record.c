@@ -251,16 +251,37 @@ struct ml_dirent64 {
 
 static void emit_fd(unsigned type, int fd, unsigned fn, uint32_t stack);
 
-/* Descriptors the shim opened before its session was on (see ml_rec_own_fd). */
-#define ML_OWN_EARLY 16
-static int g_own_early[ML_OWN_EARLY];   /* fd + 1, 0 = free slot */
+/* The shim's own descriptors (session.h, ML_OWN_FDS_SYMBOL). */
+ML_EXPORT int32_t memlens_own_fds[ML_OWN_FDS_MAX];
 
-static bool own_early(int fd)
+static bool own_fd(int fd)
 {
-    for (unsigned i = 0; i < ML_OWN_EARLY; i++)
-        if (__atomic_load_n(&g_own_early[i], __ATOMIC_RELAXED) == fd + 1)
+    for (unsigned i = 0; i < ML_OWN_FDS_MAX; i++)
+        if (__atomic_load_n(&memlens_own_fds[i], __ATOMIC_RELAXED) == fd + 1)
             return true;
     return false;
+}
+
+/* Replace slot value `from` by `to` (fd + 1 or 0) in the first slot holding it. */
+static void own_swap(int32_t from, int32_t to)
+{
+    for (unsigned i = 0; i < ML_OWN_FDS_MAX; i++) {
+        int32_t want = from;
+        if (__atomic_compare_exchange_n(&memlens_own_fds[i], &want, to, 0,
+                                        __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+            return;
+    }
+}
+
+/* first .. last are closing: none of them is the shim's any more. */
+static void own_forget(unsigned first, unsigned last)
+{
+    for (unsigned i = 0; i < ML_OWN_FDS_MAX; i++) {
+        int32_t v = __atomic_load_n(&memlens_own_fds[i], __ATOMIC_RELAXED);
+        if (v > 0 && (unsigned)(v - 1) >= first && (unsigned)(v - 1) <= last)
+            __atomic_compare_exchange_n(&memlens_own_fds[i], &v, 0, 0,
+                                        __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+    }
 }
 
 /* Every descriptor open now was inherited (from the parent process, or
@@ -281,8 +302,8 @@ static void note_inherited_fds(void)
             int fd = 0, digits = 0;
             for (const char *c = d->name; *c >= '0' && *c <= '9'; c++, digits++)
                 fd = fd * 10 + (*c - '0');
-            if (digits && d->name[digits] == '\0' && fd != dir)
-                emit_fd(ML_EV_FD_OPEN, fd, own_early(fd) ? ML_FD_OWN : ML_FD_INHERITED, 0);
+            if (digits && d->name[digits] == '\0' && fd != dir && !own_fd(fd))
+                emit_fd(ML_EV_FD_OPEN, fd, ML_FD_INHERITED, 0);
             off += d->reclen;
         }
     }
@@ -618,6 +639,7 @@ void ml_rec_fd_close_range(unsigned first, unsigned last)
 {
     int err = errno;
 
+    own_forget(first, last);
     if (g_sess_pid == (pid_t)syscall(SYS_getpid) && first <= last && ensure_ring(&t_rec))
         emit(next_seq(), ML_EV_FD_CLOSE, 0, (const void *)(uintptr_t)first, last - first, 0);
     errno = err;
@@ -633,27 +655,21 @@ void ml_rec_fd(unsigned type, int fd, unsigned fn)
         errno = err;
         return;
     }
+    if (type == ML_EV_FD_CLOSE)
+        own_forget((unsigned)fd, (unsigned)fd);   /* the program closes it: no longer ours */
     if (ensure_ring(&t_rec))
         emit_fd(type, fd, fn, type == ML_EV_FD_OPEN ? ml_stack_id(g_hdr, t_rec.gen, g_frames) : 0);
     errno = err;
 }
 
+/* No event: this may run inside the shim, even in a signal handler that
+ * interrupted an event being written on this thread. */
 void ml_rec_own_fd(unsigned type, int fd)
 {
-    int err = errno;
-
-    if (__atomic_load_n(&g_state, __ATOMIC_ACQUIRE) == ML_ST_ON && g_sess_pid == getpid()) {
-        emit_fd(type, fd, ML_FD_OWN, 0);
-    } else {   /* the session is being set up: note_inherited_fds() reads this */
-        int want = type == ML_EV_FD_OPEN ? 0 : fd + 1, put = type == ML_EV_FD_OPEN ? fd + 1 : 0;
-        for (unsigned i = 0; i < ML_OWN_EARLY; i++)
-            if (__atomic_compare_exchange_n(&g_own_early[i], &want, put, 0,
-                                            __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-                break;
-            else
-                want = type == ML_EV_FD_OPEN ? 0 : fd + 1;
-    }
-    errno = err;
+    if (type == ML_EV_FD_OPEN)
+        own_swap(0, fd + 1);
+    else
+        own_forget((unsigned)fd, (unsigned)fd);
 }
 
 void ml_rec_free(const void *p, size_t size, unsigned fn)

@@ -60,8 +60,8 @@ extern int ml_fds_on;
 void ml_rec_fd(unsigned type, int fd, unsigned fn);
 /* close_range and closefrom: descriptors first .. last are about to close. */
 void ml_rec_fd_close_range(unsigned first, unsigned last);
-/* The same for a descriptor the shim itself opens or closes (its callees:
- * libunwind's pipe), reported as ML_FD_OWN so that it is never listed. */
+/* A descriptor the shim itself opens or closes (its callees: libunwind's
+ * pipe): kept in the list ML_OWN_FDS_SYMBOL names, never listed. */
 void ml_rec_own_fd(unsigned type, int fd);
 
 /* Claim a sequence number whose event is published later (realloc).

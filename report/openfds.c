@@ -124,6 +124,28 @@ static int fill_one(const struct ml_fds_input *in, const struct ml_fd_seen *s,
     return 0;
 }
 
+static int is_own(const struct ml_fds_input *in, int fd)
+{
+    for (size_t i = 0; i < in->nown; i++)
+        if (in->own[i] == fd) return 1;
+    return 0;
+}
+
+size_t ml_fds_own(const struct ml_snapshot *snap, struct ml_symbolizer *sym, int *own)
+{
+    /* the list is an array of int32 in the shim's data, read a word at a time */
+    uint64_t list = sym ? ml_symbol_address(sym, "libmemlens.so", ML_OWN_FDS_SYMBOL, NULL) : 0;
+    size_t n = 0;
+    for (unsigned i = 0; list && i < ML_OWN_FDS_MAX; i += 2) {
+        uint64_t word;
+        if (!ml_snapshot_read_word(snap, list + 4 * i, &word)) break;
+        int32_t v[2] = {(int32_t)(uint32_t)word, (int32_t)(uint32_t)(word >> 32)};
+        for (int k = 0; k < 2; k++)
+            if (v[k] > 0) own[n++] = v[k] - 1;
+    }
+    return n;
+}
+
 struct ordered {
     uint64_t seq;          /* order key of record_of(); 0 = no record */
     struct ml_fd_out out;
@@ -145,7 +167,7 @@ int ml_fds_build(const struct ml_fds_input *in, struct ml_proc_report *out)
     size_t done = 0;
     for (size_t i = 0; !rc && i < n; i++) {
         const struct ml_fd_rec *rec = record_of(in, in->seen[i].fd, &v[done].seq);
-        if (rec && rec->fn == ML_FD_OWN) continue;   /* memlens's, not the program's */
+        if (is_own(in, in->seen[i].fd)) continue;   /* memlens's, not the program's */
         rc = fill_one(in, &in->seen[i], rec, &v[done].out);
         done++;
     }

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include "leaks.h"
 #include "model.h"
+#include "snapshot.h"
+#include "symbols.h"
 
 struct ml_fd_rec {
     uint64_t seq;          /* event that made it */
@@ -57,7 +59,14 @@ struct ml_fds_input {
     unsigned max_frames;
     int list_std;                    /* --track-fds=all */
     unsigned stack_style;          /* ML_STACK_* (leaks.h) */
+    const int *own;                  /* the shim's own descriptors: left out */
+    size_t nown;
 };
+
+/* The shim's own descriptors (session.h, ML_OWN_FDS_SYMBOL) as the exit
+ * snapshot holds its list, into own[ML_OWN_FDS_MAX]; sym finds the list.
+ * Returns how many. */
+size_t ml_fds_own(const struct ml_snapshot *snap, struct ml_symbolizer *sym, int *own);
 
 /* Fill out's fds (have_fds set). Returns 0 or -ENOMEM. */
 int ml_fds_build(const struct ml_fds_input *in, struct ml_proc_report *out);

@@ -206,7 +206,9 @@ static void on_process_end(struct ml_proc *p, struct ml_snapshot *snap, void *ct
     /* valgrind's --child-silent-after-fork=yes: a forked child says nothing */
     if (run->opt->track_fds != ML_TRACK_FDS_NO && !run->attach &&
         !(p->forked && run->opt->child_silent_after_fork)) {
-        struct ml_fds_input fdi = {.seen = p->fds_seen, .nseen = p->nfds_seen,
+        int own[ML_OWN_FDS_MAX];
+        size_t nown = snap->scanned ? ml_fds_own(snap, sym, own) : 0;
+        struct ml_fds_input fdi = {.seen = p->fds_seen, .nseen = p->nfds_seen, .own = own, .nown = nown,
                                    .table = p->session ? ml_session_fds(p->session) : NULL,
                                    .forked_from = &p->inh.fds,
                                    .stacks = in.stacks, .sym = sym, .max_frames = in.max_frames,

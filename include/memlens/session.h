@@ -56,16 +56,22 @@ enum ml_event_type {
 };
 
 /* Which call made a descriptor (fds=1 in MEMLENS_SESSION turns the events on).
- * ML_FD_INHERITED: open when the session started (inherited), no stack;
- * ML_FD_OWN: made inside the shim (the unwinder's pipe): memlens's, not listed. */
+ * ML_FD_INHERITED: open when the session started (inherited), no stack. */
 enum ml_fd_fn {
     ML_FD_INHERITED = 1, ML_FD_OPEN, ML_FD_OPENAT, ML_FD_CREAT, ML_FD_SOCKET,
     ML_FD_SOCKETPAIR, ML_FD_ACCEPT, ML_FD_ACCEPT4, ML_FD_PIPE, ML_FD_PIPE2, ML_FD_DUP,
     ML_FD_DUP2, ML_FD_DUP3, ML_FD_FCNTL, ML_FD_EVENTFD, ML_FD_MEMFD_CREATE,
     ML_FD_EPOLL_CREATE, ML_FD_EPOLL_CREATE1, ML_FD_INOTIFY_INIT, ML_FD_INOTIFY_INIT1,
     ML_FD_SIGNALFD, ML_FD_TIMERFD_CREATE, ML_FD_FOPEN, ML_FD_FREOPEN, ML_FD_TMPFILE,
-    ML_FD_OPENDIR, ML_FD_OWN, ML_FD_COUNT
+    ML_FD_OPENDIR, ML_FD_COUNT
 };
+
+/* The descriptors the shim made for itself (libunwind's pipe), listed in
+ * its data under ML_OWN_FDS_SYMBOL as fd + 1 (0: free slot) for the exit
+ * snapshot, as its mappings are below: never the program's, never listed.
+ * Written by the shim only, with atomic compare-and-swap (signal-safe). */
+#define ML_OWN_FDS_SYMBOL "memlens_own_fds"
+#define ML_OWN_FDS_MAX    16u
 
 enum ml_alloc_fn {     /* which entry point made or released the block */
     ML_FN_MALLOC = 1, ML_FN_CALLOC, ML_FN_REALLOC, ML_FN_REALLOCARRAY,

@@ -45,14 +45,15 @@ static void build_list(void **state)
     ml_fd_table_open(&t, 3, ML_FD_OPEN, 0, 10);
     ml_fd_table_open(&t, 4, ML_FD_PIPE, 0, 11);
     ml_fd_table_open(&t, 1, ML_FD_DUP2, 0, 12);        /* stdout reopened */
-    ml_fd_table_open(&t, 900, ML_FD_OWN, 0, 13);       /* memlens's */
+    ml_fd_table_open(&t, 900, ML_FD_PIPE2, 0, 13);     /* memlens's (below) */
     ml_fd_table_open(&t, 6, ML_FD_SOCKET, 0, 14);
     ml_fd_table_close(&t, 6);                          /* closed: 6 is not in /proc */
     const struct ml_fd_seen s[] = {seen(0, "/dev/null"), seen(1, "/tmp/out"),
                                    seen(2, "/dev/pts/0"), seen(3, "/etc/passwd"),
                                    seen(4, "pipe:[77]"), seen(5, "anon_inode:[eventfd]"),
                                    seen(900, "pipe:[78]")};
-    struct ml_fds_input in = {.seen = s, .nseen = 7, .table = &t};
+    const int own[] = {900};
+    struct ml_fds_input in = {.seen = s, .nseen = 7, .table = &t, .own = own, .nown = 1};
     struct ml_proc_report r;
     memset(&r, 0, sizeof r);
     assert_int_equal(ml_fds_build(&in, &r), 0);
