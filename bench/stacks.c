@@ -21,7 +21,7 @@
 
 typedef void *(*level_fn)(uint32_t path, int level);
 static const level_fn *g_levels[10];
-static void **g_keep;   /* the root of every block */
+static void **volatile g_keep;   /* the root of every block (volatile: a static only stored to is dropped) */
 
 static NOIPA void *leaf(void)
 {
