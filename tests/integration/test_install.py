@@ -83,6 +83,10 @@ class Install(unittest.TestCase):
             # leaky states its definitely lost blocks and bytes (--expect).
             want = mlharness.expected("leaky")["definite"]
             self.assertEqual((got["blocks"], got["bytes"]), (want["blocks"], want["bytes"]))
+            # Its default suppressions too come from the moved tree.
+            self.assertNotIn("not installed", r.stderr.decode("utf-8", "replace"))
+            supp = doc["options"]["suppressions"]
+            self.assertTrue(supp and supp[0].startswith(moved + "/"), supp)
 
 
 if __name__ == "__main__":
