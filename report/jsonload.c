@@ -386,6 +386,12 @@ static void load_fds(struct loader *ld, const jv *fds, struct ml_proc_report *p)
         o->function = dup_str(ld, get(f, "function"));
         o->inherited = ml_jsonr_bool(get(f, "inherited"), 0);
         o->std = ml_jsonr_bool(get(f, "std"), 0);
+        if (ml_jsonr_str(get(f, "access"))) {
+            o->have_info = 1;
+            snprintf(o->access, sizeof o->access, "%s", ml_jsonr_str(get(f, "access")));
+            o->cloexec = ml_jsonr_bool(get(f, "cloexec"), 0);
+            o->pos = get_uint(f, "pos");
+        }
         const char *access = ml_jsonr_str(get(f, "access"));
         if ((o->have_info = access != NULL)) {
             snprintf(o->access, sizeof o->access, "%s", access);
