@@ -37,6 +37,7 @@
 #include "elfsym.h"
 #include "errors.h"
 #include "inject.h"
+#include "progressline.h"
 #include "memlens/attach.h"
 #include "memlens/session.h"
 #include "session.h"
@@ -764,7 +765,10 @@ static int finish(struct attach *a)
     if (a->session) clock_sample(a);
     g_clock.snapshot = ml_now() - a->t0;
     struct ml_snapshot *snap = calloc(1, sizeof *snap);
+    ml_progress_start(a->pid, c->quiet);
+    ml_progress_phase(ml_progress_now(), "draining the events", 0);
     if (a->session) ml_session_finish(a->session);
+    ml_progress_phase(ml_progress_now(), "reading the memory", 0);
     if (snap && !gone) capture_held(a, snap);
     if (!gone) restore_got(a);
     release_session(a);
@@ -773,6 +777,7 @@ static int finish(struct attach *a)
     else if (!ended) detach_all(a);
     a->proc->reaped = a->reaped;
     if (snap) c->on_process_end(a->proc, snap, c->ctx);
+    ml_progress_stop();
     if (a->reaped && c->on_reaped) c->on_reaped(a->proc, c->ctx);
     free_session_file(a);
     if (a->execed) detach_all(a);

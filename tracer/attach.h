@@ -24,6 +24,7 @@ struct ml_attach_config {
     int num_callers;
     double duration;           /* seconds of recording; 0: until exit or a signal */
     double interval;           /* seconds between growth summaries; 0: none */
+    int quiet;                 /* -q: no progress line while the snapshot is analysed */
     /* The process's snapshot (the callee owns snap); then, when the process
      * exited while recorded, on_reaped once its exit status is known. */
     void (*on_process_end)(struct ml_proc *p, struct ml_snapshot *snap, void *ctx);

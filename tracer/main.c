@@ -566,7 +566,7 @@ static int attach_process(const struct ml_options *o)
     struct ml_attach_config ac = {.pid = o->pid, .shim = shim, .num_callers = o->num_callers,
                                   .duration = o->duration, .interval = o->interval,
                                   .on_process_end = on_process_end, .on_reaped = on_reaped,
-                                  .on_interval = on_interval, .ctx = &run};
+                                  .on_interval = on_interval, .ctx = &run, .quiet = o->quiet};
     if (!o->quiet)
         fprintf(text_stream(o->pid), "==%d== memlens: attaching to pid %d; recording until it exits, %s\n",
                 o->pid, o->pid, o->duration > 0 ? "the duration ends or Ctrl-C" : "or Ctrl-C");
