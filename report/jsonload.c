@@ -392,12 +392,6 @@ static void load_fds(struct loader *ld, const jv *fds, struct ml_proc_report *p)
             o->cloexec = ml_jsonr_bool(get(f, "cloexec"), 0);
             o->pos = get_uint(f, "pos");
         }
-        const char *access = ml_jsonr_str(get(f, "access"));
-        if ((o->have_info = access != NULL)) {
-            snprintf(o->access, sizeof o->access, "%s", access);
-            o->cloexec = ml_jsonr_bool(get(f, "cloexec"), 0);
-            o->pos = get_uint(f, "pos");
-        }
         load_stack(ld, get(f, "stack"), &o->stack);
     }
 }
