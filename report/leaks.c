@@ -189,6 +189,8 @@ static int add_frame(struct ml_stack_out *st, size_t *cap, const struct ml_symfr
     o->module = f ? dup_or_null(f->module) : NULL;
     o->inlined = f ? f->inlined : 0;
     o->mangled = dup_or_null(f ? f->linkage_name : function ? top_linkage_name(function) : NULL);
+    o->aliases[0] = f ? dup_or_null(f->aliases[0]) : NULL;
+    o->aliases[1] = f ? dup_or_null(f->aliases[1]) : NULL;
     return 0;
 }
 
@@ -234,7 +236,12 @@ static int style_frame(struct ml_frame_out *o, unsigned style)
     if (style & ML_STACK_BELOW_MAIN) return 0;
     if (ml_below_main(o->function)) {
         char *b = strdup("(below main)");
-        if (b) { free(o->function); o->function = b; }
+        if (b) {              /* its own name stays one suppressions may use */
+            char **slot = !o->aliases[1] ? &o->aliases[1] : !o->aliases[0] ? &o->aliases[0] : NULL;
+            if (slot) *slot = o->function;
+            else free(o->function);
+            o->function = b;
+        }
         free(o->mangled);
         o->mangled = NULL;
         return 1;

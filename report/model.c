@@ -105,6 +105,8 @@ void ml_stack_out_free(struct ml_stack_out *st)
         free(st->frames[i].file);
         free(st->frames[i].module);
         free(st->frames[i].mangled);
+        free(st->frames[i].aliases[0]);
+        free(st->frames[i].aliases[1]);
     }
     free(st->frames);
     st->frames = NULL;

@@ -30,6 +30,8 @@ struct ml_frame_out {
     char *module;        /* NULL when unknown */
     int inlined;
     char *mangled;       /* linkage name (C++: "_Znwm"), NULL when not known */
+    char *aliases[2];    /* other names of the function (glibc's __GI_setlocale for
+                            setlocale, its DWARF name), which suppressions may use */
 };
 
 struct ml_stack_out {

@@ -429,6 +429,8 @@ static int frame_matches(const struct pattern *p, const struct ml_frame_out *f)
     case PAT_FUN:
         return ml_supp_wildcard(p->text, f->function ? f->function : "???") ||
                (f->mangled && ml_supp_wildcard(p->text, f->mangled)) ||
+               (f->aliases[0] && ml_supp_wildcard(p->text, f->aliases[0])) ||
+               (f->aliases[1] && ml_supp_wildcard(p->text, f->aliases[1])) ||
                (ml_below_main(f->function) && ml_supp_wildcard(p->text, "(below main)"));
     case PAT_OBJ:
         return ml_supp_wildcard(p->text, f->module ? f->module : "???");

@@ -282,9 +282,11 @@ static const char *die_name(struct ml_symbolizer *s, Dwarf_Die *die)
  * the ELF symbol of the function, the public one among its aliases
  * (pubnames.h), demangled, with clone suffixes (".part.0", ".isra.0") kept
  * as the symbol has them; the DWARF name when no symbol covers the site.
- * *mangled is set to the symbol's linkage name when it is a C++ one. */
+ * *mangled is set to the symbol's linkage name when it is a C++ one, and
+ * aliases[] to the other names seen (the first symbol found, the DWARF one). */
 static const char *outer_name(struct ml_symbolizer *s, const struct site *at,
-                              const char *dwarf_name, const char **mangled)
+                              const char *dwarf_name, const char **mangled,
+                              const char *aliases[2])
 {
     GElf_Off off;
     GElf_Sym sym;
@@ -292,10 +294,21 @@ static const char *outer_name(struct ml_symbolizer *s, const struct site *at,
     if (elf == NULL)
         return dwarf_name;
     const char *shown = ml_pubname(s->pubnames, at->mod, at->pc - off);
-    if (shown != NULL)
-        elf = shown;
-    *mangled = cxx_only(elf);
-    return demangled(s, elf);
+    if (shown == NULL)
+        shown = elf;
+    *mangled = cxx_only(shown);
+    const char *name = demangled(s, shown);
+    size_t vlen = strcspn(elf, "@");
+    char first[256];
+    if (vlen < sizeof first) {
+        memcpy(first, elf, vlen);
+        first[vlen] = '\0';
+        if (strcmp(first, shown) != 0)
+            aliases[0] = intern(s, first);
+    }
+    if (dwarf_name && strcmp(dwarf_name, name) != 0)
+        aliases[1] = dwarf_name;
+    return name;
 }
 
 /* Find the module and compilation unit of pc.  The range is checked as
@@ -412,7 +425,8 @@ static struct cached *resolve(struct ml_symbolizer *s, uint64_t addr, int return
     }
     if (at.mod != NULL)
         e->frames[nframes - 1].function = outer_name(s, &at, e->frames[nframes - 1].function,
-                                                     &e->frames[nframes - 1].linkage_name);
+                                                     &e->frames[nframes - 1].linkage_name,
+                                                     e->frames[nframes - 1].aliases);
     free(chain);
     return e;
 }

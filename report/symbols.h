@@ -18,6 +18,9 @@ struct ml_symframe {
     int line;                 /* 0 when unknown */
     const char *module;       /* absolute path of the object; NULL when unknown */
     int inlined;              /* 1 for a frame inlined into the next one */
+    const char *aliases[2];   /* other names of the function: the symbol libdwfl
+                                 found at the address, the DWARF name; NULL when
+                                 the same as function */
 };
 
 struct ml_symbolizer;

@@ -3,6 +3,8 @@
 demangled unless --demangle=no, glibc functions go by their public names.
 """
 
+import os
+import tempfile
 import unittest
 
 import mlharness as h
@@ -50,6 +52,19 @@ class Names(unittest.TestCase):
         names = {f for st in stacks(run.json) for f in st if f}
         self.assertIn("setlocale", names)
         self.assertFalse([n for n in names if n.startswith("__GI_")], names)
+
+    def test_alias_names_still_match(self):
+        # Files written when frames went by glibc's internal aliases keep
+        # working: fun:__GI_setlocale matches the frame shown as setlocale.
+        with tempfile.TemporaryDirectory() as tmp:
+            supp = os.path.join(tmp, "old.supp")
+            with open(supp, "w") as f:
+                f.write("{\n   old-alias\n   Memcheck:Leak\n   match-leak-kinds: reachable\n"
+                        "   fun:malloc\n   ...\n   fun:__GI_setlocale\n}\n")
+            run = h.run_memlens("/usr/bin/sort", ("/etc/passwd",),
+                                ["--show-leak-kinds=all", "--run-libc-freeres=no",
+                                 "--suppressions=" + supp])
+        self.assertGreater(run.json["processes"][0]["leaks"]["summary"]["suppressed"]["blocks"], 0)
 
     def test_demangle_no(self):
         # cxxleaks.cpp: leak_plain_new is a C++ function (_Z13leak_plain_newv).

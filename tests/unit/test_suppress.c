@@ -354,6 +354,30 @@ static void test_match_valgrind_allocators(void **state)
     ml_suppressions_free(s);
 }
 
+/* A frame shows the public name (setlocale); an entry that names one of its
+ * aliases (glibc's __GI_setlocale, as older memlens files do) still applies. */
+static void test_match_alias_names(void **state)
+{
+    (void)state;
+    static const struct fr locale[] = {
+        {"malloc", "malloc", NULL, 0, NULL, 0},
+        {"setlocale", NULL, "setlocale.c", 220, "/lib/libc.so.6", 0},
+        {"main", NULL, "/src/sort.c", 30, "/bin/sort", 0},
+    };
+    struct stack st;
+    struct ml_suppressions *s = load(LEAK("old", "   fun:malloc\n   fun:__GI_setlocale\n")
+                                     LEAK("new", "   fun:malloc\n   fun:setlocale\n"));
+
+    make_stack(&st, locale, 3);
+    assert_string_equal(ml_suppressions_match(s, ML_LK_REACHABLE, &st.st), "new");
+    st.f[1].aliases[0] = "__GI_setlocale";
+    assert_string_equal(ml_suppressions_match(s, ML_LK_REACHABLE, &st.st), "old");
+    st.f[1].aliases[0] = NULL;
+    st.f[1].aliases[1] = "__GI_setlocale";
+    assert_string_equal(ml_suppressions_match(s, ML_LK_REACHABLE, &st.st), "old");
+    ml_suppressions_free(s);
+}
+
 static void test_match_edge_cases(void **state)
 {
     (void)state;
@@ -389,6 +413,7 @@ int main(void)
         cmocka_unit_test(test_match_cxx),
         cmocka_unit_test(test_match_inline_counts),
         cmocka_unit_test(test_match_valgrind_allocators),
+        cmocka_unit_test(test_match_alias_names),
         cmocka_unit_test(test_match_edge_cases),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
