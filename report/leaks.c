@@ -35,6 +35,7 @@ struct group {
     uint32_t stack;
     uint64_t blocks, bytes, indirect, first_seq, last_seq;
     uint64_t resident, swapped;       /* bytes of its blocks on such pages */
+    struct ml_totals via_heuristic[ML_HEUR_COUNT];
 };
 
 /* memcheck's order: total bytes, kind, blocks, then first seen. */
@@ -142,6 +143,11 @@ static long make_groups(const struct ml_snapshot *snap, const struct ml_block *b
         ml_frag_span_pages(snap, b->addr, b->addr + b->size, &res, &swp);
         g->resident += res;
         g->swapped += swp;
+        unsigned h = b->kind == ML_LK_REACHABLE ? b->flags & ML_REACH_HEUR_MASK : 0;
+        if (h && h <= ML_HEUR_COUNT) {
+            g->via_heuristic[h - 1].blocks++;
+            g->via_heuristic[h - 1].bytes += b->size;
+        }
         if (b->seq < g->first_seq) g->first_seq = b->seq;
         if (b->seq > g->last_seq) g->last_seq = b->seq;
     }
@@ -293,6 +299,7 @@ static int fill_records(const struct ml_leak_input *in, struct group *g, size_t 
         rec->indirect_bytes = g[i].indirect;
         rec->resident_bytes = g[i].resident;
         rec->swapped_bytes = g[i].swapped;
+        memcpy(rec->via_heuristic, g[i].via_heuristic, sizeof rec->via_heuristic);
         if (in->seq_seconds) {
             rec->has_age = 1;
             rec->age_oldest = in->snapshot_seconds - in->seq_seconds(in->seq_ctx, g[i].first_seq);

@@ -39,6 +39,8 @@ struct ml_stack_out {
     size_t nframes;
 };
 
+struct ml_totals { uint64_t blocks, bytes; };
+
 struct ml_leak_record {
     enum ml_leak_kind kind;
     uint64_t blocks;
@@ -50,13 +52,15 @@ struct ml_leak_record {
     int has_age;                /* attach mode: the ages below are known */
     double age_oldest, age_newest;  /* seconds before the snapshot its oldest and
                                        newest blocks were allocated */
+    struct ml_totals via_heuristic[4];  /* of its reachable blocks, those only an
+                                   interior pointer a heuristic accepts reaches, by the
+                                   heuristic's bit index (reach.h) */
     int suppressed;             /* 1 when a suppression matched */
     char *suppression;          /* its name, when suppressed */
     char *suppression_file;     /* where that entry is: file and line of its name */
     int suppression_line;
 };
 
-struct ml_totals { uint64_t blocks, bytes; };
 
 /* One region of /proc/PID/maps at exit, with residency (DESIGN "regions"). */
 struct ml_region_out {

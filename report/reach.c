@@ -23,6 +23,7 @@ struct reach {
     size_t *stack;
     size_t depth;
     uint64_t *indirect;      /* per block: bytes collected as clique leader */
+    unsigned char *heur;     /* per block: heuristic bit index + 1 that alone reached it */
     long clique;             /* -1 outside the clique pass */
     uint64_t lo, span;       /* every block lies in [lo, lo + span) */
     struct ml_addr_index index;  /* slots NULL: out of memory, binary search instead */
@@ -72,8 +73,9 @@ static int looks_like_vtable(const struct ml_snapshot *snap, uint64_t addr)
     return 0;
 }
 
-/* Whether an interior pointer ptr into block b matches an enabled heuristic. */
-static int heuristic_match(const struct reach *r, const struct ml_block *b, uint64_t ptr)
+/* The enabled heuristic (its bit) that accepts interior pointer ptr into
+ * block b, or 0. */
+static unsigned heuristic_match(const struct reach *r, const struct ml_block *b, uint64_t ptr)
 {
     const unsigned char *d = mem_at(r->snap, b->addr, b->size);
     uint64_t w0 = 0, w1 = 0, off = ptr - b->addr;
@@ -82,18 +84,18 @@ static int heuristic_match(const struct reach *r, const struct ml_block *b, uint
     if (b->size >= 16) memcpy(&w1, d + 8, 8);
     if ((r->heuristics & ML_HEUR_STDSTRING) && off == 24 && b->size >= 24 &&
         24 + w1 + 1 == b->size && w0 <= w1)
-        return 1;
+        return ML_HEUR_STDSTRING;
     if ((r->heuristics & ML_HEUR_LENGTH64) && off == 8 && w0 > 0 && b->size - 8 == w0)
-        return 1;
+        return ML_HEUR_LENGTH64;
     if ((r->heuristics & ML_HEUR_NEWARRAY) && off == 8 && w0 > 0 && b->size >= 8 &&
         (b->size - 8) % w0 == 0)
-        return 1;
+        return ML_HEUR_NEWARRAY;
     if ((r->heuristics & ML_HEUR_MULTIPLEINHERITANCE) && !(off & 7) && off + 8 <= b->size) {
         uint64_t at;
         memcpy(&at, d + off, 8);
         if (!(at & 7) && !(w0 & 7) && looks_like_vtable(r->snap, at) &&
             looks_like_vtable(r->snap, w0))
-            return 1;
+            return ML_HEUR_MULTIPLEINHERITANCE;
     }
     return 0;
 }
@@ -127,10 +129,14 @@ static void found_pointer(struct reach *r, uint64_t v, int prior_definite)
         push(r, (size_t)i);
         return;
     }
-    if (r->state[i] == REACHABLE) return;
-    int reachable = start || (r->heuristics && heuristic_match(r, b, v));
-    if (reachable && prior_definite) {
+    if (r->state[i] == REACHABLE) {
+        if (start) r->heur[i] = 0;              /* reached without the heuristic too */
+        return;
+    }
+    unsigned via = !start && r->heuristics ? heuristic_match(r, b, v) : 0;
+    if ((start || via) && prior_definite) {
         r->state[i] = REACHABLE;
+        r->heur[i] = via ? (uint8_t)(__builtin_ctz(via) + 1) : 0;
         push(r, (size_t)i);
     } else if (r->state[i] == UNREACHED) {
         r->state[i] = POSSIBLE;
@@ -369,8 +375,9 @@ int ml_reach_classify(const struct ml_snapshot *snap, const struct ml_heap_layou
     r.pending = calloc(n + 1, 1);
     r.stack = malloc((n + 1) * sizeof *r.stack);
     r.indirect = calloc(n + 1, sizeof *r.indirect);
+    r.heur = calloc(n + 1, 1);
     int rc = -ENOMEM;
-    if (!r.state || !r.pending || !r.stack || !r.indirect) goto out;
+    if (!r.state || !r.pending || !r.stack || !r.indirect || !r.heur) goto out;
     ml_addr_index_build(&r.index, blocks, n);   /* on failure the scan is slower, not wrong */
     if (n) {
         uint64_t end = blocks[n - 1].addr + (blocks[n - 1].size ? blocks[n - 1].size : 1);
@@ -383,6 +390,8 @@ int ml_reach_classify(const struct ml_snapshot *snap, const struct ml_heap_layou
     if (rc) goto out;
     for (size_t i = 0; i < n; i++) {
         blocks[i].kind = kind_of[r.state[i]];
+        blocks[i].flags = (uint8_t)((blocks[i].flags & ~ML_REACH_HEUR_MASK) |
+                                    (r.state[i] == REACHABLE ? r.heur[i] : 0));
         if (indirect) indirect[i] = r.state[i] == UNREACHED ? r.indirect[i] : 0;
     }
     rc = 0;
@@ -392,5 +401,6 @@ out:
     free(r.pending);
     free(r.stack);
     free(r.indirect);
+    free(r.heur);
     return rc;
 }

@@ -23,11 +23,18 @@ enum ml_heuristic {
     ML_HEUR_ALL = 0xfu,
 };
 
+#define ML_HEUR_COUNT 4
+
+/* A reachable block that only an interior pointer a heuristic accepts
+ * reaches (memcheck's "reachable via heuristic"): ml_reach_classify puts
+ * that heuristic's bit index + 1 in the low bits of its flags; 0 otherwise. */
+#define ML_REACH_HEUR_MASK 0x7u
+
 /* memcheck's name of one heuristic bit ("stdstring"), NULL for another value. */
 const char *ml_heuristic_name(unsigned bit);
 
 /* Classify blocks (sorted by address) in place: blocks[i].kind receives an
- * enum ml_leak_kind.  indirect (n entries, may be NULL) receives for each
+ * enum ml_leak_kind, blocks[i].flags the heuristic (ML_REACH_HEUR_MASK).  indirect (n entries, may be NULL) receives for each
  * definitely lost block the bytes it keeps indirectly lost.  Returns 0 or -errno. */
 int ml_reach_classify(const struct ml_snapshot *snap, const struct ml_heap_layout *heap,
                       struct ml_block *blocks, size_t n, unsigned heuristics,

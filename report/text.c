@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include "frag.h"
+#include "reach.h"
 #include "openfds.h"
 #include "render.h"
 #include "signame.h"
@@ -257,11 +258,33 @@ static void put_totals(const struct tout *t, const char *label, const struct ml_
     line(t, "%18s: %s bytes in %s blocks", label, commas(n->bytes).s, commas(n->blocks).s);
 }
 
+/* memcheck's "of which reachable via heuristic:" lines under still
+ * reachable: the unsuppressed reachable blocks only a heuristic reached. */
+static void put_via_heuristics(const struct tout *t, const struct ml_proc_report *p)
+{
+    struct ml_totals via[ML_HEUR_COUNT] = {{0, 0}};
+    int any = 0;
+    for (size_t i = 0; i < p->nrecords; i++)
+        for (int h = 0; h < ML_HEUR_COUNT && !p->records[i].suppressed; h++) {
+            via[h].blocks += p->records[i].via_heuristic[h].blocks;
+            via[h].bytes += p->records[i].via_heuristic[h].bytes;
+            any |= via[h].blocks > 0;
+        }
+    if (!any)
+        return;
+    line(t, "%22s%s", "", "of which reachable via heuristic:");
+    for (int h = 0; h < ML_HEUR_COUNT; h++)
+        if (via[h].blocks)
+            line(t, "%24s%-19s: %s bytes in %s blocks", "", ml_heuristic_name(1u << h),
+                 commas(via[h].bytes).s, commas(via[h].blocks).s);
+}
+
 static void put_leak_summary(const struct tout *t, const struct ml_proc_report *p)
 {
     line(t, "LEAK SUMMARY:");
     for (int k = ML_LK_COUNT - 1; k >= 0; k--)
         put_totals(t, ml_leak_kind_text((enum ml_leak_kind)k), &p->summary[k]);
+    put_via_heuristics(t, p);
     put_totals(t, "suppressed", &p->summary[ML_LK_SUPPRESSED]);
     if (t->o->leak_check != ML_LEAK_CHECK_FULL)
         line(t, "Rerun with --leak-check=full to see details of leaked memory");
