@@ -4,9 +4,9 @@
  * socketpair, accept, accept4, pipe, pipe2, dup, dup2, dup3, fcntl's
  * F_DUPFD and F_DUPFD_CLOEXEC, eventfd, memfd_create, epoll_create,
  * epoll_create1, inotify_init, inotify_init1, signalfd, timerfd_create, and
- * the stdio/dirent calls whose opens glibc makes internally: fopen, freopen,
- * tmpfile, opendir) and those that release some (close, close_range,
- * closefrom, fclose, closedir).
+ * the calls whose opens glibc makes internally: fopen, freopen, tmpfile,
+ * opendir, popen, mkstemp and its kin, shm_open, posix_openpt) and those that
+ * release some (close, close_range, closefrom, fclose, closedir, pclose).
  * Each calls the real function found with dlsym(RTLD_NEXT) on first use and,
  * only when the tracer asked for descriptors (ml_fds_on), reports the new
  * descriptor after a successful call, with its stack, or the release before
@@ -413,6 +413,49 @@ ML_EXPORT int fclose(FILE *f)
     if (ML_UNLIKELY(ml_fds_on) && f)
         closing(fileno(f));
     return REAL(int (*)(FILE *), fclose)(f);
+}
+
+ML_EXPORT FILE *popen(const char *cmd, const char *mode)
+{
+    return opened_file(REAL(fopen_t, popen)(cmd, mode), ML_FD_POPEN);
+}
+
+ML_EXPORT int pclose(FILE *f)
+{
+    if (ML_UNLIKELY(ml_fds_on) && f)
+        closing(fileno(f));
+    return REAL(int (*)(FILE *), pclose)(f);
+}
+
+ML_EXPORT int mkstemp(char *tmpl)
+{
+    return opened(REAL(int (*)(char *), mkstemp)(tmpl), ML_FD_MKSTEMP);
+}
+
+ML_EXPORT int mkostemp(char *tmpl, int flags)
+{
+    return opened(REAL(int (*)(char *, int), mkostemp)(tmpl, flags), ML_FD_MKSTEMP);
+}
+
+ML_EXPORT int mkstemps(char *tmpl, int suffix)
+{
+    return opened(REAL(int (*)(char *, int), mkstemps)(tmpl, suffix), ML_FD_MKSTEMP);
+}
+
+ML_EXPORT int mkostemps(char *tmpl, int suffix, int flags)
+{
+    return opened(REAL(int (*)(char *, int, int), mkostemps)(tmpl, suffix, flags), ML_FD_MKSTEMP);
+}
+
+ML_EXPORT int shm_open(const char *name, int flags, mode_t mode)
+{
+    typedef int (*shm_open_t)(const char *, int, mode_t);
+    return opened(REAL(shm_open_t, shm_open)(name, flags, mode), ML_FD_SHM_OPEN);
+}
+
+ML_EXPORT int posix_openpt(int flags)
+{
+    return opened(REAL(int (*)(int), posix_openpt)(flags), ML_FD_POSIX_OPENPT);
 }
 
 ML_EXPORT DIR *opendir(const char *path)

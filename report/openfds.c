@@ -62,6 +62,8 @@ const char *ml_fd_fn_name(unsigned fn)
         [ML_FD_INOTIFY_INIT1] = "inotify_init1", [ML_FD_SIGNALFD] = "signalfd",
         [ML_FD_TIMERFD_CREATE] = "timerfd_create", [ML_FD_FOPEN] = "fopen",
         [ML_FD_FREOPEN] = "freopen", [ML_FD_TMPFILE] = "tmpfile", [ML_FD_OPENDIR] = "opendir",
+        [ML_FD_MKSTEMP] = "mkstemp", [ML_FD_SHM_OPEN] = "shm_open",
+        [ML_FD_POSIX_OPENPT] = "posix_openpt", [ML_FD_POPEN] = "popen",
     };
     return fn < ML_FD_COUNT ? names[fn] : NULL;
 }

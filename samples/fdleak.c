@@ -26,8 +26,9 @@
  *   ("/memfd:fdleak (deleted)"), 8 epoll_create1, 9 inotify_init1,
  *   10 signalfd, 11 timerfd_create, 12 fcntl(3, F_DUPFD_CLOEXEC), 13 dup3(3),
  *   20 dup2(3), 14 a listening AF_INET socket, 15 a socket connected to it,
- *   16 accept4 of that connection, 17 tmpfile, 18 opendir("/"):
- *   20 open (3 std).
+ *   16 accept4 of that connection, 17 tmpfile, 18 opendir("/"), 19 mkstemp,
+ *   21 shm_open, 22 posix_openpt (the files unlinked again):
+ *   23 open (3 std).
  * `fdleak closefrom`: after the first sequence, closefrom(6) closes 6 and
  * 7, and a raw openat system call (which no library call sees) gets 6 for
  * /dev/zero: its opener is unknown, not 6's former dup.  7 open (3 std).
@@ -145,6 +146,13 @@ __attribute__((noinline)) static void make_kinds(void)
     DIR *d = opendir("/");
     if (!d) exit(2);
     must(dirfd(d), 18);
+    char tmpl[] = "/tmp/fdleakXXXXXX", shm[64];
+    must(mkstemp(tmpl), 19);
+    unlink(tmpl);
+    snprintf(shm, sizeof shm, "/fdleak-%d", (int)getpid());
+    must(shm_open(shm, O_RDWR | O_CREAT | O_EXCL, 0600), 21);
+    shm_unlink(shm);
+    must(posix_openpt(O_RDWR | O_NOCTTY), 22);
 }
 
 #define KINDS_SET                                                                     \
@@ -158,7 +166,9 @@ __attribute__((noinline)) static void make_kinds(void)
     "\"12\":[\"file\",\"/dev/null\",\"fcntl\"],\"13\":[\"file\",\"/dev/null\",\"dup3\"],"   \
     "\"20\":[\"file\",\"/dev/null\",\"dup2\"],\"14\":[\"socket\",\"AF_INET\",\"socket\"],"  \
     "\"15\":[\"socket\",\"AF_INET\",\"socket\"],\"16\":[\"socket\",\"AF_INET\",\"accept4\"]," \
-    "\"17\":[\"file\",\"\",\"tmpfile\"],\"18\":[\"file\",\"/\",\"opendir\"]"
+    "\"17\":[\"file\",\"\",\"tmpfile\"],\"18\":[\"file\",\"/\",\"opendir\"],"              \
+    "\"19\":[\"file\",\"\",\"mkstemp\"],\"21\":[\"file\",\"\",\"shm_open\"],"                \
+    "\"22\":[\"file\",\"\",\"posix_openpt\"]"
 
 #define SET_FROM_4                                                      \
     "\"4\":[\"socket\",\"AF_INET\",\"socket\"],"                        \
@@ -177,7 +187,7 @@ static int expect(int fork_too, int vfork_too, int kinds, int closefrom_too)
         return 0;
     }
     if (kinds) {
-        printf("{\"processes\":[{\"open\":20,\"std\":3,\"fds\":{" KINDS_SET "},"
+        printf("{\"processes\":[{\"open\":23,\"std\":3,\"fds\":{" KINDS_SET "},"
                "\"functions\":{\"3\":\"make_kinds\",\"14\":\"make_connection\","
                "\"16\":\"make_connection\",\"18\":\"make_kinds\"}}]}\n");
         return 0;

@@ -139,10 +139,12 @@ class TrackFds(unittest.TestCase):
         self.assertRegex(by_fd[16]["address"], r"^127\.0\.0\.1:\d+ <-> 127\.0\.0\.1:\d+$")
         self.assertRegex(by_fd[14]["address"], r"^127\.0\.0\.1:\d+ <-> unbound$")
         # close-on-exec as the calls asked: pipe2, F_DUPFD_CLOEXEC, dup3 with
-        # O_CLOEXEC, accept4 with SOCK_CLOEXEC, and opendir (glibc opens
-        # directories O_CLOEXEC); dup2 and openat without
+        # O_CLOEXEC, accept4 with SOCK_CLOEXEC, and opendir and shm_open
+        # (glibc opens those O_CLOEXEC); dup2, openat, mkstemp without
         cloexec = sorted(fd for fd, d in by_fd.items() if d["cloexec"])
-        self.assertEqual(cloexec, [4, 5, 12, 13, 16, 18])
+        self.assertEqual(cloexec, [4, 5, 12, 13, 16, 18, 21])
+        self.assertTrue(by_fd[19]["path"].startswith("/tmp/fdleak"), by_fd[19]["path"])
+        self.assertTrue(by_fd[21]["path"].startswith("/dev/shm/fdleak-"), by_fd[21]["path"])
 
     def test_every_kind_same_order_as_valgrind(self):
         # valgrind names some top frames by glibc's internals (fcntl, tmpfile,
