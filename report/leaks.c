@@ -8,6 +8,7 @@
 #include "heapwalk.h"
 #include "memlens/session.h"
 #include "reach.h"
+#include "strpool.h"
 #include "tlsfix.h"
 
 const char *ml_alloc_fn_name(unsigned fn)
@@ -157,9 +158,16 @@ static long make_groups(const struct ml_snapshot *snap, const struct ml_block *b
     return (long)t.ng;
 }
 
-static char *dup_or_null(const char *s)
+/* A string for a frame of st: its own copy, or the pool's when st has one. */
+static char *keep_str(const struct ml_stack_out *st, const char *s)
 {
-    return s ? strdup(s) : NULL;
+    if (!s) return NULL;
+    return st->pool ? ml_strpool_get(st->pool, s) : strdup(s);
+}
+
+static void drop_str(const struct ml_stack_out *st, char *s)
+{
+    if (!st->pool) free(s);
 }
 
 /* The linkage name of a synthetic top frame, as suppressions name it:
@@ -189,14 +197,14 @@ static int add_frame(struct ml_stack_out *st, size_t *cap, const struct ml_symfr
     }
     struct ml_frame_out *o = &st->frames[st->nframes++];
     o->address = f ? f->address : 0;
-    o->function = dup_or_null(function ? function : f ? f->function : NULL);
-    o->file = f ? dup_or_null(f->file) : NULL;
+    o->function = keep_str(st, function ? function : f ? f->function : NULL);
+    o->file = f ? keep_str(st, f->file) : NULL;
     o->line = f ? f->line : 0;
-    o->module = f ? dup_or_null(f->module) : NULL;
+    o->module = f ? keep_str(st, f->module) : NULL;
     o->inlined = f ? f->inlined : 0;
-    o->mangled = dup_or_null(f ? f->linkage_name : function ? top_linkage_name(function) : NULL);
-    o->aliases[0] = f ? dup_or_null(f->aliases[0]) : NULL;
-    o->aliases[1] = f ? dup_or_null(f->aliases[1]) : NULL;
+    o->mangled = keep_str(st, f ? f->linkage_name : function ? top_linkage_name(function) : NULL);
+    o->aliases[0] = f ? keep_str(st, f->aliases[0]) : NULL;
+    o->aliases[1] = f ? keep_str(st, f->aliases[1]) : NULL;
     return 0;
 }
 
@@ -209,7 +217,7 @@ static int add_top_frame(struct ml_stack_out *st, size_t *cap, struct ml_symboli
     uint64_t addr = linkage ? ml_symbol_address(sym, "libmemlens.so", linkage, &module) : 0;
     struct ml_frame_out *o = &st->frames[st->nframes - 1];
     o->address = addr;
-    if (module && !(o->module = strdup(module))) return -ENOMEM;
+    if (module && !(o->module = keep_str(st, module))) return -ENOMEM;
     return 0;
 }
 
@@ -233,22 +241,22 @@ static size_t valgrind_alloc_frames(const char *top_function, const char *out[2]
 /* Shape the frame just added as style asks.  Returns 1 when the stack ends
  * with it: valgrind stops at main, or at the first frame below main, which
  * it calls "(below main)". */
-static int style_frame(struct ml_frame_out *o, unsigned style)
+static int style_frame(const struct ml_stack_out *st, struct ml_frame_out *o, unsigned style)
 {
     if ((style & ML_STACK_MANGLED) && o->mangled) {
-        char *m = strdup(o->mangled);
-        if (m) { free(o->function); o->function = m; }
+        char *m = keep_str(st, o->mangled);
+        if (m) { drop_str(st, o->function); o->function = m; }
     }
     if (style & ML_STACK_BELOW_MAIN) return 0;
     if (ml_below_main(o->function)) {
-        char *b = strdup("(below main)");
+        char *b = keep_str(st, "(below main)");
         if (b) {              /* its own name stays one suppressions may use */
             char **slot = !o->aliases[1] ? &o->aliases[1] : !o->aliases[0] ? &o->aliases[0] : NULL;
             if (slot) *slot = o->function;
-            else free(o->function);
+            else drop_str(st, o->function);
             o->function = b;
         }
-        free(o->mangled);
+        drop_str(st, o->mangled);
         o->mangled = NULL;
         return 1;
     }
@@ -280,8 +288,12 @@ int ml_stack_resolve(struct ml_stack_source src, struct ml_symbolizer *sym, unsi
         }
         for (int j = 0; j < k && !ended; j++) {
             if (add_frame(st, &cap, &sf[j], NULL)) return -ENOMEM;
-            ended = style_frame(&st->frames[st->nframes - 1], style);
+            ended = style_frame(st, &st->frames[st->nframes - 1], style);
         }
+    }
+    if (cap > st->nframes && st->nframes) {     /* a million stacks keep what they use */
+        struct ml_frame_out *fit = realloc(st->frames, st->nframes * sizeof *fit);
+        if (fit) st->frames = fit;
     }
     return 0;
 }
@@ -291,6 +303,7 @@ static int fill_records(const struct ml_leak_input *in, struct group *g, size_t 
 {
     out->records = calloc(ng ? ng : 1, sizeof *out->records);
     if (!out->records) return -ENOMEM;
+    if (!out->strings && !(out->strings = ml_strpool_new())) return -ENOMEM;
     for (size_t i = 0; i < ng; i++) {
         struct ml_leak_record *rec = &out->records[i];
         rec->kind = g[i].kind;
@@ -308,6 +321,7 @@ static int fill_records(const struct ml_leak_input *in, struct group *g, size_t 
         out->nrecords = i + 1;
         out->summary[rec->kind].blocks += rec->blocks;
         out->summary[rec->kind].bytes += rec->bytes;
+        rec->stack.pool = out->strings;
         if (ml_stack_resolve(in->stacks, in->sym, in->max_frames, in->stack_style, g[i].stack,
                              ml_alloc_fn_name(g[i].fn), &rec->stack))
             return -ENOMEM;

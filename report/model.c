@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "model.h"
+#include "strpool.h"
 
 static const char *const kind_keys[ML_LK_COUNT] = {
     [ML_LK_REACHABLE] = "reachable",
@@ -100,7 +101,7 @@ static void free_strv(char **v)
 
 void ml_stack_out_free(struct ml_stack_out *st)
 {
-    for (size_t i = 0; i < st->nframes; i++) {
+    for (size_t i = 0; !st->pool && i < st->nframes; i++) {
         free(st->frames[i].function);
         free(st->frames[i].file);
         free(st->frames[i].module);
@@ -137,6 +138,7 @@ void ml_proc_report_free(struct ml_proc_report *p)
         free(p->records[i].suppression_file);
     }
     free(p->records);
+    ml_strpool_free(p->strings);
     for (size_t i = 0; i < p->nregions; i++) {
         free(p->regions[i].path);
         free(p->regions[i].origin);
