@@ -289,10 +289,11 @@ static FILE *text_stream(int pid)
 }
 
 /* valgrind's --child-silent-after-fork=yes: a forked child says nothing
- * until it executes a program. */
+ * until it executes a program; with --xml=yes, as valgrind, the report is
+ * the XML and no process writes text. */
 static int silent(const struct ml_options *o, const struct ml_proc *p)
 {
-    return p->forked && o->child_silent_after_fork;
+    return o->xml || (p->forked && o->child_silent_after_fork);
 }
 
 /* A traced process starts: valgrind's preamble, in its own file when it has
@@ -300,7 +301,7 @@ static int silent(const struct ml_options *o, const struct ml_proc *p)
 static void on_process_start(struct ml_proc *p, int forked, void *ctx)
 {
     const struct run *run = ctx;
-    if (forked && (!ml_textlog_per_process() || silent(run->opt, p))) return;
+    if (silent(run->opt, p) || (forked && !ml_textlog_per_process())) return;
     struct ml_render_opts ro = render_opts(run->opt);
     ml_render_text_banner(text_stream(p->pid), p->pid, p->ppid, p->argv, &ro);
 }
@@ -437,7 +438,7 @@ static FILE *reopen_output(int i)
 static void write_saved_text(const struct ml_options *o, const struct ml_report *rep)
 {
     struct ml_render_opts ro = render_opts(o);
-    for (size_t i = 0; i < rep->nprocs; i++) {
+    for (size_t i = 0; !o->xml && i < rep->nprocs; i++) {
         const struct ml_proc_report *p = &rep->procs[i];
         FILE *f = text_stream(p->pid);
         ml_render_text_banner(f, p->pid, p->ppid, p->argv && p->argv[0] ? p->argv : rep->command, &ro);

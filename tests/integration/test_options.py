@@ -214,6 +214,17 @@ class TextReport(unittest.TestCase):
         self.assertTrue(any("HEAP SUMMARY:" in l for l in lines[out:]))
         self.assertRegex(lines[-1], r"^==\d+== ERROR SUMMARY: ")
 
+    def test_xml_replaces_the_text(self):
+        # valgrind --xml=yes writes no text report: IDEs read the XML and show
+        # the program's own stderr
+        with tempfile.TemporaryDirectory() as tmp:
+            status, _, err = memlens(["--xml=yes", "--xml-file=" + os.path.join(tmp, "x.xml"),
+                                      h.require_sample("leaky")])
+            self.assertEqual(status, 0, err)
+            self.assertEqual(err, "")              # leaky.c writes nothing to stderr
+            with open(os.path.join(tmp, "x.xml")) as f:
+                self.assertIn("<kind>Leak_DefinitelyLost</kind>", f.read())
+
     def test_quiet_prints_only_the_records(self):
         status, _, err = memlens(["-q", h.require_sample("leaky")])
         self.assertEqual(status, 0)
