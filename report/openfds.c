@@ -24,16 +24,16 @@ int ml_fd_table_open(struct ml_fd_table *t, int fd, unsigned fn, uint32_t stack,
     return 0;
 }
 
-void ml_fd_table_close(struct ml_fd_table *t, int fd)
-{
-    if (fd >= 0 && (size_t)fd < t->cap) memset(&t->recs[fd], 0, sizeof t->recs[fd]);
-}
-
 void ml_fd_table_close_range(struct ml_fd_table *t, uint64_t first, uint64_t last)
 {
     if (last >= t->cap) last = t->cap ? t->cap - 1 : 0;
     for (uint64_t fd = first; t->cap && fd <= last; fd++)
         memset(&t->recs[fd], 0, sizeof t->recs[fd]);
+}
+
+void ml_fd_table_close(struct ml_fd_table *t, int fd)
+{
+    if (fd >= 0) ml_fd_table_close_range(t, (uint64_t)fd, (uint64_t)fd);
 }
 
 const struct ml_fd_rec *ml_fd_table_get(const struct ml_fd_table *t, int fd)
