@@ -18,7 +18,7 @@ libdw-dev libelf-dev uthash-dev zlib1g-dev libcmocka-dev python3 valgrind"
 # programs of the comparison corpus (tests/corpus/compare.py) close the list.
 CHECK_PACKAGES="chromium clang cmake googletest golang-go libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 strace
 coreutils grep sed gawk mawk gzip bzip2 xz-utils zstd lz4 diffutils findutils tar bc m4
-jq sqlite3 python3 perl tcl lua5.4 make git file openssl libxml2-utils"
+jq sqlite3 python3 perl tcl lua5.4 make git file openssl libxml2-utils ninja-build gdb"
 if [ "${1:-}" = check ]; then PACKAGES="$PACKAGES $CHECK_PACKAGES"; fi
 
 missing_packages() {
