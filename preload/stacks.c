@@ -243,6 +243,26 @@ static void note_own_map(void *p, size_t len)
     }
 }
 
+/* A new state block between two PROT_NONE guard pages, or NULL.  The
+ * guards keep the kernel from merging the block with a neighbouring
+ * anonymous mapping (the program's, or one libunwind makes), so that
+ * /proc/PID/maps shows it as regions of its own, which the report can
+ * tell apart as memlens's: the list names the whole reservation. */
+static struct ml_thread *map_state_block(void)
+{
+    size_t page = 4096, body = (sizeof(struct ml_thread) + page - 1) & ~(page - 1);
+    char *p = (char *)syscall(SYS_mmap, NULL, body + 2 * page, PROT_NONE,
+                              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    if (syscall(SYS_mprotect, p + page, body, PROT_READ | PROT_WRITE) != 0) {
+        syscall(SYS_munmap, p, body + 2 * page);
+        return NULL;
+    }
+    note_own_map(p, body + 2 * page);
+    return (struct ml_thread *)(p + page);
+}
+
 /* The calling thread's state, made on first use; NULL when none can be had
  * (out of memory, or the thread is exiting). */
 static struct ml_thread *thread_state(void)
@@ -259,12 +279,9 @@ static struct ml_thread *thread_state(void)
         g_free = t->next;
     free_unlock();
     if (!t) {
-        void *p = (void *)syscall(SYS_mmap, NULL, sizeof(*t), PROT_READ | PROT_WRITE,
-                                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (p == MAP_FAILED)
+        t = map_state_block();   /* zeroed: gen 0 matches no session, no guess */
+        if (!t)
             return NULL;
-        note_own_map(p, sizeof(*t));
-        t = p;   /* zeroed: gen 0 matches no session, no guess */
     }
     stack_bounds(t);
     if (pthread_setspecific(g_key, t) != 0) {

@@ -121,7 +121,8 @@ static void objects_free(struct object *objs, size_t n)
     free(objs);
 }
 
-/* The anonymous regions wholly inside a mapping the shim lists as its own. */
+/* The anonymous regions (a state block and its guard pages) wholly inside a
+ * mapping the shim lists as its own. */
 static void mark_own_maps(const struct ml_snapshot *snap, struct ml_symbolizer *sym,
                           unsigned char *memlens)
 {
@@ -135,7 +136,9 @@ static void mark_own_maps(const struct ml_snapshot *snap, struct ml_symbolizer *
         uint64_t end = addr + ((len + ML_PAGE_SIZE - 1) & ~(uint64_t)(ML_PAGE_SIZE - 1));
         for (size_t i = 0; i < snap->nregions; i++) {
             const struct ml_region *r = &snap->regions[i];
-            if (r->kind == ML_RK_MMAP_ANON && r->start >= addr && r->end <= end) memlens[i] = 1;
+            if ((r->kind == ML_RK_MMAP_ANON || r->kind == ML_RK_GUARD) && r->start >= addr &&
+                r->end <= end)
+                memlens[i] = 1;
         }
     }
 }

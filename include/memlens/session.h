@@ -119,8 +119,9 @@ struct ml_stack_rec {
     uint64_t frames[];  /* return addresses, innermost first */
 };
 
-/* The shim's own anonymous mappings (its per-thread state blocks), listed
- * in its data under the symbol ML_OWN_MAPS_SYMBOL so that the exit snapshot
+/* The shim's own anonymous mappings (its per-thread state blocks, each
+ * with the two guard pages around it), listed in its data under the symbol
+ * ML_OWN_MAPS_SYMBOL so that the exit snapshot
  * holds the list and the report can tell them from the program's mappings
  * (report/owner.c).  Written by the shim only: n counts the entries made
  * (it may pass ML_OWN_MAPS_MAX; those past it are not listed). */

@@ -455,10 +455,14 @@ class LayoutChecks:
         last = self.p["timeline"][-1]
         prog = sum(r["size"] for r in regions if r["owner"] == "program" and r["origin"] == "mmap"
                    and r["kind"] in ("bss", "mmap-anon", "guard"))
-        own = sum(r["size"] for r in regions if r["owner"] == "memlens" and r["kind"] in ("bss", "mmap-anon"))
+        # memlens's: the shim's libraries' .bss, its state block and the
+        # block's two guard pages
+        own = sum(r["size"] for r in regions if r["owner"] == "memlens"
+                  and r["kind"] in ("bss", "mmap-anon", "guard"))
         self.assertGreater(own, 0)
         # the sample runs one thread: the shim maps one state block for it
         self.assertEqual(len([r for r in regions if r["owner"] == "memlens" and r["kind"] == "mmap-anon"]), 1)
+        self.assertEqual(len([r for r in regions if r["owner"] == "memlens" and r["kind"] == "guard"]), 2)
         self.assertEqual(last["mmap_bytes"], prog)
         self.assertEqual(last["memlens_bytes"], own)
 
