@@ -6,10 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define MEMO 1024    /* recent answers by the caller's pointer; a power of two */
+
 struct ml_strpool {
     char **slot;      /* NULL: empty */
     size_t mask;      /* capacity - 1, a power of two */
     size_t count;
+    /* The callers ask for the same few strings at the same addresses (the
+     * symbolizer's own copies) tens of millions of times: a recent answer for
+     * that address whose text still matches saves hashing the string. */
+    struct { const char *from; char *copy; } memo[MEMO];
 };
 
 static size_t hash_str(const char *s)
@@ -59,9 +65,8 @@ static int grow(struct ml_strpool *p)
     return 0;
 }
 
-char *ml_strpool_get(struct ml_strpool *p, const char *s)
+static char *lookup(struct ml_strpool *p, const char *s)
 {
-    if (!s) return NULL;
     size_t i = find(p, s);
     if (p->slot[i]) return p->slot[i];
     if ((p->count + 1) * 2 > p->mask + 1) {
@@ -71,4 +76,17 @@ char *ml_strpool_get(struct ml_strpool *p, const char *s)
     if (!(p->slot[i] = strdup(s))) return NULL;
     p->count++;
     return p->slot[i];
+}
+
+char *ml_strpool_get(struct ml_strpool *p, const char *s)
+{
+    if (!s) return NULL;
+    size_t m = (size_t)(((uintptr_t)s * 0x9E3779B97F4A7C15ull) >> 54) & (MEMO - 1);
+    if (p->memo[m].from == s && strcmp(p->memo[m].copy, s) == 0) return p->memo[m].copy;
+    char *copy = lookup(p, s);
+    if (copy) {
+        p->memo[m].from = s;
+        p->memo[m].copy = copy;
+    }
+    return copy;
 }

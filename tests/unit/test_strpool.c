@@ -39,10 +39,32 @@ static void one_copy_each(void **state)
     ml_strpool_free(NULL);
 }
 
+/* One buffer holding one string after another: each answer is the copy of
+ * what the buffer holds now, not of what it held when last asked. */
+static void same_address_new_text(void **state)
+{
+    (void)state;
+    struct ml_strpool *p = ml_strpool_new();
+    assert_non_null(p);
+    char buf[16];
+    strcpy(buf, "alpha");
+    char *a = ml_strpool_get(p, buf);
+    assert_ptr_equal(ml_strpool_get(p, buf), a);
+    strcpy(buf, "beta");
+    char *b = ml_strpool_get(p, buf);
+    assert_string_equal(b, "beta");
+    assert_string_equal(a, "alpha");
+    strcpy(buf, "alpha");
+    assert_ptr_equal(ml_strpool_get(p, buf), a);
+    assert_ptr_equal(ml_strpool_get(p, "beta"), b);
+    ml_strpool_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(one_copy_each),
+        cmocka_unit_test(same_address_new_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
