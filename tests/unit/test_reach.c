@@ -136,6 +136,45 @@ static void plain_cycle_leader_is_lowest(void **state)
     fx_free(f);
 }
 
+/* memcheck's leader is the lowest address, which under valgrind's
+ * allocator is the block allocated first: with glibc the second block may
+ * sit lower (a reused chunk), and the leader is still the first allocated. */
+static void cycle_leader_in_allocation_order(void **state)
+{
+    (void)state;
+    struct fixture *f = fx_new();
+    uint64_t b = block(f, 0x100, 24), a = block(f, 0x200, 56);
+    f->blocks[0].seq = 2;            /* b: allocated second, lower address */
+    f->blocks[1].seq = 1;            /* a: allocated first */
+    put(f, a, b);
+    put(f, b, a);
+    classify(f, ML_HEUR_ALL);
+    assert_int_equal(f->blocks[1].kind, ML_LK_DEFINITE);
+    assert_int_equal(f->blocks[0].kind, ML_LK_INDIRECT);
+    assert_int_equal(f->indirect[1], 24);
+    fx_free(f);
+}
+
+/* A word pointing at a live block's chunk header (the 16 bytes before it)
+ * lands in the preceding block's last bytes: it is no interior pointer. */
+static void chunk_header_of_next_block(void **state)
+{
+    (void)state;
+    struct fixture *f = fx_new();
+    uint64_t p = block(f, 0x110, 24);            /* chunk 0x100..0x120: usable 24 */
+    uint64_t q = block(f, 0x130, 24);            /* the next chunk's header at 0x120 */
+    uint64_t r = block(f, 0x310, 40);
+    put(f, DATA, q - 16);                        /* inside p, but q's header */
+    put(f, DATA + 8, q);
+    put(f, DATA + 16, r + 8);                    /* a real interior pointer stays one */
+    classify(f, ML_HEUR_ALL);
+    assert_int_equal(p + 16, q - 16);
+    assert_int_equal(f->blocks[0].kind, ML_LK_DEFINITE);
+    assert_int_equal(f->blocks[1].kind, ML_LK_REACHABLE);
+    assert_int_equal(f->blocks[2].kind, ML_LK_POSSIBLE);
+    fx_free(f);
+}
+
 static void stack_below_sp_and_registers(void **state)
 {
     (void)state;
@@ -220,6 +259,8 @@ int main(void)
         cmocka_unit_test(start_interior_and_propagation),
         cmocka_unit_test(cycles_and_clique_absorption),
         cmocka_unit_test(plain_cycle_leader_is_lowest),
+        cmocka_unit_test(cycle_leader_in_allocation_order),
+        cmocka_unit_test(chunk_header_of_next_block),
         cmocka_unit_test(stack_below_sp_and_registers),
         cmocka_unit_test(heuristics),
         cmocka_unit_test(malloc_metadata_is_not_a_reference),
