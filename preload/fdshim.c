@@ -79,7 +79,7 @@ static void note(unsigned type, int fd, unsigned fn)
         ml_rec_own_fd(type, fd);
         return;
     }
-    if (ml_rec_on())
+    if (ml_rec_on() && ml_fds_on == 1)
         ml_rec_fd(type, fd, fn);
     ml_guard_release();
 }
@@ -343,7 +343,7 @@ ML_EXPORT int close(int fd)
 static void closing_range(unsigned first, unsigned last, unsigned flags)
 {
     if (ML_UNLIKELY(ml_fds_on) && !(flags & CLOSE_RANGE_CLOEXEC) && ml_guard_take()) {
-        if (ml_rec_on())
+        if (ml_rec_on() && ml_fds_on == 1)
             ml_rec_fd_close_range(first, last);
         ml_guard_release();
     }

@@ -100,7 +100,7 @@ static const char *env_get(char **env, const char *name)
     return NULL;
 }
 
-int ml_fds_on;                       /* record descriptors (fds=1), see record.h */
+int ml_fds_on = -1;                  /* record descriptors (fds=1), see record.h */
 
 /* MEMLENS_SESSION holds comma-separated key=value options; unknown keys are
  * ignored so that the tracer can add options older shims do not know.
@@ -402,6 +402,8 @@ bool ml_rec_start(char **envp)
     }
     const char *opts = env_get(env, ML_ENV_SESSION);
     st = opts && open_first(opts) ? ML_ST_ON : ML_ST_OFF;
+    if (st == ML_ST_OFF)
+        ml_fds_on = 0;
     __atomic_store_n(&g_state, st, __ATOMIC_RELEASE);
     return st == ML_ST_ON;
 }
@@ -723,6 +725,7 @@ bool ml_rec_attach(struct ml_header *hdr, uint32_t frames)
                                           __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE));
     g_frames = frames;
     g_hdr = hdr;
+    ml_fds_on = 0;                              /* an attach never records descriptors */
     ml_views_reset(hdr, ML_SESSION_FIRST);      /* the previous attach's views go */
     publish_guard(hdr);
     g_sess_pid = getpid();

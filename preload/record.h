@@ -54,8 +54,11 @@ void ml_rec_free(const void *p, size_t size, unsigned fn);
 void ml_rec_map(unsigned type, const void *p, size_t size);
 
 /* Descriptor events (ML_EV_FD_OPEN with its stack, ML_EV_FD_CLOSE) of fd;
- * fn is enum ml_fd_fn.  Only when ml_fds_on, the tracer's --track-fds=yes,
- * which the interposers in fdshim.c test before anything else. */
+ * fn is enum ml_fd_fn.  Only when ml_fds_on is 1, the tracer's
+ * --track-fds=yes, which the interposers in fdshim.c test before anything
+ * else.  It is -1 until the session options are read: a call made before
+ * (a library's constructor that runs before the shim's) starts recording,
+ * as a malloc does, so that what it opens gets its stack. */
 extern int ml_fds_on;
 void ml_rec_fd(unsigned type, int fd, unsigned fn);
 /* close_range and closefrom: descriptors first .. last are about to close. */

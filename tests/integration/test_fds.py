@@ -73,6 +73,7 @@ class TrackFds(unittest.TestCase):
     def setUpClass(cls):
         h.require_memlens()
         h.require_sample("fdleak")
+        h.require_sample("fdctor")
 
     def check_json(self, got, exp):
         self.assertEqual(got["open"], exp["open"])
@@ -166,6 +167,17 @@ class TrackFds(unittest.TestCase):
         self.check_json(run.json["processes"][0]["fds"], exp)
         self.assertIn("Open file descriptor 6: /dev/zero\n", re.sub(r"==\d+== ", "", run.stderr))
         self.assertIn("<opened by a call memlens does not see>", run.stderr)
+
+    def test_library_constructor(self):
+        # fdctor's library opens fd 3 in its constructor, which runs before
+        # the shim's: the opener is still named, not "inherited"
+        exp = h.expected("fdctor")["processes"][0]
+        run = h.run_memlens("fdctor", [], ["--track-fds=yes"])
+        self.assertEqual(run.status, 0, run.stderr[-3000:])
+        self.check_json(run.json["processes"][0]["fds"], exp)
+
+    def test_library_constructor_same_as_valgrind(self):
+        self.same_as_valgrind([], prog="fdctor")
 
     def test_fork_child_has_its_own(self):
         # the child lists what it inherited, named by the parent's stacks as
@@ -289,16 +301,16 @@ class TrackFds(unittest.TestCase):
     def test_fork_same_as_valgrind(self):
         self.same_as_valgrind(["fork"])
 
-    def same_as_valgrind(self, args):
+    def same_as_valgrind(self, args, prog="fdleak"):
         h.skip_without_valgrind()
         # valgrind 3.19's --log-file descriptor is visible to the program
         # (as fd 3): its log goes to stderr instead, a pipe like memlens's.
-        p = subprocess.run(["valgrind", "--track-fds=yes", h.sample_path("fdleak")] + args,
+        p = subprocess.run(["valgrind", "--track-fds=yes", h.sample_path(prog)] + args,
                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE, timeout=h.TIMEOUT)
         self.assertEqual(p.returncode, 0)
         vg = parse_text(p.stderr.decode("utf-8", "replace"))
-        run = run_sample_fds(args)
+        run = h.run_memlens(prog, args, ["--track-fds=yes"])
         ml = parse_text(run.stderr)
         self.assertEqual(len(vg), 1 + len(args))
         self.assertEqual(len(ml), len(vg))
