@@ -34,6 +34,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/shm.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -174,18 +175,35 @@ void ml_rec_allocator_tls(const void *tls, size_t size)
         publish_guard(g_hdr);
 }
 
+static void fill_header(struct ml_header *h, uint32_t frames, pid_t pid)
+{
+    memset(h, 0, sizeof(*h));
+    publish_guard(h);
+    h->magic = ML_SESSION_MAGIC;
+    h->version = ML_SESSION_VERSION;
+    h->pid = pid;
+    h->file_size = ML_SESSION_SIZE;
+    h->max_frames = frames;
+}
+
 static int write_header(int fd, uint32_t frames, pid_t pid)
 {
     struct ml_header h;
 
-    memset(&h, 0, sizeof(h));
-    publish_guard(&h);
-    h.magic = ML_SESSION_MAGIC;
-    h.version = ML_SESSION_VERSION;
-    h.pid = pid;
-    h.file_size = ML_SESSION_SIZE;
-    h.max_frames = frames;
+    fill_header(&h, frames, pid);
     return pwrite(fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h);
+}
+
+/* The header written in place, magic last. */
+static void header_at(struct ml_header *base, uint32_t frames, pid_t pid)
+{
+    struct ml_header h;
+
+    fill_header(&h, frames, pid);
+    uint64_t magic = h.magic;
+    h.magic = 0;
+    memcpy(base, &h, sizeof(h));
+    __atomic_store_n(&base->magic, magic, __ATOMIC_RELEASE);
 }
 
 /* The shim's own mappings go straight to the kernel: the exported mmap and
@@ -216,12 +234,50 @@ static int size_allowed(void)
            rl.rlim_cur >= ML_SESSION_SIZE;
 }
 
+/* No descriptor slot is free (the program uses them all, or lowered
+ * RLIMIT_NOFILE): the session is a SysV segment instead, which takes none.
+ * Attached whole, it is shrunk at once to the first mapping's size; the
+ * tracer adopts it when the shim removes its id (IPC_RMID), after which it
+ * lives as long as the two mappings. */
+static struct ml_header *session_open_shm(uint32_t frames, pid_t pid)
+{
+    int id = -1;
+    for (unsigned n = 0; id < 0 && n < 64; n++) {
+        key_t key = (key_t)(ML_SESSION_SHM_KEY | (((unsigned)pid + n) & 0xffffu));
+        id = (int)syscall(SYS_shmget, key, ML_SESSION_SIZE,
+                          IPC_CREAT | IPC_EXCL | 0600 | SHM_NORESERVE);
+        if (id < 0 && errno != EEXIST)
+            return NULL;
+    }
+    if (id < 0)
+        return NULL;
+    void *base = (void *)syscall(SYS_shmat, id, NULL, 0);
+    if (base != (void *)-1 &&
+        (void *)syscall(SYS_mremap, base, ML_SESSION_SIZE, ML_SESSION_FIRST, 0) != base) {
+        syscall(SYS_shmdt, base);
+        base = (void *)-1;
+    }
+    if (base != (void *)-1)
+        header_at(base, frames, pid);
+    syscall(SYS_shmctl, id, IPC_RMID, NULL);      /* the tracer adopts it here */
+    if (base == (void *)-1)
+        return NULL;
+    if (!adopted(base)) {
+        raw_munmap(base, ML_SESSION_FIRST);
+        return NULL;
+    }
+    ml_views_reset(base, ML_SESSION_FIRST);
+    return base;
+}
+
 /* Create, map and hand over a session; NULL when no tracer adopted it. */
 static struct ml_header *session_open(uint32_t frames, pid_t pid)
 {
     if (!size_allowed())
         return NULL;
     int fd = (int)syscall(SYS_memfd_create, ML_SESSION_NAME, MFD_CLOEXEC);
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE))
+        return session_open_shm(frames, pid);
     if (fd < 0)
         return NULL;
     void *base = MAP_FAILED;

@@ -4,6 +4,7 @@
  * lookups of captured memory by address.
  */
 #include "snapshot.h"
+#include "memlens/session.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -40,7 +41,8 @@ static enum ml_region_kind classify(const struct ml_region *r, const struct ml_r
     if (strcmp(p, "[vdso]") == 0) return ML_RK_VDSO;
     if (strcmp(p, "[vvar]") == 0) return ML_RK_VVAR;
     if (strcmp(p, "[vsyscall]") == 0) return ML_RK_VSYSCALL;
-    if (starts_with(p, "/memfd:" "memlens-session")) return ML_RK_SESSION;
+    if (starts_with(p, "/memfd:" ML_SESSION_NAME) || starts_with(p, ML_SESSION_SHM_MAPS))
+        return ML_RK_SESSION;
     if (starts_with(p, "/SYSV") || starts_with(p, "/dev/shm/")) return ML_RK_SHM;
     if (strcmp(r->perms, "---p") == 0) return ML_RK_GUARD;
     if (p[0] == '\0') {

@@ -81,13 +81,36 @@ static int syscall_index(long nr)
     }
 }
 
+static int take_session(struct ml_proc *p, struct ml_session *s);
+
 /* The shim maps its session: adopt it. Returns 1 when it did. */
 static int maybe_adopt(struct ml_proc *p, const uint64_t *r)
 {
     uint64_t len = REG_ARG(r, 1), flags = REG_ARG(r, 3);
     int fd = (int)REG_ARG(r, 4);
     if (!p->report_it || fd < 0 || !(flags & MAP_SHARED) || len != ML_SESSION_FIRST) return 0;
-    struct ml_session *s = ml_session_adopt(p->pid, fd, p->inh.blocks);
+    return take_session(p, ml_session_adopt(p->pid, fd, p->inh.blocks));
+}
+
+/* The shim's SysV session calls (a process without a free descriptor):
+ * memlens's own, not the program's, so they are not recorded; the session
+ * is adopted when the shim removes its id. Returns 1 for such a call. */
+static int session_shm_call(struct ml_proc *p, long nr, const uint64_t *r)
+{
+    if (!p->report_it) return 0;
+    if (nr == SYS_shmget)
+        return ((uint32_t)REG_ARG(r, 0) & 0xffff0000u) == ML_SESSION_SHM_KEY &&
+               REG_ARG(r, 1) == ML_SESSION_SIZE;
+    if ((nr != SYS_shmat && nr != SYS_shmctl) || !ml_session_is_shm(p->pid, (int)REG_ARG(r, 0)))
+        return 0;
+    if (nr == SYS_shmctl && ((int)REG_ARG(r, 1) & 0xff) == IPC_RMID)
+        take_session(p, ml_session_adopt_shm(p->pid, (int)REG_ARG(r, 0), p->inh.blocks));
+    return 1;
+}
+
+/* s, just adopted, is p's session from now on. Returns 1 when there is one. */
+static int take_session(struct ml_proc *p, struct ml_session *s)
+{
     if (!s) return 0;
     p->inh.blocks = NULL;                /* the session owns the inherited heap now */
     ml_session_close(p->session);      /* a stale one, should the shim start over */
@@ -275,7 +298,7 @@ static void on_seccomp(struct ml_thread *t)
     t->sc_in_alloc = nr == SYS_mmap && inside_alloc_call(p, t->tid, r);
     if (nr == SYS_ptrace) note_ptrace(p, (long)REG_ARG(r, 0));
     if (nr == SYS_clone3) note_new_stack(t, r);
-    if (syscall_index(nr) < 0) {
+    if (syscall_index(nr) < 0 || session_shm_call(p, nr, r)) {
         resume(t->tid, 0);
         return;
     }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <time.h>
 #include <unistd.h>
 #include "memlens/session.h"
@@ -26,7 +27,6 @@ struct ml_session {
     void *old[MAX_VIEWS];     /* the smaller ones, and their sizes */
     uint64_t old_size[MAX_VIEWS];
     int nold;
-    int fd;                   /* our descriptor of the session file */
     pthread_mutex_t view_lock;
     int pid;
     struct ml_blocks *blocks;
@@ -55,14 +55,9 @@ static int is_session_fd(int pid, int fd)
     return strncmp(link, "/memfd:" ML_SESSION_NAME, strlen("/memfd:" ML_SESSION_NAME)) == 0;
 }
 
-static int map_session(struct ml_session *s, int pid, int fd)
+/* The session's first mapping at base: checked, kept. */
+static int keep_first(struct ml_session *s, void *base)
 {
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/fd/%d", pid, fd);
-    s->fd = open(path, O_RDWR | O_CLOEXEC);
-    if (s->fd < 0) return -1;
-    void *base = mmap(NULL, ML_SESSION_FIRST, PROT_READ | PROT_WRITE, MAP_SHARED, s->fd, 0);
-    if (base == MAP_FAILED) return -1;
     const struct ml_header *h = base;
     if (h->magic != ML_SESSION_MAGIC || h->version != ML_SESSION_VERSION ||
         h->file_size != ML_SESSION_SIZE) {
@@ -75,6 +70,29 @@ static int map_session(struct ml_session *s, int pid, int fd)
     return 0;
 }
 
+static int map_session(struct ml_session *s, int pid, int fd)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/fd/%d", pid, fd);
+    int myfd = open(path, O_RDWR | O_CLOEXEC);
+    if (myfd < 0) return -1;
+    void *base = mmap(NULL, ML_SESSION_FIRST, PROT_READ | PROT_WRITE, MAP_SHARED, myfd, 0);
+    close(myfd);
+    return base == MAP_FAILED ? -1 : keep_first(s, base);
+}
+
+/* A SysV session (session.h): attached whole, then shrunk to the first mapping. */
+static int map_session_shm(struct ml_session *s, int shmid)
+{
+    void *base = shmat(shmid, NULL, 0);
+    if (base == (void *)-1) return -1;
+    if (mremap(base, ML_SESSION_SIZE, ML_SESSION_FIRST, 0) != base) {
+        shmdt(base);
+        return -1;
+    }
+    return keep_first(s, base);
+}
+
 /* A mapping of the session that reaches `end` bytes, or NULL. */
 static void *view(struct ml_session *s, uint64_t end)
 {
@@ -85,7 +103,7 @@ static void *view(struct ml_session *s, uint64_t end)
     if (end > s->mapped && s->nold < MAX_VIEWS) {
         uint64_t size = s->mapped * 2 > end ? s->mapped * 2 : (end + 4095u) & ~4095ull;
         if (size > ML_SESSION_SIZE) size = ML_SESSION_SIZE;
-        void *nb = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, s->fd, 0);
+        void *nb = mremap(s->base, 0, size, MREMAP_MAYMOVE);   /* the same pages, more of them */
         if (nb != MAP_FAILED) {
             s->old[s->nold] = s->base;
             s->old_size[s->nold++] = s->mapped;
@@ -102,19 +120,15 @@ static void unmap_views(struct ml_session *s)
 {
     for (int i = 0; i < s->nold; i++) munmap(s->old[i], s->old_size[i]);
     if (s->base) munmap(s->base, s->mapped);
-    if (s->fd >= 0) close(s->fd);
 }
 
-struct ml_session *ml_session_adopt(int pid, int fd, struct ml_blocks *initial)
+/* Adopt the session of pid, mapped by map() as `what` names it. */
+static struct ml_session *adopt(int pid, int what, int shm, struct ml_blocks *initial)
 {
-    if (!is_session_fd(pid, fd)) {
-        errno = ENOENT;
-        return NULL;
-    }
     struct ml_session *s = calloc(1, sizeof *s);
     if (!s) return NULL;
-    s->fd = -1;
-    map_session(s, pid, fd);
+    if (shm) map_session_shm(s, what);
+    else map_session(s, pid, what);
     s->blocks = initial ? initial : ml_blocks_new();
     s->window = malloc(WINDOW * sizeof *s->window);
     if (!s->base || !s->blocks || !s->window) {
@@ -139,6 +153,31 @@ struct ml_session *ml_session_adopt(int pid, int fd, struct ml_blocks *initial)
     sessions = s;
     pthread_mutex_unlock(&list_lock);
     return s;
+}
+
+struct ml_session *ml_session_adopt(int pid, int fd, struct ml_blocks *initial)
+{
+    if (!is_session_fd(pid, fd)) {
+        errno = ENOENT;
+        return NULL;
+    }
+    return adopt(pid, fd, 0, initial);
+}
+
+int ml_session_is_shm(int pid, int shmid)
+{
+    struct shmid_ds ds;
+    return shmctl(shmid, IPC_STAT, &ds) == 0 && ds.shm_segsz == ML_SESSION_SIZE &&
+           ds.shm_cpid == pid && ((uint32_t)ds.shm_perm.__key & 0xffff0000u) == ML_SESSION_SHM_KEY;
+}
+
+struct ml_session *ml_session_adopt_shm(int pid, int shmid, struct ml_blocks *initial)
+{
+    if (!ml_session_is_shm(pid, shmid)) {
+        errno = ENOENT;
+        return NULL;
+    }
+    return adopt(pid, shmid, 1, initial);
 }
 
 static void apply(struct ml_session *s, const struct ml_event *ev)

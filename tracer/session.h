@@ -18,6 +18,12 @@ struct ml_session;
  * live blocks start as `initial` (taken over; NULL for an empty heap).
  * Returns NULL when it is not a memlens session (errno set). */
 struct ml_session *ml_session_adopt(int pid, int fd, struct ml_blocks *initial);
+/* The same for the SysV segment shmid that a shim with no free descriptor
+ * made its session (memlens/session.h); NULL (errno ENOENT) when shmid is
+ * no such segment of pid. */
+struct ml_session *ml_session_adopt_shm(int pid, int shmid, struct ml_blocks *initial);
+/* Whether shmid is such a segment, made by pid. */
+int ml_session_is_shm(int pid, int shmid);
 /* A copy of the live blocks now (after draining what is published). */
 struct ml_blocks *ml_session_clone_blocks(struct ml_session *s);
 /* The thread tid has exited: drain its ring and hand the ring back. */

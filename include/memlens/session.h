@@ -6,7 +6,10 @@
  * more as it grows (the shim without a descriptor: mremap with old size 0
  * makes a larger mapping of the same pages, and the old one stays valid),
  * so a traced process pays address space for what it records, not for the
- * file's size.  The
+ * file's size.  A process with no free descriptor slot gets a SysV segment
+ * of the same size instead (key ML_SESSION_SHM_KEY | n, mode 0600, shrunk to
+ * the first mapping at once), which the tracer adopts at the shim's IPC_RMID
+ * of it.  The
  * tracer sees that mmap at its seccomp stop, recognises the memfd by name,
  * opens its own descriptor and maps it too, and sets `adopted` before the
  * mmap returns.  A shim that finds `adopted` still 0 after mapping has no
@@ -31,6 +34,9 @@
 #define ML_SESSION_MAGIC   0x314e454c4d454d4dULL /* "MMEMLEN1" */
 #define ML_SESSION_VERSION 2u
 #define ML_SESSION_NAME    "memlens-session"  /* memfd name */
+#define ML_SESSION_SHM_KEY 0x6d6c0000         /* "ml": a SysV session's key, its low 16
+                                                 bits the first free from the pid on */
+#define ML_SESSION_SHM_MAPS "/SYSV6d6c"       /* its mappings' names in /proc/PID/maps */
 #define ML_ENV_SESSION     "MEMLENS_SESSION"  /* set by the tracer: options */
 #define ML_ENV_PRELOAD     "LD_PRELOAD"
 

@@ -2,7 +2,7 @@
 reports it exactly or says why it cannot.
 
 Figures come from the samples' own statements (samples/leaky.c via
-`leaky --expect`, samples/aslimit.c, samples/manystacks.c). Every run is bounded by a timeout that
+`leaky --expect`, samples/aslimit.c, samples/manystacks.c, samples/fdlimit.c). Every run is bounded by a timeout that
 the test checks was not hit.
 """
 
@@ -20,13 +20,13 @@ def summary(doc, i=0):
     return {k: doc["processes"][i]["leaks"]["summary"][k] for k in h.KINDS}
 
 
-def run_json(cmd_prefix, args, shell_limits=""):
+def run_json(cmd_prefix, args, shell_limits="", env=None):
     """memlens --json under `sh -c '<shell_limits>; exec memlens ...'`."""
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "r.json")
         line = "%s exec \"$@\"" % (shell_limits + ";" if shell_limits else "")
         cmd = ["sh", "-c", line, "sh", h.memlens_path(), "-q", "--json=" + out] + cmd_prefix + args
-        status, stdout, err = h.run_bounded(cmd, LIMIT)
+        status, stdout, err = h.run_bounded(cmd, LIMIT, env=env)
         doc = None
         if os.path.exists(out):
             with open(out) as f:
@@ -71,6 +71,35 @@ class AddressSpace(unittest.TestCase):
         self.assertNotIn("No allocation was seen", err)
         self.assertIn("session could not be mapped", doc["processes"][0]["not_recorded"])
 
+
+
+class Descriptors(unittest.TestCase):
+    """samples/fdlimit: the process that leaks has no descriptor slot free."""
+
+    def check(self, mode, leaker):
+        prog = h.sample_path("fdlimit")
+        self.assertEqual(h.run_bounded([prog, mode], LIMIT)[0], 0)     # natively fine
+        # The suite's MEMLENS_CHECK_UNWIND compares each stack with libunwind's,
+        # whose memory checks need a pipe: two descriptors the program lacks.
+        env = {k: v for k, v in os.environ.items() if k != "MEMLENS_CHECK_UNWIND"}
+        status, _, err, doc = run_json(["--trace-children=yes"], [prog, mode], env=env)
+        self.assertEqual(status, 0, err)
+        procs = doc["processes"]
+        self.assertEqual(definite_by(doc, "leak_in_child", leaker), (1, 40))
+        self.assertEqual(summary(doc, leaker)["definite"], {"blocks": 1, "bytes": 40})
+        for i, p in enumerate(procs):
+            if i != leaker:
+                self.assertEqual(p["leaks"]["summary"]["definite"], {"blocks": 0, "bytes": 0})
+        # memlens's session leaves no SysV segment behind
+        with open("/proc/sysvipc/shm") as f:
+            keys = [int(line.split()[0]) & 0xffffffff for line in f.readlines()[1:]]
+        self.assertFalse([k for k in keys if k >> 16 == 0x6d6c], "a session segment was left")
+
+    def test_every_slot_used_then_fork(self):
+        self.check("fill", 1)          # the forked child, second in start order
+
+    def test_nofile_3_then_exec(self):
+        self.check("exec", 0)          # the new image of the one process
 
 
 class StackTable(unittest.TestCase):
