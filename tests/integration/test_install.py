@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import subprocess
+import tarfile
 import tempfile
 import unittest
 
@@ -51,10 +52,26 @@ class Install(unittest.TestCase):
             self.assertIn("archives ready for distribution", out)
             # installcheck-local ran the installed memlens on leaky.
             self.assertIn("leak_definite (leaky.c:", out)
+            self.tarball_holds_the_repository()
         finally:
             for f in os.listdir(mlharness.build_dir()):
                 if f.startswith("memlens-") and f.endswith(".tar.gz"):
                     os.remove(os.path.join(mlharness.build_dir(), f))
+
+    def tarball_holds_the_repository(self):
+        """Every file git tracks is in the tarball (.gitignore files aside):
+        a file left out breaks the build or the tests of a release."""
+        src = mlharness.SOURCE_DIR
+        git = subprocess.run(["git", "-C", src, "ls-files"], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, timeout=60)
+        if git.returncode != 0:
+            return                                 # not a git checkout: nothing to compare
+        tracked = {f for f in git.stdout.decode().split("\n") if f and os.path.basename(f) != ".gitignore"}
+        (tarball,) = [f for f in os.listdir(mlharness.build_dir())
+                      if f.startswith("memlens-") and f.endswith(".tar.gz")]
+        with tarfile.open(os.path.join(mlharness.build_dir(), tarball)) as t:
+            shipped = {n.split("/", 1)[1] for n in t.getnames() if "/" in n}
+        self.assertEqual(sorted(tracked - shipped), [], "files missing from " + tarball)
 
     def test_destdir_install_is_relocatable(self):
         with tempfile.TemporaryDirectory(prefix="mlinstall.") as tmp:
