@@ -181,6 +181,25 @@ class Saved(unittest.TestCase):
         self.assertIn("leak_when_big", section)
         self.assertNotIn("leak_steady", section)
 
+    def test_attach_report_loads_whole(self):
+        import test_attach
+        svc = test_attach.Service()
+        try:
+            saved = self.path("attach.json")
+            status, err = run(["--json=" + saved, "-p", str(svc.pid), "--duration=2.5", "--interval=1"])
+            self.assertEqual(status, 0, err)
+        finally:
+            svc.stop()
+        text = self.load(saved, ["--json=" + self.path("attach-again.json")])
+        with open(saved, encoding="utf-8") as f:
+            doc = json.load(f)
+        # An attach report's own parts: the mode, the ages and the growth samples.
+        self.assertEqual(doc["mode"], "attach")
+        self.assertTrue(any("age_seconds" in r for r in doc["processes"][0]["leaks"]["records"]))
+        self.assertTrue(doc["processes"][0].get("growth"))
+        self.assertEqual(json.loads(self.read("attach-again.json")), doc)
+        self.assertIn("seconds before the end of the recording", text)
+
     def test_load_refuses_what_is_not_a_report(self):
         bad = self.path("bad.json")
         for text, why in (('{"tool": "memlens", "schema": 1, "processes": [', "offset"),
