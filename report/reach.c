@@ -20,7 +20,7 @@ struct reach {
     size_t n;
     unsigned heuristics;
     unsigned char *state, *pending;
-    size_t *stack;
+    uint32_t *stack;         /* block indices: n < UINT32_MAX (as the address index) */
     size_t depth;
     uint64_t *indirect;      /* per block: bytes collected as clique leader */
     unsigned char *heur;     /* per block: heuristic bit index + 1 that alone reached it */
@@ -33,7 +33,7 @@ static void push(struct reach *r, size_t i)
 {
     if (r->pending[i]) return;
     r->pending[i] = 1;
-    r->stack[r->depth++] = i;   /* each block is pending at most once: n slots suffice */
+    r->stack[r->depth++] = (uint32_t)i;   /* each block is pending at most once: n slots suffice */
 }
 
 /* Address of captured target memory, or NULL. */
@@ -333,8 +333,11 @@ static int cmp_seq(const void *a, const void *b, void *ctx)
  * follow it less often, so leaders are taken in allocation order. */
 static int find_cliques(struct reach *r)
 {
-    size_t *order = malloc((r->n + 1) * sizeof *order), m = 0;
+    size_t m = 0;
+    for (size_t i = 0; i < r->n; i++) m += r->state[i] == UNREACHED;
+    size_t *order = malloc((m + 1) * sizeof *order);   /* only the unreached: few, usually */
     if (!order) return -ENOMEM;
+    m = 0;
     for (size_t i = 0; i < r->n; i++)
         if (r->state[i] == UNREACHED) order[m++] = i;
     qsort_r(order, m, sizeof *order, cmp_seq, r->blocks);
@@ -373,11 +376,13 @@ int ml_reach_classify(const struct ml_snapshot *snap, const struct ml_heap_layou
                       .heuristics = heuristics, .clique = -1};
     r.state = calloc(n + 1, 1);
     r.pending = calloc(n + 1, 1);
-    r.stack = malloc((n + 1) * sizeof *r.stack);
-    r.indirect = calloc(n + 1, sizeof *r.indirect);
+    r.stack = n < UINT32_MAX ? malloc((n + 1) * sizeof *r.stack) : NULL;
+    /* The leaders' bytes are summed in the caller's array when there is one:
+     * at ten million blocks a second one is 80 MB more. */
+    r.indirect = indirect ? memset(indirect, 0, n * sizeof *indirect) : calloc(n + 1, sizeof *r.indirect);
     r.heur = calloc(n + 1, 1);
     int rc = -ENOMEM;
-    if (!r.state || !r.pending || !r.stack || !r.indirect || !r.heur) goto out;
+    if (!r.state || !r.pending || !r.stack || (n && !r.indirect) || !r.heur) goto out;
     ml_addr_index_build(&r.index, blocks, n);   /* on failure the scan is slower, not wrong */
     if (n) {
         uint64_t end = blocks[n - 1].addr + (blocks[n - 1].size ? blocks[n - 1].size : 1);
@@ -400,7 +405,7 @@ out:
     free(r.state);
     free(r.pending);
     free(r.stack);
-    free(r.indirect);
+    if (r.indirect != indirect) free(r.indirect);
     free(r.heur);
     return rc;
 }
