@@ -49,6 +49,7 @@
 #include "views.h"
 
 #define WATCH_PERIOD_NS 20000000L    /* 20 ms between the watcher's checks */
+#define DETACH_GRACE_NS 100000000L   /* 100 ms from detach to the session's unmapping */
 #define PAGE 4096ul
 
 ML_EXPORT struct ml_patch_table memlens_attach_table;
@@ -358,6 +359,22 @@ static void *watch_main(void *arg)
             patch_all();
         }
     }
+    /* memlens has let go: nothing of it but the loaded shim may remain.
+     * Recording stops first; the session is unmapped DETACH_GRACE_NS later,
+     * when a thread that was inside a recorded call as memlens let go has
+     * long finished it. */
+    ml_rec_detached(h);
+    nanosleep(&(struct timespec){ 0, DETACH_GRACE_NS }, NULL);
+    pthread_mutex_lock(&g_patch_lock);
+    if (g_sess == h) {
+        if (g_sess_recorded)
+            ml_views_reset(NULL, 0);
+        else
+            syscall(SYS_munmap, h, ML_SESSION_FIRST);
+        g_sess = NULL;
+        g_sess_recorded = 0;
+    }
+    pthread_mutex_unlock(&g_patch_lock);
     __atomic_store_n(&g_watching, 0, __ATOMIC_RELEASE);
     return NULL;
 }
@@ -428,6 +445,7 @@ ML_EXPORT long memlens_attach_start(unsigned frames)
         return -EBUSY;             /* the previous attach has not ended yet */
     if (g_sess_fd >= 0)
         close(g_sess_fd);
+    /* No watcher runs (above): nothing else touches g_sess now. */
     if (g_sess && !still_adopted(g_sess) && !g_sess_recorded)
         syscall(SYS_munmap, g_sess, ML_SESSION_FIRST);  /* a previous attach's, never used */
     else if (g_sess && !still_adopted(g_sess))

@@ -770,9 +770,23 @@ void ml_rec_nop(uint64_t seq)
 
 static int g_attach_inited;          /* fork handling set up for attach mode */
 
+void ml_rec_detached(struct ml_header *hdr)
+{
+    int st = ML_ST_ON;
+
+    if (g_hdr == hdr)
+        __atomic_compare_exchange_n(&g_state, &st, ML_ST_OFF, 0, __ATOMIC_ACQ_REL,
+                                    __ATOMIC_RELAXED);
+}
+
 bool ml_rec_attach(struct ml_header *hdr, uint32_t frames)
 {
     int st = __atomic_load_n(&g_state, __ATOMIC_ACQUIRE);
+
+    /* A previous attach's session that memlens has let go is replaced. */
+    if (st == ML_ST_ON && g_hdr && !adopted(g_hdr))
+        ml_rec_detached(g_hdr);
+    st = __atomic_load_n(&g_state, __ATOMIC_ACQUIRE);
 
     do {
         if (st == ML_ST_ON || st == ML_ST_BUSY)

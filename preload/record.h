@@ -37,6 +37,8 @@ void ml_rec_allocator_tls(const void *tls, size_t size);
  * adopted, from now on.  False when this process records already. */
 struct ml_header;
 bool ml_rec_attach(struct ml_header *hdr, uint32_t frames);
+/* Attach mode: memlens let go of hdr; recording into it stops now. */
+void ml_rec_detached(struct ml_header *hdr);
 
 /* Hot-path test: true when the calling thread should record this call.
  * Starts the session on first use and replaces it in a forked child. */
