@@ -7,11 +7,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The distinct keys of a tree, each held once (open addressing). */
+struct keypool {
+    char **slot;
+    size_t cap, n;
+};
+
+/* What ml_jsonr_parse allocates: the root value and the keys it uses. */
+struct tree {
+    struct ml_jsonr root;       /* first: a root's address is its tree's */
+    struct keypool keys;
+};
+
 struct parser {
     const char *p, *start, *end;
     char *err;
     size_t errlen;
     int failed;
+    struct keypool *keys;
 };
 
 static int fail(struct parser *ps, int code, const char *fmt, ...)
@@ -152,6 +165,57 @@ bad:
     return -1;
 }
 
+/* ---- keys ---------------------------------------------------------------- */
+
+static size_t key_hash(const char *s)
+{
+    size_t h = 2166136261u;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+static int pool_grow(struct keypool *kp)
+{
+    size_t cap = kp->cap ? kp->cap * 2 : 64;
+    char **slot = calloc(cap, sizeof *slot);
+    if (!slot) return -1;
+    for (size_t i = 0; i < kp->cap; i++)
+        if (kp->slot[i]) {
+            size_t j = key_hash(kp->slot[i]) & (cap - 1);
+            while (slot[j]) j = (j + 1) & (cap - 1);
+            slot[j] = kp->slot[i];
+        }
+    free(kp->slot);
+    kp->slot = slot;
+    kp->cap = cap;
+    return 0;
+}
+
+/* The pool's copy of key, which it takes over (freed when one is held). */
+static const char *intern(struct parser *ps, char *key)
+{
+    struct keypool *kp = ps->keys;
+    if ((kp->n + 1) * 2 > kp->cap && pool_grow(kp) != 0) {
+        free(key);
+        fail(ps, ENOMEM, "out of memory");
+        return NULL;
+    }
+    size_t j = key_hash(key) & (kp->cap - 1);
+    for (; kp->slot[j]; j = (j + 1) & (kp->cap - 1))
+        if (strcmp(kp->slot[j], key) == 0) {
+            free(key);
+            return kp->slot[j];
+        }
+    kp->n++;
+    return kp->slot[j] = key;
+}
+
+static void pool_free(struct keypool *kp)
+{
+    for (size_t i = 0; i < kp->cap; i++) free(kp->slot[i]);
+    free(kp->slot);
+}
+
 /* ---- numbers ------------------------------------------------------------- */
 
 static int parse_number(struct parser *ps, struct ml_jsonr *v)
@@ -203,12 +267,25 @@ static int grow(struct parser *ps, struct ml_jsonr *v, size_t *cap, int with_key
     if (!items) return fail(ps, ENOMEM, "out of memory");
     v->items = items;
     if (with_keys) {
-        char **keys = realloc(v->keys, nc * sizeof *keys);
+        const char **keys = realloc(v->keys, nc * sizeof *keys);
         if (!keys) return fail(ps, ENOMEM, "out of memory");
         v->keys = keys;
     }
     *cap = nc;
     return 0;
+}
+
+/* A finished container's arrays cut to its members (the doubling left up to
+ * half of them unused); where realloc will not, they stay as they are. */
+static void fit(struct ml_jsonr *v, size_t cap)
+{
+    if (cap == v->len) return;
+    struct ml_jsonr *items = realloc(v->items, v->len * sizeof *items);
+    if (items) v->items = items;
+    if (v->keys) {
+        const char **keys = realloc(v->keys, v->len * sizeof *keys);
+        if (keys) v->keys = keys;
+    }
 }
 
 /* '[' or '{' is at ps->p; members until the matching close. */
@@ -223,23 +300,27 @@ static int parse_container(struct parser *ps, struct ml_jsonr *v, int depth)
     if (ps->p < ps->end && *ps->p == close) { ps->p++; return 0; }
     for (;;) {
         if (grow(ps, v, &cap, obj) != 0) return -1;
-        char *key = NULL;
         if (obj) {
+            char *key;
             size_t klen;
             skip_ws(ps);
             if (ps->p >= ps->end || *ps->p != '"') return fail(ps, EINVAL, "expected a key");
             if (parse_string(ps, &key, &klen) != 0) return -1;
+            if (!(v->keys[v->len] = intern(ps, key))) return -1;
             skip_ws(ps);
-            if (ps->p >= ps->end || *ps->p != ':') { free(key); return fail(ps, EINVAL, "expected ':'"); }
+            if (ps->p >= ps->end || *ps->p != ':') return fail(ps, EINVAL, "expected ':'");
             ps->p++;
-            v->keys[v->len] = key;
         }
         memset(&v->items[v->len], 0, sizeof v->items[0]);
         v->len++;                      /* counted now: freed with the tree on error */
         if (parse_value(ps, &v->items[v->len - 1], depth + 1) != 0) return -1;
         skip_ws(ps);
         if (ps->p < ps->end && *ps->p == ',') { ps->p++; continue; }
-        if (ps->p < ps->end && *ps->p == close) { ps->p++; return 0; }
+        if (ps->p < ps->end && *ps->p == close) {
+            ps->p++;
+            fit(v, cap);
+            return 0;
+        }
         return fail(ps, EINVAL, obj ? "expected ',' or '}'" : "expected ',' or ']'");
     }
 }
@@ -259,34 +340,37 @@ static int parse_value(struct parser *ps, struct ml_jsonr *v, int depth)
     }
 }
 
+/* Keys belong to the pool, not to the objects. */
 static void free_members(struct ml_jsonr *v)
 {
     if (v->type == ML_JSON_ARRAY || v->type == ML_JSON_OBJECT) {
-        for (size_t i = 0; i < v->len; i++) {
-            free_members(&v->items[i]);
-            if (v->keys) free(v->keys[i]);
-        }
+        for (size_t i = 0; i < v->len; i++) free_members(&v->items[i]);
         free(v->items);
         free(v->keys);
+    } else if (v->type == ML_JSON_STRING) {
+        free(v->s);
     }
-    free(v->s);
 }
 
 void ml_jsonr_free(struct ml_jsonr *v)
 {
     if (!v) return;
-    free_members(v);
-    free(v);
+    struct tree *t = (struct tree *)v;
+    free_members(&t->root);
+    pool_free(&t->keys);
+    free(t);
 }
 
 struct ml_jsonr *ml_jsonr_parse(const char *text, size_t len, char *err, size_t errlen)
 {
     struct parser ps = {.p = text, .start = text, .end = text + len, .err = err, .errlen = errlen};
-    struct ml_jsonr *v = calloc(1, sizeof *v);
-    if (!v) {
+    struct tree *t = calloc(1, sizeof *t);
+    if (!t) {
         fail(&ps, ENOMEM, "out of memory");
         return NULL;
     }
+    struct ml_jsonr *v = &t->root;
+    ps.keys = &t->keys;
     if (parse_value(&ps, v, 0) == 0) {
         skip_ws(&ps);
         if (ps.p == ps.end) return v;

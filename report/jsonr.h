@@ -20,23 +20,29 @@
 enum ml_jsonr_type { ML_JSON_NULL = 0, ML_JSON_BOOL, ML_JSON_NUMBER, ML_JSON_STRING,
                      ML_JSON_ARRAY, ML_JSON_OBJECT };
 
-struct ml_jsonr {
-    enum ml_jsonr_type type;
-    int b;                      /* BOOL */
-    double d;                   /* NUMBER, always */
-    int is_int;                 /* NUMBER: an integer that fit in 64 bits */
-    int negative;               /* ... below zero: i holds it, else u */
-    int64_t i;
-    uint64_t u;
-    char *s;                    /* STRING (NUL-terminated; may hold NULs, see len) */
+struct ml_jsonr {                /* 32 bytes: a large report is millions of them */
+    unsigned char type;         /* enum ml_jsonr_type */
+    unsigned char b;            /* BOOL */
+    unsigned char is_int;       /* NUMBER: an integer that fit in 64 bits */
+    unsigned char negative;     /* ... below zero: i holds it, else u */
     size_t len;                 /* STRING bytes, ARRAY and OBJECT members */
-    struct ml_jsonr *items;     /* ARRAY and OBJECT members */
-    char **keys;                /* OBJECT: keys[i] names items[i] */
+    union {
+        struct {                /* NUMBER */
+            double d;           /* always */
+            union { int64_t i; uint64_t u; };
+        };
+        char *s;                /* STRING (NUL-terminated; may hold NULs, see len) */
+        struct {                /* ARRAY and OBJECT members */
+            struct ml_jsonr *items;
+            const char **keys;  /* OBJECT: keys[i] names items[i]; each distinct key
+                                   is held once for the whole tree */
+        };
+    };
 };
 
 /* Parse text[0..len); the whole text must be one value (whitespace
  * around it allowed).  Returns the tree, or NULL with the cause in err
- * (errno ENOMEM or EINVAL). */
+ * (errno ENOMEM or EINVAL).  Only such a tree's root goes to ml_jsonr_free. */
 struct ml_jsonr *ml_jsonr_parse(const char *text, size_t len, char *err, size_t errlen);
 void ml_jsonr_free(struct ml_jsonr *v);
 
