@@ -24,6 +24,8 @@ struct ml_blocks {
     size_t count;             /* live blocks, in both tables */
     struct ml_block *old;     /* the table being emptied, or NULL */
     size_t oldmask, moved;    /* its capacity - 1; slots below moved are done */
+    int sorted;               /* ml_blocks_freeze: slots holds the count live blocks by
+                                 address (mask = count - 1, or 0 and one empty slot) */
     struct ml_alloc_stats stats;
 };
 
@@ -61,6 +63,7 @@ void ml_blocks_free(struct ml_blocks *b)
 
 void ml_blocks_prefetch(const struct ml_blocks *b, uint64_t addr)
 {
+    if (b->sorted) return;
     __builtin_prefetch(&b->slots[slot_of(b, addr)], 1, 1);
     if (b->old) __builtin_prefetch(&b->old[hash_of(addr) & b->oldmask], 0, 1);
 }
@@ -123,9 +126,25 @@ static int grow(struct ml_blocks *b)
     return 0;
 }
 
+/* Back from sorted to a hash table, for an event after ml_blocks_freeze. */
+static int thaw(struct ml_blocks *b)
+{
+    size_t cap = 1024;
+    while ((b->count + 1) * 10 > cap * 7) cap *= 2;
+    struct ml_block *sorted = b->slots, *slots = calloc(cap, sizeof *slots);
+    if (!slots) return -1;
+    b->slots = slots;
+    b->mask = cap - 1;
+    b->sorted = 0;
+    for (size_t i = 0; i < b->count; i++) place(b, &sorted[i]);
+    free(sorted);
+    return 0;
+}
+
 int ml_blocks_alloc(struct ml_blocks *b, const struct ml_block *blk)
 {
     if (blk->addr <= TOMB) return 0;   /* never a block: NULL (or the tombstone mark) */
+    if (b->sorted && thaw(b) != 0) return -1;
     migrate(b, MIGRATE_STEP);
     struct ml_block *s = lookup_new(b, blk->addr);
     b->stats.calls++;
@@ -169,7 +188,7 @@ static void erase(struct ml_blocks *b, size_t i)
 
 int ml_blocks_release(struct ml_blocks *b, uint64_t addr)
 {
-    if (addr == 0) return 0;
+    if (addr == 0 || (b->sorted && thaw(b) != 0)) return 0;
     migrate(b, MIGRATE_STEP);
     struct ml_block *s = lookup_new(b, addr), *o = s ? NULL : lookup_old(b, addr);
     if (!s && !o) {
@@ -185,9 +204,21 @@ int ml_blocks_release(struct ml_blocks *b, uint64_t addr)
     return 1;
 }
 
+static const struct ml_block *find_sorted(const struct ml_blocks *b, uint64_t addr)
+{
+    size_t lo = 0, hi = b->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (b->slots[mid].addr < addr) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < b->count && b->slots[lo].addr == addr ? &b->slots[lo] : NULL;
+}
+
 const struct ml_block *ml_blocks_find(const struct ml_blocks *b, uint64_t addr)
 {
     if (addr <= TOMB) return NULL;
+    if (b->sorted) return find_sorted(b, addr);
     const struct ml_block *s = lookup_new(b, addr);
     return s ? s : lookup_old(b, addr);
 }
@@ -313,9 +344,23 @@ long ml_blocks_sorted(const struct ml_blocks *b, struct ml_block **out)
     struct ml_block *arr = malloc((b->count ? b->count : 1) * sizeof *arr);
     if (!arr) return -1;
     size_t n = gather(b, arr);
-    sort_by_addr(arr, n);
+    if (!b->sorted) sort_by_addr(arr, n);
     *out = arr;
     return (long)n;
+}
+
+void ml_blocks_freeze(struct ml_blocks *b)
+{
+    if (b->sorted) return;
+    size_t n = gather(b, b->slots);     /* the new table has room: see take_sorted */
+    sort_by_addr(b->slots, n);
+    if (n == 0) memset(&b->slots[0], 0, sizeof b->slots[0]);
+    struct ml_block *fit = realloc(b->slots, (n ? n : 1) * sizeof *fit);
+    if (fit) b->slots = fit;
+    free(b->old);
+    b->old = NULL;
+    b->mask = n ? n - 1 : 0;
+    b->sorted = 1;
 }
 
 long ml_blocks_take_sorted(struct ml_blocks *b, struct ml_block **out)
@@ -325,7 +370,7 @@ long ml_blocks_take_sorted(struct ml_blocks *b, struct ml_block **out)
     /* The new table has room for every block: it is at least twice the old
      * one, and a grow starts before the old one is 70% full. */
     size_t n = gather(b, b->slots);
-    sort_by_addr(b->slots, n);
+    if (!b->sorted) sort_by_addr(b->slots, n);
     struct ml_block *arr = realloc(b->slots, (n ? n : 1) * sizeof *arr);
     *out = arr ? arr : b->slots;
     free(b->old);
@@ -333,5 +378,6 @@ long ml_blocks_take_sorted(struct ml_blocks *b, struct ml_block **out)
     b->slots = fresh;
     b->mask = 1023;
     b->count = 0;
+    b->sorted = 0;
     return (long)n;
 }

@@ -51,9 +51,15 @@ void ml_blocks_each(const struct ml_blocks *b, void (*fn)(void *ctx, const struc
                     void *ctx);
 /* Copy out the live blocks sorted by address; caller frees *out. Returns count or -1. */
 long ml_blocks_sorted(const struct ml_blocks *b, struct ml_block **out);
-/* The same, moving the blocks out: they are sorted in the table's own
- * memory, which the caller then owns and frees, and the table is left empty
- * (its statistics unchanged).  No second copy of every block is made.
+/* Turn the table into the live blocks sorted by address, in its own memory
+ * trimmed to them: for the exit, when no more events come, so that the
+ * snapshot is taken beside 32 bytes a block rather than a whole hash table.
+ * Every call works on it as before (lookups by binary search; an allocation
+ * or free makes it a hash table again). */
+void ml_blocks_freeze(struct ml_blocks *b);
+/* ml_blocks_sorted moving the blocks out: they are sorted in the table's
+ * own memory, which the caller then owns and frees, and the table is left
+ * empty (its statistics unchanged).  No second copy of every block is made.
  * Returns count, or -1 (table unchanged) when out of memory. */
 long ml_blocks_take_sorted(struct ml_blocks *b, struct ml_block **out);
 

@@ -440,6 +440,8 @@ static void snapshot_process(const struct ml_loop_config *cfg, struct ml_proc *p
     if (p->report_it) ml_progress_start(p->pid, cfg->quiet);
     ml_progress_phase(ml_progress_now(), "draining the events", 0);
     if (p->session) ml_session_finish(p->session);
+    if (p->session) ml_session_freeze(p->session);      /* the snapshot goes beside it */
+    else if (p->inh.blocks) ml_blocks_freeze(p->inh.blocks);
     ml_phase_done(p->pid, "drain", t0);
     ml_progress_phase(ml_progress_now(), "reading the memory", 0);
     t0 = ml_now();

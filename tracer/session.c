@@ -303,6 +303,13 @@ void ml_session_finish(struct ml_session *s)
     pthread_mutex_unlock(&s->lock);
 }
 
+void ml_session_freeze(struct ml_session *s)
+{
+    pthread_mutex_lock(&s->lock);
+    ml_blocks_freeze(s->blocks);
+    pthread_mutex_unlock(&s->lock);
+}
+
 void ml_session_take_maps(struct ml_session *s, struct ml_memtrace *mt)
 {
     pthread_mutex_lock(&s->lock);

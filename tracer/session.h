@@ -30,6 +30,9 @@ struct ml_blocks *ml_session_clone_blocks(struct ml_session *s);
 void ml_session_thread_exited(struct ml_session *s, int tid);
 /* All threads are stopped or gone: apply every remaining event. */
 void ml_session_finish(struct ml_session *s);
+/* The process has exited and every event is applied: keep its live blocks
+ * sorted in as little memory as they take (ml_blocks_freeze). */
+void ml_session_freeze(struct ml_session *s);
 struct ml_memtrace;
 /* Copy the program's own mappings and shm stacks seen by the shim into mt. */
 void ml_session_take_maps(struct ml_session *s, struct ml_memtrace *mt);

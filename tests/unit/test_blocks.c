@@ -159,6 +159,71 @@ static void take_sorted_moves_out(void **state)
     ml_blocks_free(b);
 }
 
+static void count_block(void *ctx, const struct ml_block *blk)
+{
+    (void)blk;
+    ++*(size_t *)ctx;
+}
+
+/* A frozen table answers as the hash table did, and takes events again.
+ * 3,000 blocks: the grow at 2,867 (70% of 4,096 slots) has moved 1,064 of
+ * the old table's 4,096 slots (8 per insert) when it is frozen, so blocks
+ * come from both tables. */
+static void freeze_then_events(void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    struct ml_blocks *b = ml_blocks_new();
+    for (uint64_t i = N; i-- > 0;) {            /* inserted high to low */
+        struct ml_block x = {.addr = 0x50000 + i * 64, .size = i + 1};
+        assert_int_equal(ml_blocks_alloc(b, &x), 0);
+    }
+    ml_blocks_freeze(b);
+    ml_blocks_freeze(b);                        /* twice is once */
+    for (uint64_t i = 0; i < N; i++) {
+        const struct ml_block *f = ml_blocks_find(b, 0x50000 + i * 64);
+        assert_non_null(f);
+        assert_int_equal(f->size, i + 1);
+    }
+    assert_null(ml_blocks_find(b, 0x50000 + 32));        /* between two blocks */
+    assert_null(ml_blocks_find(b, 0x50000 + N * 64));    /* past the last */
+    assert_null(ml_blocks_find(b, 0x40000));             /* before the first */
+    size_t seen = 0;
+    ml_blocks_each(b, count_block, &seen);
+    assert_int_equal(seen, N);
+    struct ml_blocks *c = ml_blocks_clone(b);           /* a copy keeps every block */
+    assert_non_null(c);
+    assert_non_null(ml_blocks_find(c, 0x50000 + 64));
+    struct ml_block *sorted;
+    long n = ml_blocks_sorted(b, &sorted);
+    assert_int_equal(n, N);
+    for (long k = 0; k < n; k++) assert_int_equal(sorted[k].addr, 0x50000 + (uint64_t)k * 64);
+    free(sorted);
+    /* An event after the freeze: the table is a hash table again. */
+    assert_int_equal(ml_blocks_release(b, 0x50000 + 64), 1);
+    struct ml_block y = {.addr = 0x10, .size = 7};
+    assert_int_equal(ml_blocks_alloc(b, &y), 0);
+    assert_null(ml_blocks_find(b, 0x50000 + 64));
+    assert_non_null(ml_blocks_find(b, 0x10));
+    assert_int_equal(ml_blocks_stats(b)->live_blocks, N);
+    ml_blocks_freeze(b);
+    n = ml_blocks_take_sorted(b, &sorted);
+    assert_int_equal(n, N);
+    assert_int_equal(sorted[0].addr, 0x10);
+    assert_int_equal(sorted[1].addr, 0x50000);
+    assert_int_equal(sorted[2].addr, 0x50000 + 128);
+    free(sorted);
+    struct ml_blocks *e = ml_blocks_new();              /* an empty table freezes too */
+    ml_blocks_freeze(e);
+    assert_null(ml_blocks_find(e, 0x50000));
+    seen = 0;
+    ml_blocks_each(e, count_block, &seen);
+    assert_int_equal(seen, 0);
+    ml_blocks_free(e);
+    ml_blocks_free(c);
+    ml_blocks_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -166,6 +231,7 @@ int main(void)
         cmocka_unit_test(churn_matches_reference),
         cmocka_unit_test(views_during_growth),
         cmocka_unit_test(take_sorted_moves_out),
+        cmocka_unit_test(freeze_then_events),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
