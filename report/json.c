@@ -142,6 +142,29 @@ static void write_stack(struct ml_jsonw *w, const struct ml_stack_out *st)
     ml_jsonw_end_array(w);
 }
 
+static void write_totals(struct ml_jsonw *w, const char *key, const struct ml_totals *t)
+{
+    ml_jsonw_key(w, key);
+    ml_jsonw_begin_object(w);
+    ml_jsonw_key_uint(w, "blocks", t->blocks);
+    ml_jsonw_key_uint(w, "bytes", t->bytes);
+    ml_jsonw_end_object(w);
+}
+
+/* Of a still reachable record, the blocks that only an interior pointer a
+ * heuristic accepts reaches, per heuristic; left out when there are none. */
+static void write_via_heuristic(struct ml_jsonw *w, const struct ml_leak_record *rec)
+{
+    int any = 0;
+    for (int h = 0; h < ML_HEUR_COUNT; h++) any |= rec->via_heuristic[h].blocks > 0;
+    if (!any) return;
+    ml_jsonw_key(w, "reachable_via_heuristic");
+    ml_jsonw_begin_object(w);
+    for (int h = 0; h < ML_HEUR_COUNT; h++)
+        if (rec->via_heuristic[h].blocks) write_totals(w, ml_heuristic_name(1u << h), &rec->via_heuristic[h]);
+    ml_jsonw_end_object(w);
+}
+
 static void write_record(struct ml_jsonw *w, const struct ml_leak_record *rec)
 {
     ml_jsonw_begin_object(w);
@@ -161,17 +184,10 @@ static void write_record(struct ml_jsonw *w, const struct ml_leak_record *rec)
         ml_jsonw_key_double(w, "newest", rec->age_newest);
         ml_jsonw_end_object(w);
     }
+    write_via_heuristic(w, rec);
     ml_jsonw_end_object(w);
 }
 
-static void write_totals(struct ml_jsonw *w, const char *key, const struct ml_totals *t)
-{
-    ml_jsonw_key(w, key);
-    ml_jsonw_begin_object(w);
-    ml_jsonw_key_uint(w, "blocks", t->blocks);
-    ml_jsonw_key_uint(w, "bytes", t->bytes);
-    ml_jsonw_end_object(w);
-}
 
 /* Most severe kind first, as DESIGN.md lists them, then the suppressed. */
 static void write_summary(struct ml_jsonw *w, const struct ml_proc_report *p)

@@ -126,6 +126,12 @@ static void load_stack(struct loader *ld, const jv *arr, struct ml_stack_out *st
     }
 }
 
+static void load_totals(const jv *t, struct ml_totals *out)
+{
+    out->blocks = get_uint(t, "blocks");
+    out->bytes = get_uint(t, "bytes");
+}
+
 static void load_record(struct loader *ld, const jv *r, struct ml_leak_record *rec)
 {
     int k = kind_of(ml_jsonr_str(get(r, "kind")));
@@ -137,6 +143,9 @@ static void load_record(struct loader *ld, const jv *r, struct ml_leak_record *r
     rec->swapped_bytes = get_uint(r, "swapped_bytes");
     rec->suppressed = ml_jsonr_bool(get(r, "suppressed"), 0);
     rec->suppression = rec->suppressed ? dup_str(ld, get(r, "suppression")) : NULL;
+    const jv *via = get(r, "reachable_via_heuristic");
+    for (int h = 0; h < ML_HEUR_COUNT; h++)
+        load_totals(get(via, ml_heuristic_name(1u << h)), &rec->via_heuristic[h]);
     const jv *age = get(r, "age_seconds");
     if (age) {
         rec->has_age = 1;
@@ -146,11 +155,6 @@ static void load_record(struct loader *ld, const jv *r, struct ml_leak_record *r
     load_stack(ld, get(r, "stack"), &rec->stack);
 }
 
-static void load_totals(const jv *t, struct ml_totals *out)
-{
-    out->blocks = get_uint(t, "blocks");
-    out->bytes = get_uint(t, "bytes");
-}
 
 static void load_leaks(struct loader *ld, const jv *leaks, struct ml_proc_report *p)
 {

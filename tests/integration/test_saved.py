@@ -140,6 +140,15 @@ class Saved(unittest.TestCase):
         self.assertEqual(got, want)
         self.assertGreater(got["suppressed"]["blocks"], 0)
 
+    def test_generated_suppressions_name_linkage_names_on_load(self):
+        # The entries --gen-suppressions writes name C++ frames by their
+        # linkage names: from a loaded report they must come out the same.
+        saved = self.save("cxxleaks", name="gen", xml=False, extra=["--gen-suppressions=all"])
+        self.load(saved, ["--gen-suppressions=all", "--log-file=" + self.path("gen-again.txt")])
+        text = self.read("gen-again.txt")
+        self.assertIn("fun:_Znwm", text)
+        self.assertEqual(text, self.read("gen.txt"))
+
     def test_diff_names_what_grew(self):
         old = self.save("growing", ["2"], name="g2")
         new = self.save("growing", ["5"], name="g5")
