@@ -130,6 +130,12 @@ static void write_frame(struct ml_jsonw *w, const struct ml_frame_out *f)
     ml_jsonw_key_string(w, "module", f->module);
     ml_jsonw_key_bool(w, "inlined", f->inlined);
     ml_jsonw_key_string(w, "linkage_name", f->mangled);
+    if (f->aliases[0]) {                  /* other names suppressions may use */
+        ml_jsonw_key(w, "aliases");
+        ml_jsonw_begin_array(w);
+        for (size_t i = 0; i < 2 && f->aliases[i]; i++) ml_jsonw_string(w, f->aliases[i]);
+        ml_jsonw_end_array(w);
+    }
     ml_jsonw_end_object(w);
 }
 
@@ -175,6 +181,10 @@ static void write_record(struct ml_jsonw *w, const struct ml_leak_record *rec)
     ml_jsonw_key_uint(w, "resident_bytes", rec->resident_bytes);
     ml_jsonw_key_bool(w, "suppressed", rec->suppressed);
     ml_jsonw_key_string(w, "suppression", rec->suppressed ? rec->suppression : NULL);
+    if (rec->suppressed && rec->suppression_file) {
+        ml_jsonw_key_string(w, "suppression_file", rec->suppression_file);
+        ml_jsonw_key_int(w, "suppression_line", rec->suppression_line);
+    }
     write_stack(w, &rec->stack);
     ml_jsonw_key_uint(w, "swapped_bytes", rec->swapped_bytes);
     if (rec->has_age) {

@@ -123,6 +123,7 @@ static void load_stack(struct loader *ld, const jv *arr, struct ml_stack_out *st
         o->module = dup_str(ld, get(f, "module"));
         o->inlined = ml_jsonr_bool(get(f, "inlined"), 0);
         o->mangled = dup_str(ld, get(f, "linkage_name"));
+        for (size_t a = 0; a < 2; a++) o->aliases[a] = dup_str(ld, ml_jsonr_at(get(f, "aliases"), a));
     }
 }
 
@@ -143,6 +144,8 @@ static void load_record(struct loader *ld, const jv *r, struct ml_leak_record *r
     rec->swapped_bytes = get_uint(r, "swapped_bytes");
     rec->suppressed = ml_jsonr_bool(get(r, "suppressed"), 0);
     rec->suppression = rec->suppressed ? dup_str(ld, get(r, "suppression")) : NULL;
+    rec->suppression_file = rec->suppressed ? dup_str(ld, get(r, "suppression_file")) : NULL;
+    rec->suppression_line = (int)ml_jsonr_int(get(r, "suppression_line"), 0);
     const jv *via = get(r, "reachable_via_heuristic");
     for (int h = 0; h < ML_HEUR_COUNT; h++)
         load_totals(get(via, ml_heuristic_name(1u << h)), &rec->via_heuristic[h]);
@@ -414,6 +417,9 @@ static void load_process(struct loader *ld, const jv *o, struct ml_proc_report *
     p->unread_bytes = get_uint(o, "unread_bytes");
     p->uncopied_bytes = get_uint(o, "uncopied_bytes");
     p->saw_shim = ml_jsonr_bool(get(o, "saw_shim"), 0);
+    p->not_recorded = dup_str(ld, get(o, "not_recorded"));
+    p->lost_events = get_uint(o, "lost_events");
+    p->stacks_full = ml_jsonr_bool(get(o, "stacks_full"), 0);
     p->not_recorded = dup_str(ld, get(o, "not_recorded"));
     p->lost_events = get_uint(o, "lost_events");
     p->stacks_full = ml_jsonr_bool(get(o, "stacks_full"), 0);

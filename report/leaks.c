@@ -339,7 +339,9 @@ int ml_leaks_suppress(const struct ml_suppressions *supp, struct ml_proc_report 
         out->summary[rec->kind].blocks += rec->blocks;
         out->summary[rec->kind].bytes += rec->bytes;
         free(rec->suppression);
-        rec->suppression = NULL;
+        free(rec->suppression_file);
+        rec->suppression = rec->suppression_file = NULL;
+        rec->suppression_line = 0;
         rec->suppressed = 0;
     }
     for (size_t i = 0; supp && i < out->nrecords; i++) {

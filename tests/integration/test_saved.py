@@ -105,6 +105,10 @@ class Saved(unittest.TestCase):
         exp = h.expected("leaky")["definite"]
         self.assertEqual(s["definite"], {"blocks": exp["blocks"] - 1, "bytes": exp["bytes"] - 48})
         self.assertEqual(s["suppressed"], {"blocks": 1, "bytes": 48})
+        # -v names the entry used, by file and line, from a run and a load alike.
+        used = r"used_suppression: +1 one " + re.escape(supp) + r":\d+ suppressed: 48 bytes in 1 blocks"
+        self.assertRegex(self.load(saved, ["-v", "--suppressions=" + supp]), used)
+        self.assertRegex(self.load(self.path("s.json"), ["-v"]), used)
         # An empty file lifts them again, here on a report saved suppressed.
         self.load(self.path("s.json"), ["--suppressions=/dev/null", "--json=" + self.path("u.json")])
         u = json.loads(self.read("u.json"))["processes"][0]["leaks"]["summary"]
