@@ -27,8 +27,8 @@ struct ml_frame_out {
     char *function;      /* NULL when unknown */
     char *file;          /* NULL when unknown */
     int line;
+    int inlined;         /* (beside line: a million 48-frame stacks, 8 bytes a frame) */
     char *module;        /* NULL when unknown */
-    int inlined;
     char *mangled;       /* linkage name (C++: "_Znwm"), NULL when not known */
     char *aliases[2];    /* other names of the function (glibc's __GI_setlocale for
                             setlocale, its DWARF name), which suppressions may use */
