@@ -339,16 +339,30 @@ static bool still_adopted(const struct ml_header *h)
     return __atomic_load_n(&h->adopted, __ATOMIC_ACQUIRE) != 0;
 }
 
+/* Whether the tracer is gone without detaching: TracerPid reads 0 and (for
+ * a tracer in an outer pid namespace, which TracerPid cannot show) its
+ * heartbeat in the header has stood still for a second. */
+static bool tracer_gone(const struct ml_header *h, uint64_t *beat, unsigned *still)
+{
+    uint64_t now = __atomic_load_n(&h->tracer_beat, __ATOMIC_ACQUIRE);
+
+    *still = now == *beat ? *still + 1 : 0;
+    *beat = now;
+    return tracer_pid() == 0 && *still * WATCH_PERIOD_NS >= 1000000000L;
+}
+
 static void *watch_main(void *arg)
 {
     struct ml_header *h = arg;
     unsigned long long adds = loads_now();
+    uint64_t beat = __atomic_load_n(&h->tracer_beat, __ATOMIC_ACQUIRE);
+    unsigned still = 0;
 
     while (still_adopted(h)) {
         nanosleep(&(struct timespec){ 0, WATCH_PERIOD_NS }, NULL);
         if (!still_adopted(h))
             break;
-        if (tracer_pid() == 0) {            /* the tracer died without detaching */
+        if (tracer_gone(h, &beat, &still)) {    /* the tracer died without detaching */
             restore_all();
             __atomic_store_n(&h->adopted, 0u, __ATOMIC_RELEASE);
             break;

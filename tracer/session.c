@@ -423,6 +423,7 @@ static void *drainer_main(void *arg)
         size_t moved = 0;
         pthread_mutex_lock(&list_lock);
         for (struct ml_session *s = sessions; s; s = s->next) {
+            __atomic_add_fetch(&((struct ml_header *)s->base)->tracer_beat, 1, __ATOMIC_RELEASE);
             if (pthread_mutex_trylock(&s->lock) != 0) continue;
             moved += drain(s);
             pthread_mutex_unlock(&s->lock);

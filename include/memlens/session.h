@@ -159,7 +159,10 @@ struct ml_header {
     uint64_t alloc_tls_size;    /* 0: none */
     uint64_t lost;          /* events the shim could not record: no address space
                                for the session to grow into (atomic) */
-    uint64_t pad1[2];
+    uint64_t tracer_beat;   /* tracer: bumped while it lives (atomic), so that a shim
+                               in another pid namespace, where TracerPid reads 0,
+                               can tell a live tracer from a dead one */
+    uint64_t pad1[1];
     uint64_t seq;           /* next event sequence number (atomic) */
     uint64_t pad2[7];
     uint32_t stack_count;   /* ids handed out so far, id 0 unused (atomic) */

@@ -8,6 +8,8 @@ shim stays mapped. Every run is bounded by a timeout the test checks was not hit
 
 import json
 import os
+import shutil
+import subprocess
 import tempfile
 import time
 import unittest
@@ -62,6 +64,39 @@ class Reattach(unittest.TestCase):
             self.assertTrue(svc.ticks() > 0 and svc.proc.poll() is None, "the service must run on")
         finally:
             svc.stop()
+
+
+
+@unittest.skipUnless(os.geteuid() == 0 and shutil.which("unshare"), "needs root and unshare(1)")
+class PidNamespace(unittest.TestCase):
+    """The service in its own pid namespace with its own /proc, as in a container."""
+
+    def test_records_as_outside(self):
+        with tempfile.TemporaryDirectory(prefix="mlns.") as tmp:
+            progress = os.path.join(tmp, "progress")
+            u = subprocess.Popen(["unshare", "--pid", "--fork", "--mount-proc",
+                                  h.require_sample("service"), progress, "60"],
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+            pid = None
+            try:
+                pid = h.descendant_pid(u.pid, b"service")     # its pid out here
+                end = time.time() + 10
+                while not os.path.exists(progress) and time.time() < end:
+                    time.sleep(0.05)
+                status, doc, err = attach(pid)
+                self.assertEqual(status, 0, err)
+                blocks = sum(r["blocks"] for r in records_of(doc, "definite", "leak_request"))
+                self.assertGreater(blocks, 100 * SECONDS * 0.6, err)   # 100 a second
+                end = time.time() + 5
+                while session_maps(pid) and time.time() < end:
+                    time.sleep(0.05)
+                self.assertEqual(session_maps(pid), [])
+            finally:
+                if pid:
+                    os.kill(pid, 9)        # pid 1 of the namespace: the namespace ends
+                u.kill()
+                u.wait()
 
 
 if __name__ == "__main__":
