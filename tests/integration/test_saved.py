@@ -94,6 +94,29 @@ class Saved(unittest.TestCase):
         nonce = re.compile(r"nonce-?=?\"?[0-9a-f]{32}")     # a fresh nonce per page
         self.assertEqual(nonce.sub("", self.read("again.html")), nonce.sub("", self.read("leaky.html")))
 
+    def test_every_sample_loads_to_the_same_report(self):
+        # Whatever a run puts in its model must survive the JSON: the text
+        # and the JSON of a load equal the run's, sample by sample.
+        runs = (("forkexec", (), ("--trace-children=yes",)), ("fdleak", (), ("--track-fds=all",)),
+                ("mmapleak", (), ()), ("shmclean", (), ()), ("fragarenas", (), ()),
+                ("threads", (), ("--show-leak-kinds=all",)), ("exitcode", (), ()))
+        for sample, args, opts in runs:
+            with self.subTest(sample=sample):
+                saved = self.path(sample + ".json")
+                status, err = run(["--json=" + saved, "--log-file=" + self.path(sample + ".txt")]
+                                  + list(opts) + ["--", h.require_sample(sample)] + list(args))
+                self.assertNotEqual(status, 125, err)
+                self.load(saved, ["--log-file=" + self.path(sample + "-again.txt"),
+                                  "--json=" + self.path(sample + "-again.json")] + list(opts))
+                with open(saved, encoding="utf-8") as f:
+                    doc = json.load(f)
+                self.assertEqual(json.loads(self.read(sample + "-again.json")), doc)
+                # A run writes each process's preamble when it starts (none for
+                # an image exec'd in place), a load one per process: the text is
+                # compared where there is one process.
+                if len(doc["processes"]) == 1:
+                    self.assertEqual(self.read(sample + "-again.txt"), self.read(sample + ".txt"))
+
     def test_load_applies_new_suppressions(self):
         saved = self.save("leaky")
         supp = self.path("definite.supp")
