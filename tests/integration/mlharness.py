@@ -102,6 +102,20 @@ def skip_without_valgrind():
             "skipped (apt-get install valgrind)")
 
 
+AS_NOBODY = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
+
+
+def skip_unless_nobody_can_run_memlens():
+    """Tests that run memlens as another user need a build tree that user
+    can read (a clone under a 0700 directory such as mktemp -d's is not)."""
+    shim = os.path.join(build_dir(), "preload", ".libs", "libmemlens.so")
+    r = subprocess.run(list(AS_NOBODY) + ["sh", "-c", 'test -x "$1" && test -r "$2"', "sh",
+                                          memlens_path(), shim],
+                       stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+    if r.returncode != 0:
+        raise unittest.SkipTest("user nobody cannot read this build tree (%s)" % build_dir())
+
+
 def _run(cmd, **kw):
     return subprocess.run(cmd, stdin=subprocess.DEVNULL,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,

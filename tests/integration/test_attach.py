@@ -296,6 +296,7 @@ class AttachErrors(unittest.TestCase):
 
     @unittest.skipUnless(os.geteuid() == 0, "needs root to run memlens as another user")
     def test_not_allowed(self):
+        h.skip_unless_nobody_can_run_memlens()
         svc = Service()
         try:
             p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",

@@ -82,6 +82,7 @@ class SetUserId(unittest.TestCase):
         return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + cmd
 
     def test_caller_without_privileges_is_told_they_are_dropped(self):
+        h.skip_unless_nobody_can_run_memlens()
         self.install(0)                  # set-user-ID root, run by nobody
         status, out, err = h.run_bounded(self.as_nobody([h.memlens_path(), "-q", self.prog]), LIMIT)
         self.assertEqual(status, 0, err)
