@@ -100,11 +100,10 @@ CORPUS = collections.OrderedDict([
 
 # Programs whose answers differ, with the reason as far as it was pinned down.
 DIFFERS = {
-    "gawk": "two small blocks (the strings \"sorted_in\" and \"287\") that memcheck reaches "
-            "only from a possibly lost 11,200-byte node block are still reachable under "
-            "memlens, through a start pointer not pinned down yet; gawk's figures follow its "
-            "memory layout (valgrind's own give 164, 192 and 154 possibly lost blocks for "
-            "three environment sizes)",
+    "gawk": "nodes gawk freed to its own free list, in a reachable 11,200-byte block, still "
+            "point at two strings gawk freed; glibc handed those chunks out again for "
+            "\"287\" and \"sorted_in\" (memcheck: possibly lost), valgrind's allocator, "
+            "which delays reuse, did not: memlens follows pointers memcheck cannot",
     "gdb": "gdb gives each thread an alternate signal stack of sysconf(_SC_SIGSTKSZ) bytes: "
            "13,504 natively (4 x the kernel's AT_MINSIGSTKSZ, 3,376 on this CPU), 8,192 under "
            "valgrind, whose virtual CPU passes no AT_MINSIGSTKSZ: the program differs, not "
