@@ -258,11 +258,54 @@ static int find_libc(struct attach *a)
     return 0;
 }
 
+/* The state letter of task tid of pid (/proc/PID/task/TID/stat), or 0. */
+static char task_state(int pid, int tid)
+{
+    char name[64];
+    snprintf(name, sizeof name, "task/%d/stat", tid);
+    char *st = ml_read_proc_file(pid, name, NULL);
+    const char *paren = st ? strrchr(st, ')') : NULL;
+    char c = paren && paren[1] == ' ' ? paren[2] : 0;
+    free(st);
+    return c;
+}
+
+/* Whether a thread of pid other than the leader is alive. */
+static int other_thread_lives(int pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task", pid);
+    DIR *d = opendir(path);
+    int lives = 0;
+    for (struct dirent *e; d && !lives && (e = readdir(d));) {
+        int tid = atoi(e->d_name);
+        char c = tid > 0 && tid != pid ? task_state(pid, tid) : 0;
+        lives = c && c != 'Z' && c != 'X';
+    }
+    if (d) closedir(d);
+    return lives;
+}
+
+/* A zombie leader, or a stopped process: why memlens cannot attach now. */
+static int check_state(struct attach *a)
+{
+    char leader = task_state(a->pid, a->pid);
+    if ((leader == 'Z' || leader == 'X') && other_thread_lives(a->pid))
+        return failure(-ESRCH, "-p %d: its main thread has ended (pthread_exit) while other threads "
+                       "run on: memlens cannot attach to such a process", a->pid);
+    if (process_gone(a->pid))
+        return failure(-ESRCH, "-p %d: the process has exited (a zombie waiting for its parent)", a->pid);
+    if (leader == 'T')
+        return failure(-EAGAIN, "-p %d: the process is stopped (job control or SIGSTOP): memlens "
+                       "must run code in it to attach; continue it (kill -CONT %d) and attach "
+                       "again", a->pid, a->pid);
+    return 0;
+}
+
 static int preflight(struct attach *a)
 {
     int rc = check_tracer(a);
-    if (rc == 0 && process_gone(a->pid))
-        rc = failure(-ESRCH, "-p %d: the process has exited (a zombie waiting for its parent)", a->pid);
+    if (rc == 0) rc = check_state(a);
     if (rc == 0) rc = find_libc(a);
     if (rc == 0 && !realpath(a->cfg->shim, a->shim))
         rc = failure(-errno, "%s: %s", a->cfg->shim, strerror(errno));

@@ -9,6 +9,7 @@ shim stays mapped. Every run is bounded by a timeout the test checks was not hit
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -65,6 +66,48 @@ class Reattach(unittest.TestCase):
         finally:
             svc.stop()
 
+
+
+def status_field(pid, key):
+    with open("/proc/%d/status" % pid) as f:
+        return [l.split(":", 1)[1].strip() for l in f if l.startswith(key + ":")][0]
+
+
+class CannotAttachNow(unittest.TestCase):
+    """True sentences at once, and the process left as it was."""
+
+    def refused(self, pid, sentence):
+        t0 = time.time()
+        status, _, err = h.run_bounded([h.memlens_path(), "-q", "-p", str(pid), "--duration=1"], LIMIT)
+        self.assertEqual(status, 125, err)
+        self.assertIn(sentence, err)
+        self.assertLess(time.time() - t0, 5, "refused only after a timeout")
+        self.assertEqual(status_field(pid, "TracerPid"), "0")
+
+    def test_stopped_process(self):
+        svc = Service(lifetime=60)
+        try:
+            os.kill(svc.pid, signal.SIGSTOP)
+            end = time.time() + 5
+            while not status_field(svc.pid, "State").startswith("T") and time.time() < end:
+                time.sleep(0.05)
+            self.refused(svc.pid, "-p %d: the process is stopped (job control or SIGSTOP)" % svc.pid)
+            self.assertTrue(status_field(svc.pid, "State").startswith("T"), "it must stay stopped")
+        finally:
+            svc.stop()
+
+    def test_main_thread_ended(self):
+        # samples/leaderexit: main calls pthread_exit, a worker runs 30 s
+        p = subprocess.Popen([h.require_sample("leaderexit"), "30"], stdin=subprocess.DEVNULL)
+        try:
+            end = time.time() + 5
+            while status_field(p.pid, "State")[0] != "Z" and time.time() < end:
+                time.sleep(0.05)
+            self.refused(p.pid, "-p %d: its main thread has ended (pthread_exit) while other "
+                         "threads run on" % p.pid)
+        finally:
+            p.kill()
+            p.wait()
 
 
 @unittest.skipUnless(os.geteuid() == 0 and shutil.which("unshare"), "needs root and unshare(1)")
