@@ -100,10 +100,11 @@ CORPUS = collections.OrderedDict([
 
 # Programs whose answers differ, with the reason as far as it was pinned down.
 DIFFERS = {
-    "gawk": "nodes gawk freed to its own free list, in a reachable 11,200-byte block, still "
-            "point at two strings gawk freed; glibc handed those chunks out again for "
-            "\"287\" and \"sorted_in\" (memcheck: possibly lost), valgrind's allocator, "
-            "which delays reuse, did not: memlens follows pointers memcheck cannot",
+    "gawk": "two words of an early, reachable 11,200-byte block of gawk's nodes hold the "
+            "addresses of the strings \"287\" and \"sorted_in\" (memcheck: possibly lost, "
+            "reached only from another node block); most likely stale pointers to strings "
+            "gawk freed, whose chunks glibc handed out again and valgrind's allocator, which "
+            "delays reuse, did not (not verified word by word)",
     "gdb": "gdb gives each thread an alternate signal stack of sysconf(_SC_SIGSTKSZ) bytes: "
            "13,504 natively (4 x the kernel's AT_MINSIGSTKSZ, 3,376 on this CPU), 8,192 under "
            "valgrind, whose virtual CPU passes no AT_MINSIGSTKSZ: the program differs, not "
