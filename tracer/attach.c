@@ -20,6 +20,7 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -302,6 +303,21 @@ static int check_state(struct attach *a)
     return 0;
 }
 
+/* The target loads the shim by the path memlens has: its mount namespace
+ * (a container's own root) must show a file there (the session's version
+ * check refuses a shim of another version). */
+static int check_shim_visible(struct attach *a)
+{
+    char theirs[PATH_MAX + 64];
+    struct stat seen;
+    snprintf(theirs, sizeof theirs, "/proc/%d/root%s", a->pid, a->shim);
+    if (stat(theirs, &seen) == 0) return 0;
+    if (errno == EACCES || errno == EPERM) return 0;    /* cannot tell: let dlopen say */
+    return failure(-ENOENT, "-p %d: the process sees another file system (its own mount "
+                   "namespace, as in a container): %s is not there for it; make the file "
+                   "visible at that path in it (a bind mount), then attach again", a->pid, a->shim);
+}
+
 static int preflight(struct attach *a)
 {
     int rc = check_tracer(a);
@@ -309,6 +325,7 @@ static int preflight(struct attach *a)
     if (rc == 0) rc = find_libc(a);
     if (rc == 0 && !realpath(a->cfg->shim, a->shim))
         rc = failure(-errno, "%s: %s", a->cfg->shim, strerror(errno));
+    if (rc == 0) rc = check_shim_visible(a);
     if (rc == 0) find_unsafe_text(a);
     return rc;
 }

@@ -111,6 +111,37 @@ class CannotAttachNow(unittest.TestCase):
 
 
 @unittest.skipUnless(os.geteuid() == 0 and shutil.which("unshare"), "needs root and unshare(1)")
+class MountNamespace(unittest.TestCase):
+    """The service in a mount namespace where the shim's directory is hidden
+    (an empty tmpfs over it), as in a container with a root of its own."""
+
+    def test_shim_not_visible_is_said(self):
+        libs = os.path.dirname(os.path.realpath(os.path.join(h.build_dir(), "preload", ".libs",
+                                                              "libmemlens.so")))
+        with tempfile.TemporaryDirectory(prefix="mlmnt.") as tmp:
+            progress = os.path.join(tmp, "progress")
+            svc = subprocess.Popen(["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                                    'mount -t tmpfs none "$0" && exec "$1" "$2" 60', libs,
+                                    h.require_sample("service"), progress],
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+            try:
+                end = time.time() + 10
+                while not os.path.exists(progress) and time.time() < end:
+                    time.sleep(0.05)
+                status, _, err = h.run_bounded([h.memlens_path(), "-q", "-p", str(svc.pid),
+                                                "--duration=1"], LIMIT)
+                self.assertEqual(status, 125, err)
+                self.assertIn("-p %d: the process sees another file system (its own mount "
+                              "namespace, as in a container)" % svc.pid, err)
+                self.assertEqual(status_field(svc.pid, "TracerPid"), "0")
+                self.assertIsNone(svc.poll(), "the service must run on")
+            finally:
+                svc.kill()
+                svc.wait()
+
+
+@unittest.skipUnless(os.geteuid() == 0 and shutil.which("unshare"), "needs root and unshare(1)")
 class PidNamespace(unittest.TestCase):
     """The service in its own pid namespace with its own /proc, as in a container."""
 
