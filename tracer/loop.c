@@ -82,6 +82,7 @@ static int syscall_index(long nr)
 }
 
 static int take_session(struct ml_proc *p, struct ml_session *s);
+static struct ml_session *adopted_or_said(struct ml_proc *p, struct ml_session *s);
 
 /* The shim maps its session: adopt it. Returns 1 when it did. */
 static int maybe_adopt(struct ml_proc *p, const uint64_t *r)
@@ -89,7 +90,14 @@ static int maybe_adopt(struct ml_proc *p, const uint64_t *r)
     uint64_t len = REG_ARG(r, 1), flags = REG_ARG(r, 3);
     int fd = (int)REG_ARG(r, 4);
     if (!p->report_it || fd < 0 || !(flags & MAP_SHARED) || len != ML_SESSION_FIRST) return 0;
-    return take_session(p, ml_session_adopt(p->pid, fd, p->inh.blocks));
+    return take_session(p, adopted_or_said(p, ml_session_adopt(p->pid, fd, p->inh.blocks)));
+}
+
+/* s, or why memlens itself could not map the session (ENOENT: it was not one). */
+static struct ml_session *adopted_or_said(struct ml_proc *p, struct ml_session *s)
+{
+    if (!s && errno != ENOENT && errno != EPROTO) p->session_error = errno;
+    return s;
 }
 
 /* The shim's SysV session calls (a process without a free descriptor):
@@ -104,7 +112,8 @@ static int session_shm_call(struct ml_proc *p, long nr, const uint64_t *r)
     if ((nr != SYS_shmat && nr != SYS_shmctl) || !ml_session_is_shm(p->pid, (int)REG_ARG(r, 0)))
         return 0;
     if (nr == SYS_shmctl && ((int)REG_ARG(r, 1) & 0xff) == IPC_RMID)
-        take_session(p, ml_session_adopt_shm(p->pid, (int)REG_ARG(r, 0), p->inh.blocks));
+        take_session(p, adopted_or_said(p, ml_session_adopt_shm(p->pid, (int)REG_ARG(r, 0),
+                                                                p->inh.blocks)));
     return 1;
 }
 

@@ -72,6 +72,14 @@ class AddressSpace(unittest.TestCase):
         self.assertIn("session could not be mapped", doc["processes"][0]["not_recorded"])
 
 
+    def test_says_when_memlens_itself_has_no_room(self):
+        # ulimit -v 60000 (KiB) holds memlens too: no room for the session's
+        # 84 MiB first mapping on either side.
+        status, _, err, doc = run_json([], [h.sample_path("leaky")], "ulimit -v 60000")
+        self.assertEqual(status, 0, err)
+        self.assertIn("memlens could not record this process: its session could not be mapped", err)
+        self.assertNotIn("No allocation was seen", err)
+
 
 class Descriptors(unittest.TestCase):
     """samples/fdlimit: the process that leaks has no descriptor slot free."""
