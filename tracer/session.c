@@ -30,8 +30,9 @@ struct ml_session {
     pthread_mutex_t view_lock;
     int pid;
     struct ml_blocks *blocks;
-    struct ml_event *window;  /* slot seq % WINDOW; type 0xffff = empty */
+    struct ml_event *window;  /* slot seq % WINDOW, its type + 1; type 0 = empty */
     uint64_t next_seq;
+    uint64_t top_seq;         /* one past the highest sequence number taken in */
     struct ml_memtrace prog;  /* the program's own mmaps and shmgets, from the shim */
     struct ml_fd_table fds;   /* who made each open descriptor (--track-fds=yes) */
     pthread_mutex_t lock;
@@ -43,7 +44,22 @@ static struct ml_session *sessions;
 static pthread_t drainer;
 static int drainer_running, drainer_stop;
 
-#define EMPTY 0xffffu
+/* A window slot holds its event's type + 1, so that the window, mapped
+ * anonymous (zero pages the kernel gives as they are touched), starts all
+ * empty: a process with few events pays for the pages it uses, not 8 MiB. */
+#define EMPTY 0u
+#define WINDOW_BYTES (WINDOW * sizeof(struct ml_event))
+
+static struct ml_event *window_new(void)
+{
+    void *w = mmap(NULL, WINDOW_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return w == MAP_FAILED ? NULL : w;
+}
+
+static void window_free(struct ml_event *w)
+{
+    if (w) munmap(w, WINDOW_BYTES);
+}
 
 static int is_session_fd(int pid, int fd)
 {
@@ -130,17 +146,16 @@ static struct ml_session *adopt(int pid, int what, int shm, struct ml_blocks *in
     if (shm) map_session_shm(s, what);
     else map_session(s, pid, what);
     s->blocks = initial ? initial : ml_blocks_new();
-    s->window = malloc(WINDOW * sizeof *s->window);
+    s->window = window_new();
     if (!s->base || !s->blocks || !s->window) {
         int err = errno ? errno : ENOMEM;
         unmap_views(s);
         if (s->blocks != initial) ml_blocks_free(s->blocks);
-        free(s->window);
+        window_free(s->window);
         free(s);
         errno = err;
         return NULL;
     }
-    for (size_t i = 0; i < WINDOW; i++) s->window[i].type = EMPTY;
     s->pid = pid;
     ml_memtrace_init(&s->prog, 0);
     pthread_mutex_init(&s->lock, NULL);
@@ -209,7 +224,7 @@ static void apply(struct ml_session *s, const struct ml_event *ev)
 static void prefetch_ahead(const struct ml_session *s, uint64_t seq)
 {
     const struct ml_event *ev = &s->window[(seq + LOOKAHEAD) & (WINDOW - 1)];
-    if (ev->seq == seq + LOOKAHEAD && (ev->type == ML_EV_ALLOC || ev->type == ML_EV_FREE))
+    if (ev->seq == seq + LOOKAHEAD && (ev->type == ML_EV_ALLOC + 1 || ev->type == ML_EV_FREE + 1))
         ml_blocks_prefetch(s->blocks, ev->addr);
 }
 
@@ -221,7 +236,9 @@ static void advance(struct ml_session *s)
         struct ml_event *slot = &s->window[s->next_seq & (WINDOW - 1)];
         if (slot->type == EMPTY || slot->seq != s->next_seq) return;
         prefetch_ahead(s, s->next_seq);
-        apply(s, slot);
+        struct ml_event ev = *slot;
+        ev.type--;
+        apply(s, &ev);
         slot->type = EMPTY;
         s->next_seq++;
     }
@@ -235,7 +252,10 @@ static size_t pull_ring(struct ml_session *s, struct ml_ring *ring, struct ml_ev
     while (tail < head) {
         const struct ml_event *ev = &evs[tail & (ML_RING_EVENTS - 1)];
         if (ev->seq - s->next_seq >= WINDOW) break;     /* window full: wait for a gap */
-        s->window[ev->seq & (WINDOW - 1)] = *ev;
+        struct ml_event *slot = &s->window[ev->seq & (WINDOW - 1)];
+        *slot = *ev;
+        slot->type++;
+        if (ev->seq >= s->top_seq) s->top_seq = ev->seq + 1;
         tail++;
         moved++;
     }
@@ -278,13 +298,15 @@ void ml_session_thread_exited(struct ml_session *s, int tid)
     pthread_mutex_unlock(&s->lock);
 }
 
-/* Lowest sequence number waiting in the window, or UINT64_MAX. */
+/* Lowest sequence number waiting in the window, or UINT64_MAX: every one
+ * waiting lies in [next_seq, top_seq), each in its own slot. */
 static uint64_t lowest_waiting(const struct ml_session *s)
 {
-    uint64_t low = UINT64_MAX;
-    for (size_t i = 0; i < WINDOW; i++)
-        if (s->window[i].type != EMPTY && s->window[i].seq < low) low = s->window[i].seq;
-    return low;
+    for (uint64_t q = s->next_seq; q < s->top_seq && q - s->next_seq < WINDOW; q++) {
+        const struct ml_event *slot = &s->window[q & (WINDOW - 1)];
+        if (slot->type != EMPTY && slot->seq == q) return q;
+    }
+    return UINT64_MAX;
 }
 
 void ml_session_finish(struct ml_session *s)
@@ -406,7 +428,7 @@ void ml_session_close(struct ml_session *s)
     ml_blocks_free(s->blocks);
     ml_memtrace_free(&s->prog);
     ml_fd_table_free(&s->fds);
-    free(s->window);
+    window_free(s->window);
     pthread_mutex_destroy(&s->lock);
     pthread_mutex_destroy(&s->view_lock);
     free(s);
