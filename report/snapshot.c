@@ -79,7 +79,14 @@ static int parse_line(const char *line, struct ml_region *r)
     unsigned long long start, end, off, inode;
     unsigned maj, min;
     int pathpos = 0;
-    if (sscanf(line, "%llx-%llx %4s %llx %x:%x %llu%n", &start, &end, r->perms,
+    /* The fields before the path fit in far less than this; sscanf is given
+     * them alone, as it measures the whole string (the rest of the text). */
+    char head[160];
+    size_t hlen = strcspn(line, "\n");
+    if (hlen >= sizeof head) hlen = sizeof head - 1;
+    memcpy(head, line, hlen);
+    head[hlen] = '\0';
+    if (sscanf(head, "%llx-%llx %4s %llx %x:%x %llu%n", &start, &end, r->perms,
                &off, &maj, &min, &inode, &pathpos) < 7 || pathpos <= 0)
         return -EINVAL;
     const char *path = line + pathpos;

@@ -137,11 +137,19 @@ static void read_smaps(int pid, struct ml_snapshot *snap)
     for (char *line = text; line && *line;) {
         char *nl = strchr(line, '\n');
         unsigned long long start, end, kb;
-        if (sscanf(line, "%llx-%llx ", &start, &end) == 2 && strchr(line, '-') < strchr(line, ' '))
+        /* sscanf measures the whole string it is given: hand it one line's
+         * start, not the rest of a text of thousands of lines */
+        char head[64];
+        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        if (len >= sizeof head) len = sizeof head - 1;
+        memcpy(head, line, len);
+        head[len] = '\0';
+        char *sp = strchr(head, ' ');
+        if (sscanf(head, "%llx-%llx ", &start, &end) == 2 && sp && strchr(head, '-') < sp)
             cur = ml_snapshot_find(snap, start);
-        else if (cur && sscanf(line, "Rss: %llu kB", &kb) == 1)
+        else if (cur && sscanf(head, "Rss: %llu kB", &kb) == 1)
             cur->resident = kb * 1024;
-        else if (cur && sscanf(line, "Swap: %llu kB", &kb) == 1)
+        else if (cur && sscanf(head, "Swap: %llu kB", &kb) == 1)
             cur->swapped = kb * 1024;
         line = nl ? nl + 1 : NULL;
     }
