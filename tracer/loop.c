@@ -225,12 +225,25 @@ static void hold_others(struct ml_proc *p, struct ml_thread *t)
     }
 }
 
+/* Whether the freeres could free nothing memlens reports: the shim numbered
+ * no event (no allocation, so no buffer of the C library's or of libstdc++'s
+ * on the heap), nothing was inherited live, and the process never had a
+ * second thread (whose cached stack the freeres would unmap). */
+static int nothing_to_free(struct ml_proc *p)
+{
+    const struct ml_header *h = ml_session_header(p->session);
+    return __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE) == 0 &&
+           ml_blocks_stats(ml_session_blocks(p->session))->live_blocks == 0 &&
+           p->nthreads == 1 && p->ngone == 0;
+}
+
 /* exit_group's first entry in a recorded process: run its freeres first
  * (freeres.h), then let it enter exit_group again.  Returns 1 when it did. */
 static int freeres_first(struct ml_thread *t)
 {
     struct ml_proc *p = t->proc;
     if (!g_cfg->freeres || p->freeres_done || !p->session || !p->report_it) return 0;
+    if (nothing_to_free(p)) return 0;
     p->freeres_done = 1;
     hold_others(p, t);
     int rc = ml_freeres_run(t->tid, g_cfg->freeres, FREERES_TIMEOUT, hold_dispatch, t);
