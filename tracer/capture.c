@@ -37,12 +37,26 @@ char *ml_read_proc_file(int pid, const char *name, size_t *lenp)
     return buf;
 }
 
-/* Whether reachability needs the bytes of this region. */
-static int wanted(const struct ml_snapshot *snap, size_t i)
+/* Whether the shim's own file maps r (its data holds the lists of its own
+ * mappings and descriptors, read at exit). */
+static int is_shim(const struct ml_region *r)
+{
+    const char *base = strrchr(r->path, '/');
+    return base && strcmp(base + 1, "libmemlens.so") == 0;
+}
+
+/* Whether the exit analysis needs the bytes of this region.  Reachability
+ * reads every root, but only when a block is live (roots: there is one);
+ * the heap analysis reads the heaps (the brk heap, anonymous mappings, a
+ * bss an arena may have merged into) and the shim's data is read always. */
+static int wanted(const struct ml_snapshot *snap, size_t i, int roots)
 {
     const struct ml_region *r = &snap->regions[i];
     if (r->perms[0] != 'r' || r->kind == ML_RK_SESSION || r->kind == ML_RK_VVAR ||
         r->kind == ML_RK_VSYSCALL || r->kind == ML_RK_VDSO)
+        return 0;
+    if (!roots && r->kind != ML_RK_HEAP && r->kind != ML_RK_MMAP_ANON && r->kind != ML_RK_BSS &&
+        !is_shim(r))
         return 0;
     if (strncmp(r->path, "/dev/", 5) == 0 && strncmp(r->path, "/dev/shm/", 9) != 0 &&
         strcmp(r->path, "/dev/zero") != 0)
@@ -94,18 +108,18 @@ static void *read_pieces(void *arg)
 
 /* Give each wanted region a buffer and cut it into pieces; -ENOMEM.
  * Regions already scanned (words kept) are not copied. */
-static int plan_pieces(struct ml_snapshot *snap, struct pieces *ps)
+static int plan_pieces(struct ml_snapshot *snap, struct pieces *ps, int roots)
 {
     size_t cap = 0;
     for (size_t i = 0; i < snap->nregions; i++)
-        if (wanted(snap, i) && !snap->regions[i].words)
+        if (wanted(snap, i, roots) && !snap->regions[i].words)
             cap += (snap->regions[i].end - snap->regions[i].start + PIECE - 1) / PIECE;
     ps->v = malloc((cap ? cap : 1) * sizeof *ps->v);
     if (!ps->v) return -ENOMEM;
     for (size_t i = 0; i < snap->nregions; i++) {
         struct ml_region *r = &snap->regions[i];
         uint64_t len = r->end - r->start;
-        if (!wanted(snap, i) || r->words) continue;
+        if (!wanted(snap, i, roots) || r->words) continue;
         if (!(r->data = calloc(1, len ? len : 1))) continue;   /* see scan_uncopied */
         for (uint64_t off = 0; off < len; off += PIECE) {
             uint64_t n = len - off < PIECE ? len - off : PIECE;
@@ -117,10 +131,10 @@ static int plan_pieces(struct ml_snapshot *snap, struct pieces *ps)
     return 0;
 }
 
-static int read_regions(int pid, struct ml_snapshot *snap)
+static int read_regions(int pid, struct ml_snapshot *snap, int roots)
 {
     struct pieces ps = {.pid = pid};
-    if (plan_pieces(snap, &ps) != 0) return -ENOMEM;
+    if (plan_pieces(snap, &ps, roots) != 0) return -ENOMEM;
     pthread_t helper;
     int two = ps.n > 1 && pthread_create(&helper, NULL, read_pieces, &ps) == 0;
     read_pieces(&ps);
@@ -279,14 +293,14 @@ static int scan_region(int pid, struct ml_region *r, uint64_t lo, uint64_t hi, u
 /* Wanted regions memlens had no memory to copy: scanned through a small
  * buffer instead when the live blocks are known (their pointers are kept,
  * their other bytes lost), else counted as unread. */
-static void scan_uncopied(int pid, struct ml_snapshot *snap, const struct ml_blocks *blocks)
+static void scan_uncopied(int pid, struct ml_snapshot *snap, const struct ml_blocks *blocks, int roots)
 {
     struct holders h = {.lo = UINT64_MAX, .hi = 0};
     uint64_t *buf = NULL;
     for (size_t i = 0; i < snap->nregions; i++) {
         struct ml_region *r = &snap->regions[i];
         uint64_t len = r->end - r->start;
-        if (!wanted(snap, i) || r->data || r->words) continue;
+        if (!wanted(snap, i, roots) || r->data || r->words) continue;
         if (blocks && !buf && (buf = malloc(PIECE)) != NULL) {
             ml_blocks_each(blocks, note_bounds, &h);
             if (h.lo > h.hi) h.lo = h.hi = 0;
@@ -310,7 +324,7 @@ static void scan_large_roots(int pid, struct ml_snapshot *snap, const struct ml_
     h.holds = calloc(snap->nregions ? snap->nregions : 1, 1);
     for (size_t i = 0; h.cand && h.holds && i < snap->nregions; i++) {
         struct ml_region *r = &snap->regions[i];
-        if (wanted(snap, i) && r->kind == ML_RK_MMAP_ANON && strcmp(r->perms, "rw-p") == 0 &&
+        if (wanted(snap, i, 1) && r->kind == ML_RK_MMAP_ANON && strcmp(r->perms, "rw-p") == 0 &&
             r->end - r->start >= SCAN_ONLY_MIN)
             h.cand[h.n++] = r;
     }
@@ -353,10 +367,11 @@ int ml_capture(int pid, const struct ml_thread_state *threads, size_t nthreads,
      * shared page becomes resident in smaps too). */
     read_smaps(pid, out);
     read_pagemap(pid, out);
+    int roots = blocks && ml_blocks_stats(blocks)->live_blocks > 0;
     if (blocks) scan_large_roots(pid, out, blocks);
-    rc = read_regions(pid, out);
+    rc = read_regions(pid, out, roots);
     if (rc) return rc;
-    scan_uncopied(pid, out, blocks);
+    scan_uncopied(pid, out, blocks, roots);
     out->scanned = 1;
     return 0;
 }
