@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dwarf.h>
+#include <pthread.h>
 #include <elfutils/libdwfl.h>
 
 #define HASH_NONFATAL_OOM 1    /* on ENOMEM, HASH_ADD leaves hh.tbl NULL */
@@ -211,13 +212,26 @@ static const char *intern(struct ml_symbolizer *s, const char *str)
     return e != NULL ? e->str : NULL;
 }
 
+static demangle_fn demangler;
+
+static void look_up_demangler(void)
+{
+    if (__cxa_demangle != NULL) {
+        demangler = __cxa_demangle;
+        return;
+    }
+    demangler = (demangle_fn)dlsym(RTLD_DEFAULT, "__cxa_demangle");
+    if (demangler != NULL) return;
+    void *lib = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL);  /* kept open */
+    demangler = lib != NULL ? (demangle_fn)dlsym(lib, "__cxa_demangle") : NULL;
+}
+
+/* Looked up once: a symbolizer is made for every process of a run. */
 static demangle_fn find_demangler(void)
 {
-    if (__cxa_demangle != NULL) return __cxa_demangle;
-    demangle_fn fn = (demangle_fn)dlsym(RTLD_DEFAULT, "__cxa_demangle");
-    if (fn != NULL) return fn;
-    void *lib = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL);  /* kept open */
-    return lib != NULL ? (demangle_fn)dlsym(lib, "__cxa_demangle") : NULL;
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, look_up_demangler);
+    return demangler;
 }
 
 /* The demangled form of name, owned by s; name itself when it is not a C++
