@@ -47,7 +47,18 @@ static int read_envp(int tid, uint64_t envp, uint64_t **out, size_t *n)
     uint64_t *v = malloc(MAX_ENV * sizeof *v);
     size_t k = 0;
     if (!v) return -ENOMEM;
-    while (envp && k < MAX_ENV - 1 && peek(tid, envp + 8 * k, &v[k], 8) == 0 && v[k]) k++;
+    /* a page's worth of pointers a read (never into the next page, which
+     * may be unmapped), not one read a pointer */
+    while (envp && k < MAX_ENV - 1) {
+        uint64_t at = envp + 8 * k;
+        size_t room = (4096 - at % 4096) / 8, j = 0;
+        if (room == 0) room = 1;
+        if (room > MAX_ENV - 1 - k) room = MAX_ENV - 1 - k;
+        if (peek(tid, at, &v[k], 8 * room) != 0) break;
+        while (j < room && v[k + j]) j++;
+        k += j;
+        if (j < room) break;                 /* the terminating NULL */
+    }
     *out = v;
     *n = k;
     return 0;
