@@ -394,7 +394,7 @@ int ml_leaks_build(const struct ml_leak_input *in, struct ml_proc_report *out)
     out->scanned = in->snap && in->snap->scanned;
     out->unread_bytes = in->snap ? in->snap->unread_bytes : 0;
     out->uncopied_bytes = in->snap ? in->snap->uncopied_bytes : 0;
-    if (in->snap && in->snap->nregions) {
+    if (n > 0 && in->snap && in->snap->nregions) {     /* no block: no DTV to correct */
         uint64_t cut = ml_tls_fix_blocks(blocks, (size_t)n, in, ml_tls_extra_modules(in->snap));
         out->alloc.live_bytes -= cut;
     }
