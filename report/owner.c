@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -63,6 +64,55 @@ static int read_dynamic(struct object *o)
     return rc;
 }
 
+static void names_free(struct object *o)
+{
+    for (size_t j = 0; j < o->nneeded; j++) free(o->needed[j]);
+    free(o->needed);
+    free(o->soname);
+}
+
+/* The dynamic sections read so far in this run, by path and inode. */
+struct known {
+    char *path;
+    uint64_t inode;
+    struct object names;        /* soname and needed; path unused */
+    struct known *next;
+};
+static struct known *known;
+static pthread_mutex_t known_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* to's soname and needed, copied from from's. Returns 0 or -ENOMEM. */
+static int copy_names(struct object *to, const struct object *from)
+{
+    if (from->soname && !(to->soname = strdup(from->soname))) return -ENOMEM;
+    for (size_t i = 0; i < from->nneeded; i++)
+        if (add_needed(to, from->needed[i])) return -ENOMEM;
+    return 0;
+}
+
+/* o's dynamic names, from the file the first time (path, inode), then
+ * from what that read kept.  Returns 0 or -ENOMEM. */
+static int dynamic_of(struct object *o, uint64_t inode)
+{
+    pthread_mutex_lock(&known_lock);
+    struct known *k = known;
+    while (k && (k->inode != inode || strcmp(k->path, o->path) != 0)) k = k->next;
+    int rc = k ? copy_names(o, &k->names) : read_dynamic(o);
+    if (rc == 0 && !k && (k = calloc(1, sizeof *k)) != NULL) {
+        if ((k->path = strdup(o->path)) && copy_names(&k->names, o) == 0) {
+            k->inode = inode;
+            k->next = known;
+            known = k;
+        } else {                              /* not kept: read again next time */
+            names_free(&k->names);
+            free(k->path);
+            free(k);
+        }
+    }
+    pthread_mutex_unlock(&known_lock);
+    return rc;
+}
+
 /* The loaded object a DT_NEEDED name stands for, or NULL. */
 static struct object *find_object(struct object *objs, size_t n, const char *name)
 {
@@ -106,18 +156,14 @@ static int collect(const struct ml_snapshot *snap, struct object **out, size_t *
         if (k < n) continue;
         objs[n].path = r->path;
         *nout = ++n;
-        if (read_dynamic(&objs[k])) return -ENOMEM;
+        if (dynamic_of(&objs[k], r->inode)) return -ENOMEM;
     }
     return 0;
 }
 
 static void objects_free(struct object *objs, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        for (size_t j = 0; j < objs[i].nneeded; j++) free(objs[i].needed[j]);
-        free(objs[i].needed);
-        free(objs[i].soname);
-    }
+    for (size_t i = 0; i < n; i++) names_free(&objs[i]);
     free(objs);
 }
 

@@ -11,8 +11,9 @@
  * thread's static TLS block and cannot be told apart; it stays counted.
  * The shim's own anonymous mappings (its per-thread state blocks) are the
  * ones its ml_own_maps list names (session.h), read from the exit snapshot.
- * Reads the objects' dynamic sections from their files (libelf); owns
- * nothing after it returns.
+ * Reads the objects' dynamic sections from their files (libelf), each file
+ * (path and inode) once a run: it keeps those names until the run ends,
+ * as every process of a run maps mostly the same files.
  */
 #ifndef ML_OWNER_H
 #define ML_OWNER_H
