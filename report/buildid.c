@@ -1,7 +1,10 @@
 /* buildid.c - the GNU build-id of an ELF file (see buildid.h). */
 #include <fcntl.h>
 #include <libelf.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <elfutils/libdwelf.h>
 #include "buildid.h"
@@ -37,4 +40,43 @@ char *ml_build_id(const char *path)
         elf_end(elf);
     close(fd);
     return hex;
+}
+
+struct known {                 /* one file's id, read in this run */
+    char *path;
+    uint64_t inode;
+    char *id;                  /* NULL: the file has none */
+    struct known *next;
+};
+static struct known *known;
+static pthread_mutex_t known_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Keep path's id (NULL: none); nothing is kept when memory runs out. */
+static void remember(const char *path, uint64_t inode, const char *id)
+{
+    struct known *k = calloc(1, sizeof *k);
+    if (!k || !(k->path = strdup(path)) || (id && !(k->id = strdup(id)))) {
+        if (k) free(k->path);
+        free(k);
+        return;
+    }
+    k->inode = inode;
+    k->next = known;
+    known = k;
+}
+
+char *ml_build_id_of(const char *path, uint64_t inode)
+{
+    char *out;
+    pthread_mutex_lock(&known_lock);
+    struct known *k = known;
+    while (k && (k->inode != inode || strcmp(k->path, path) != 0)) k = k->next;
+    if (k) {
+        out = k->id ? strdup(k->id) : NULL;
+    } else {
+        out = ml_build_id(path);
+        remember(path, inode, out);
+    }
+    pthread_mutex_unlock(&known_lock);
+    return out;
 }

@@ -53,7 +53,7 @@ static int fill_region(const struct ml_regions_input *in, const struct ml_region
     memcpy(o->perms, r->perms, sizeof o->perms);
     o->path = strdup(r->path);
     o->offset = r->offset;
-    o->build_id = r->kind == ML_RK_TEXT ? ml_build_id(r->path) : NULL;
+    o->build_id = r->kind == ML_RK_TEXT ? ml_build_id_of(r->path, r->inode) : NULL;
     o->kind = r->kind;
     o->size = r->end - r->start;
     o->resident = r->resident;
