@@ -234,6 +234,18 @@ static int size_allowed(void)
            rl.rlim_cur >= ML_SESSION_SIZE;
 }
 
+/* A freshly mapped session: kept when the tracer adopted it, else unmapped
+ * (NULL). */
+static struct ml_header *session_taken(void *base)
+{
+    if (!adopted(base)) {
+        raw_munmap(base, ML_SESSION_FIRST);
+        return NULL;
+    }
+    ml_views_reset(base, ML_SESSION_FIRST);
+    return base;
+}
+
 /* No descriptor slot is free (the program uses them all, or lowered
  * RLIMIT_NOFILE): the session is a SysV segment instead, which takes none.
  * Attached whole, it is shrunk at once to the first mapping's size; the
@@ -260,14 +272,7 @@ static struct ml_header *session_open_shm(uint32_t frames, pid_t pid)
     if (base != (void *)-1)
         header_at(base, frames, pid);
     syscall(SYS_shmctl, id, IPC_RMID, NULL);      /* the tracer adopts it here */
-    if (base == (void *)-1)
-        return NULL;
-    if (!adopted(base)) {
-        raw_munmap(base, ML_SESSION_FIRST);
-        return NULL;
-    }
-    ml_views_reset(base, ML_SESSION_FIRST);
-    return base;
+    return base == (void *)-1 ? NULL : session_taken(base);
 }
 
 /* Create, map and hand over a session; NULL when no tracer adopted it. */
@@ -284,15 +289,8 @@ static struct ml_header *session_open(uint32_t frames, pid_t pid)
     if (ftruncate(fd, (off_t)ML_SESSION_SIZE) == 0 && write_header(fd, frames, pid))
         base = raw_mmap(NULL, ML_SESSION_FIRST, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     raw_close(fd);
-    if (base == MAP_FAILED)
-        return NULL;
     /* The tracer, stopped at that mmap, has set `adopted` before it returned. */
-    if (!adopted(base)) {
-        raw_munmap(base, ML_SESSION_FIRST);
-        return NULL;
-    }
-    ml_views_reset(base, ML_SESSION_FIRST);
-    return base;
+    return base == MAP_FAILED ? NULL : session_taken(base);
 }
 
 /* ---- descriptors open when recording starts ---------------------------- */

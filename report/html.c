@@ -725,11 +725,5 @@ int ml_render_html(FILE *out, const struct ml_report *r, const struct ml_render_
     fprintf(out, "</script>\n<script nonce=\"%s\">\n", nonce);
     fputs(html_js, out);
     fputs("</script>\n</body>\n</html>\n", out);
-    if (fflush(out) != 0)
-        return -1;
-    if (ferror(out)) {
-        errno = EIO;
-        return -1;
-    }
-    return 0;
+    return ml_render_flushed(out);
 }

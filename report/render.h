@@ -7,8 +7,22 @@
 #ifndef ML_RENDER_H
 #define ML_RENDER_H
 
+#include <errno.h>
 #include <stdio.h>
 #include "model.h"
+
+/* The end of a renderer's writing: 0, or -1 with errno set when out could
+ * not take all of it (a write error, or a flush that failed). */
+static inline int ml_render_flushed(FILE *out)
+{
+    if (fflush(out) != 0)
+        return -1;
+    if (ferror(out)) {
+        errno = EIO;
+        return -1;
+    }
+    return 0;
+}
 
 enum ml_leak_check { ML_LEAK_CHECK_NO = 0, ML_LEAK_CHECK_SUMMARY, ML_LEAK_CHECK_FULL };
 

@@ -776,17 +776,6 @@ static const struct ml_render_opts default_opts = {
     .leak_check = ML_LEAK_CHECK_FULL,
 };
 
-static int finish(FILE *out)
-{
-    if (fflush(out) != 0)
-        return -1;
-    if (ferror(out)) {
-        errno = EIO;
-        return -1;
-    }
-    return 0;
-}
-
 int ml_render_text_banner(FILE *out, int pid, int ppid, char *const *argv,
                           const struct ml_render_opts *o)
 {
@@ -800,7 +789,7 @@ int ml_render_text_banner(FILE *out, int pid, int ppid, char *const *argv,
         put_header(&t, argv, ppid);
     if (t.o->verbose)
         put_suppression_files(&t);
-    return finish(out);
+    return ml_render_flushed(out);
 }
 
 int ml_render_text_end(FILE *out, const struct ml_report *r, const struct ml_proc_report *p,
@@ -813,7 +802,7 @@ int ml_render_text_end(FILE *out, const struct ml_report *r, const struct ml_pro
         return -1;
     }
     put_end(&t, r, p);
-    return finish(out);
+    return ml_render_flushed(out);
 }
 
 int ml_render_text(FILE *out, const struct ml_report *r, const struct ml_render_opts *o)
