@@ -1,4 +1,4 @@
-/* stacks.c - one allocation through each of PATHS distinct call stacks: the
+/* deepstacks.c - one allocation through each of PATHS distinct call stacks: the
  * workload for memlens's stack table at scale (every stack must be kept as
  * its own record, none merged).
  *
@@ -10,7 +10,7 @@
  * still reachable: PATHS reachable records of one block each, plus the
  * array's own record.  Nothing is freed.  It prints "paths=N" on stderr.
  *
- * usage: stacks [PATHS [PAD]]   (defaults 1048576 and 34)
+ * usage: deepstacks [PATHS [PAD]]   (defaults 1048576 and 34)
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -60,7 +60,7 @@ int main(int argc, char **argv)
     uint32_t paths = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 0) : 1u << 20;
     int depth = argc > 2 ? atoi(argv[2]) : 34;
     if (paths == 0 || paths > 1u << 20 || depth < 0) {
-        fprintf(stderr, "usage: stacks [PATHS <= 1048576 [PAD]]\n");
+        fprintf(stderr, "usage: deepstacks [PATHS <= 1048576 [PAD]]\n");
         return 2;
     }
     for (int i = 0; i < 10; i++) g_levels[i] = g_variants;

@@ -30,7 +30,7 @@
 #   small       live.c with 10M blocks of 16..48 bytes (SMALL): many small
 #               blocks, the live-block table at its largest;
 #   churn-64t   churn split among 64 threads: contention between threads;
-#   stacks      stacks.c: one block through each of 2^20 distinct stacks
+#   stacks      deepstacks.c: one block through each of 2^20 distinct stacks
 #               (STACKS), --num-callers=48: the stack table at scale;
 #   procs       a shell running /bin/true 80 times, --trace-children=yes:
 #               memlens's fixed cost per traced process;
@@ -60,7 +60,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 ${CC:-cc} -O2 -o "$tmp/churn" "$here/churn.c" -lpthread
 ${CC:-cc} -O2 -o "$tmp/live" "$here/live.c"
-${CC:-cc} -O2 -o "$tmp/stacks" "$here/stacks.c"
+${CC:-cc} -O2 -o "$tmp/deepstacks" "$here/deepstacks.c"
 printf 'i=0\nwhile [ $i -lt 80 ]; do /bin/true; i=$((i + 1)); done\n' > "$tmp/procs.sh"
 ${CC:-cc} -O2 -o "$tmp/treeusage" "$here/treeusage.c"
 ${CXX:-c++} -O2 -o "$tmp/containers" "$here/containers.cc"
@@ -91,7 +91,7 @@ python3 "$here/measure.py" "$build" "$tmp" \
     "live=$tmp/live $BLOCKS" \
     "small=$tmp/live $SMALL 48 16" \
     "churn-64t=$tmp/churn $OPS 64" \
-    "stacks=$tmp/stacks $STACKS" \
+    "stacks=$tmp/deepstacks $STACKS" \
     "procs=sh $tmp/procs.sh" \
     "sort=sort -o /dev/null $tmp/words.txt" \
     "perl=perl $tmp/count.pl $tmp/words.txt"
