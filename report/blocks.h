@@ -1,7 +1,8 @@
 /* blocks.h - the live-block model: every heap block the target holds.
  *
- * An open-addressing hash table keyed by block address, fed by the
- * allocation events of one process in sequence order.  It owns the blocks
+ * The blocks of each 4 KiB page in a small array by address, found through
+ * a hash directory of pages, fed by the allocation events of one process in
+ * sequence order (blocks.c says why pages).  It owns the blocks
  * and the allocation statistics (calls, bytes, peak).
  */
 #ifndef ML_BLOCKS_H
@@ -53,9 +54,9 @@ void ml_blocks_each(const struct ml_blocks *b, void (*fn)(void *ctx, const struc
 long ml_blocks_sorted(const struct ml_blocks *b, struct ml_block **out);
 /* Turn the table into the live blocks sorted by address, in its own memory
  * trimmed to them: for the exit, when no more events come, so that the
- * snapshot is taken beside 32 bytes a block rather than a whole hash table.
+ * snapshot is taken beside 32 bytes a block and nothing else.
  * Every call works on it as before (lookups by binary search; an allocation
- * or free makes it a hash table again). */
+ * or free makes it a table of pages again). */
 void ml_blocks_freeze(struct ml_blocks *b);
 /* ml_blocks_sorted moving the blocks out: they are sorted in the table's
  * own memory, which the caller then owns and frees, and the table is left

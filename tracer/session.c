@@ -244,11 +244,18 @@ static void advance(struct ml_session *s)
     }
 }
 
-/* Move published events of one ring into the window. Returns events moved. */
+/* Events moved from a ring before they are applied: few enough that the
+ * window's slots they fill are still in the cache when advance reads them
+ * back (a whole window is 8 MiB, larger than the caches). */
+#define PULL_BATCH 2048u
+
+/* Move up to PULL_BATCH published events of one ring into the window.
+ * Returns events moved. */
 static size_t pull_ring(struct ml_session *s, struct ml_ring *ring, struct ml_event *evs)
 {
     uint64_t head = __atomic_load_n(&ring->head, __ATOMIC_ACQUIRE);
     uint64_t tail = ring->tail, moved = 0;
+    if (head - tail > PULL_BATCH) head = tail + PULL_BATCH;
     while (tail < head) {
         const struct ml_event *ev = &evs[tail & (ML_RING_EVENTS - 1)];
         if (ev->seq - s->next_seq >= WINDOW) break;     /* window full: wait for a gap */
@@ -275,8 +282,12 @@ static size_t drain(struct ml_session *s)
         uint64_t data = __atomic_load_n(&ring->data, __ATOMIC_ACQUIRE);
         void *base = data ? view(s, ML_OFF_FRAMES + data - 1 + ML_RING_BYTES) : NULL;
         if (!base) continue;                      /* no events yet, or no room to map them */
-        moved += pull_ring(s, ring, ml_ring_events(base, r));
-        advance(s);
+        /* As many batches as the ring held at the start, at most. */
+        for (size_t k = 0, got = 1; got && k < ML_RING_EVENTS / PULL_BATCH + 1; k++) {
+            got = pull_ring(s, ring, ml_ring_events(base, r));
+            advance(s);
+            moved += got;
+        }
     }
     return moved;
 }

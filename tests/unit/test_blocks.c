@@ -69,9 +69,9 @@ static void churn_matches_reference(void **state)
     ml_blocks_free(b);
 }
 
-/* Every view of the table while a grow is still moving slots: the first
- * grow comes at 717 blocks (70% of 1024 slots), and 8 slots move per call,
- * so after 800 inserts most of the old table has not moved yet. */
+/* Every view of the table, then a clone, reuse and frees: 800 blocks 48
+ * bytes apart fill 10 pages, so buckets grow many times and pages hold
+ * both ends of a block run. */
 static void views_during_growth(void **state)
 {
     (void)state;
@@ -113,11 +113,10 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Moving the blocks out sorted, in the table's own memory, while a grow is
- * under way: the table grows to 131,072 slots at 45,875 blocks (70% of
- * 65,536), and the 4,125 inserts after it move 8 old slots each, 33,000 of
- * 65,536.  Two blocks in three have random addresses over 2^40 bytes, so
- * every level of the radix sort runs; the third make one dense run. */
+/* Moving the blocks out sorted: two blocks in three have random
+ * addresses over 2^40 bytes, each on a page of its own (about 33,000
+ * pages: the directory grows six times); the third make one dense run of
+ * 16-byte blocks, 256 to a page. */
 static void take_sorted_moves_out(void **state)
 {
     (void)state;
@@ -165,10 +164,9 @@ static void count_block(void *ctx, const struct ml_block *blk)
     ++*(size_t *)ctx;
 }
 
-/* A frozen table answers as the hash table did, and takes events again.
- * 3,000 blocks: the grow at 2,867 (70% of 4,096 slots) has moved 1,064 of
- * the old table's 4,096 slots (8 per insert) when it is frozen, so blocks
- * come from both tables. */
+/* A frozen table answers as the table did, and takes events again.
+ * 3,000 blocks 64 bytes apart, inserted from the highest address down:
+ * every insert goes to the front of its page's bucket. */
 static void freeze_then_events(void **state)
 {
     (void)state;
@@ -199,7 +197,7 @@ static void freeze_then_events(void **state)
     assert_int_equal(n, N);
     for (long k = 0; k < n; k++) assert_int_equal(sorted[k].addr, 0x50000 + (uint64_t)k * 64);
     free(sorted);
-    /* An event after the freeze: the table is a hash table again. */
+    /* An event after the freeze: the table is a table of buckets again. */
     assert_int_equal(ml_blocks_release(b, 0x50000 + 64), 1);
     struct ml_block y = {.addr = 0x10, .size = 7};
     assert_int_equal(ml_blocks_alloc(b, &y), 0);
