@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <uthash.h>
+#include "stacktab.h"
 
 struct stack_sum {
     UT_hash_handle hh;
@@ -27,8 +28,9 @@ static char *stack_key(const struct ml_leak_record *rec)
     FILE *f = open_memstream(&s, &len);
     if (!f) return NULL;
     fprintf(f, "%d", (int)rec->kind);
+    uint32_t node = rec->stack.top;
     for (size_t i = 0; i < rec->stack.nframes; i++) {
-        const struct ml_frame_out *fr = &rec->stack.frames[i];
+        const struct ml_frame_out *fr = ml_stack_node(rec->stack.tab, node, &node);
         const char *mod = fr->module ? strrchr(fr->module, '/') : NULL;
         fprintf(f, "\n%s\t%s\t%d\t%s", fr->function ? fr->function : "???", fr->file ? fr->file : "",
                 fr->line, fr->function ? "" : mod ? mod + 1 : fr->module ? fr->module : "");

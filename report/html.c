@@ -58,6 +58,7 @@
 #include "render.h"
 #include "signame.h"
 #include "snapshot.h"
+#include "stacktab.h"
 
 /* ---- string and frame tables ------------------------------------------------ */
 
@@ -190,8 +191,9 @@ struct island {
 static void put_stack(struct island *is, const struct ml_stack_out *st)
 {
     ml_jsonw_begin_array(&is->w);
+    uint32_t node = st->top;
     for (size_t i = 0; i < st->nframes; i++)
-        ml_jsonw_int(&is->w, frame_index(&is->t, &st->frames[i]));
+        ml_jsonw_int(&is->w, frame_index(&is->t, ml_stack_node(st->tab, node, &node)));
     ml_jsonw_end_array(&is->w);
 }
 

@@ -21,6 +21,7 @@
 #include "render.h"
 #include "regions.h"
 #include "signame.h"
+#include "stacktab.h"
 
 #define ML_JSON_SCHEMA 1
 
@@ -143,8 +144,9 @@ static void write_stack(struct ml_jsonw *w, const struct ml_stack_out *st)
 {
     ml_jsonw_key(w, "stack");
     ml_jsonw_begin_array(w);
+    uint32_t node = st->top;
     for (size_t i = 0; i < st->nframes; i++)
-        write_frame(w, &st->frames[i]);
+        write_frame(w, ml_stack_node(st->tab, node, &node));
     ml_jsonw_end_array(w);
 }
 

@@ -19,10 +19,15 @@
 #include "regions.h"
 #include "signame.h"
 #include "snapshot.h"
+#include "stacktab.h"
+#include "strpool.h"
 
 typedef struct ml_jsonr jv;
 
-struct loader { int nomem; };
+struct loader {
+    int nomem;
+    struct ml_stacktab *stacks;    /* the process being loaded: its stacks' frames */
+};
 
 static void *alloc_array(struct loader *ld, size_t n, size_t size)
 {
@@ -108,23 +113,35 @@ static enum ml_heap_kind heap_kind_of(const char *key)
 
 /* ---- stacks and records ------------------------------------------------------- */
 
+/* The table's copy of string v, or NULL. */
+static char *pool_str(struct loader *ld, const jv *v)
+{
+    const char *s = ml_jsonr_str(v);
+    if (!s) return NULL;
+    char *d = ml_strpool_get(ml_stacktab_strings(ld->stacks), s);
+    if (!d) ld->nomem = 1;
+    return d;
+}
+
 static void load_stack(struct loader *ld, const jv *arr, struct ml_stack_out *st)
 {
     size_t n = ml_jsonr_len(arr);
-    st->nframes = 0;
-    st->frames = n ? alloc_array(ld, n, sizeof *st->frames) : NULL;
-    for (size_t i = 0; st->frames && i < n; i++) {
+    *st = (struct ml_stack_out){0};
+    struct ml_frame_out *fr = n && ld->stacks ? alloc_array(ld, n, sizeof *fr) : NULL;
+    for (size_t i = 0; fr && i < n; i++) {
         const jv *f = ml_jsonr_at(arr, i);
-        struct ml_frame_out *o = &st->frames[st->nframes++];
+        struct ml_frame_out *o = &fr[i];
         o->address = get_hex(f, "address");
-        o->function = dup_str(ld, get(f, "function"));
-        o->file = dup_str(ld, get(f, "file"));
+        o->function = pool_str(ld, get(f, "function"));
+        o->file = pool_str(ld, get(f, "file"));
         o->line = (int)ml_jsonr_int(get(f, "line"), 0);
-        o->module = dup_str(ld, get(f, "module"));
+        o->module = pool_str(ld, get(f, "module"));
         o->inlined = ml_jsonr_bool(get(f, "inlined"), 0);
-        o->mangled = dup_str(ld, get(f, "linkage_name"));
-        for (size_t a = 0; a < 2; a++) o->aliases[a] = dup_str(ld, ml_jsonr_at(get(f, "aliases"), a));
+        o->mangled = pool_str(ld, get(f, "linkage_name"));
+        for (size_t a = 0; a < 2; a++) o->aliases[a] = pool_str(ld, ml_jsonr_at(get(f, "aliases"), a));
     }
+    if (fr && ml_stacktab_put(ld->stacks, fr, n, st) != 0) ld->nomem = 1;
+    free(fr);
 }
 
 static void load_totals(const jv *t, struct ml_totals *out)
@@ -407,6 +424,7 @@ static void load_fds(struct loader *ld, const jv *fds, struct ml_proc_report *p)
 
 static void load_process(struct loader *ld, const jv *o, struct ml_proc_report *p)
 {
+    if (!(ld->stacks = p->stacks = ml_stacktab_new())) ld->nomem = 1;
     p->pid = (int)ml_jsonr_int(get(o, "pid"), 0);
     p->ppid = (int)ml_jsonr_int(get(o, "ppid"), 0);
     p->exe = dup_str(ld, get(o, "exe"));

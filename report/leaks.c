@@ -8,6 +8,7 @@
 #include "heapwalk.h"
 #include "memlens/session.h"
 #include "reach.h"
+#include "stacktab.h"
 #include "strpool.h"
 #include "tlsfix.h"
 
@@ -158,16 +159,17 @@ static long make_groups(const struct ml_snapshot *snap, const struct ml_block *b
     return (long)t.ng;
 }
 
-/* A string for a frame of st: its own copy, or the pool's when st has one. */
-static char *keep_str(const struct ml_stack_out *st, const char *s)
-{
-    if (!s) return NULL;
-    return st->pool ? ml_strpool_get(st->pool, s) : strdup(s);
-}
+/* Frames being resolved, innermost first, before they go to the table;
+ * their strings are the table's pool's. */
+struct frames_tmp {
+    struct ml_frame_out *v;
+    size_t n, cap;
+    struct ml_strpool *pool;
+};
 
-static void drop_str(const struct ml_stack_out *st, char *s)
+static char *keep_str(const struct frames_tmp *st, const char *s)
 {
-    if (!st->pool) free(s);
+    return s ? ml_strpool_get(st->pool, s) : NULL;
 }
 
 /* The linkage name of a synthetic top frame, as suppressions name it:
@@ -185,17 +187,16 @@ static const char *top_linkage_name(const char *function)
                            "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")] ? NULL : function;
 }
 
-static int add_frame(struct ml_stack_out *st, size_t *cap, const struct ml_symframe *f,
-                     const char *function)
+static int add_frame(struct frames_tmp *st, const struct ml_symframe *f, const char *function)
 {
-    if (st->nframes == *cap) {
-        size_t ncap = *cap ? *cap * 2 : 8;
-        struct ml_frame_out *p = realloc(st->frames, ncap * sizeof *p);
+    if (st->n == st->cap) {
+        size_t ncap = st->cap ? st->cap * 2 : 64;
+        struct ml_frame_out *p = realloc(st->v, ncap * sizeof *p);
         if (!p) return -ENOMEM;
-        st->frames = p;
-        *cap = ncap;
+        st->v = p;
+        st->cap = ncap;
     }
-    struct ml_frame_out *o = &st->frames[st->nframes++];
+    struct ml_frame_out *o = &st->v[st->n++];
     o->address = f ? f->address : 0;
     o->function = keep_str(st, function ? function : f ? f->function : NULL);
     o->file = f ? keep_str(st, f->file) : NULL;
@@ -209,13 +210,12 @@ static int add_frame(struct ml_stack_out *st, size_t *cap, const struct ml_symfr
 }
 
 /* The allocator's own frame: memlens's interposer of that function. */
-static int add_top_frame(struct ml_stack_out *st, size_t *cap, struct ml_symbolizer *sym,
-                         const char *function)
+static int add_top_frame(struct frames_tmp *st, struct ml_symbolizer *sym, const char *function)
 {
-    if (add_frame(st, cap, NULL, function)) return -ENOMEM;
+    if (add_frame(st, NULL, function)) return -ENOMEM;
     const char *linkage = top_linkage_name(function), *module = NULL;
     uint64_t addr = linkage ? ml_symbol_address(sym, "libmemlens.so", linkage, &module) : 0;
-    struct ml_frame_out *o = &st->frames[st->nframes - 1];
+    struct ml_frame_out *o = &st->v[st->n - 1];
     o->address = addr;
     if (module && !(o->module = keep_str(st, module))) return -ENOMEM;
     return 0;
@@ -241,39 +241,34 @@ static size_t valgrind_alloc_frames(const char *top_function, const char *out[2]
 /* Shape the frame just added as style asks.  Returns 1 when the stack ends
  * with it: valgrind stops at main, or at the first frame below main, which
  * it calls "(below main)". */
-static int style_frame(const struct ml_stack_out *st, struct ml_frame_out *o, unsigned style)
+static int style_frame(const struct frames_tmp *st, struct ml_frame_out *o, unsigned style)
 {
-    if ((style & ML_STACK_MANGLED) && o->mangled) {
-        char *m = keep_str(st, o->mangled);
-        if (m) { drop_str(st, o->function); o->function = m; }
-    }
+    if ((style & ML_STACK_MANGLED) && o->mangled) o->function = o->mangled;
     if (style & ML_STACK_BELOW_MAIN) return 0;
     if (ml_below_main(o->function)) {
         char *b = keep_str(st, "(below main)");
         if (b) {              /* its own name stays one suppressions may use */
             char **slot = !o->aliases[1] ? &o->aliases[1] : !o->aliases[0] ? &o->aliases[0] : NULL;
             if (slot) *slot = o->function;
-            else drop_str(st, o->function);
             o->function = b;
         }
-        drop_str(st, o->mangled);
         o->mangled = NULL;
         return 1;
     }
     return o->function && strcmp(o->function, "main") == 0 && !o->inlined;
 }
 
-int ml_stack_resolve(struct ml_stack_source src, struct ml_symbolizer *sym, unsigned max_frames,
-                     unsigned style, uint32_t id, const char *top_function,
-                     struct ml_stack_out *st)
+/* Resolve the frames of stack id into st->v. */
+static int resolve_frames(struct ml_stack_source src, struct ml_symbolizer *sym,
+                          unsigned max_frames, unsigned style, uint32_t id,
+                          const char *top_function, struct frames_tmp *st)
 {
-    size_t cap = 0;
     uint32_t depth = 0;
     const uint64_t *frames = src.frames ? src.frames(src.ctx, id, &depth) : NULL;
     if (top_function) {
         const char *shown[2];
         for (size_t i = 0, n = valgrind_alloc_frames(top_function, shown); i < n; i++)
-            if (add_top_frame(st, &cap, sym, shown[i])) return -ENOMEM;
+            if (add_top_frame(st, sym, shown[i])) return -ENOMEM;
     }
     if (max_frames && depth > max_frames) depth = max_frames;
     int ended = 0;
@@ -287,15 +282,24 @@ int ml_stack_resolve(struct ml_stack_source src, struct ml_symbolizer *sym, unsi
             sf[0].address = frames[i];
         }
         for (int j = 0; j < k && !ended; j++) {
-            if (add_frame(st, &cap, &sf[j], NULL)) return -ENOMEM;
-            ended = style_frame(st, &st->frames[st->nframes - 1], style);
+            if (add_frame(st, &sf[j], NULL)) return -ENOMEM;
+            ended = style_frame(st, &st->v[st->n - 1], style);
         }
     }
-    if (cap > st->nframes && st->nframes) {     /* a million stacks keep what they use */
-        struct ml_frame_out *fit = realloc(st->frames, st->nframes * sizeof *fit);
-        if (fit) st->frames = fit;
-    }
     return 0;
+}
+
+int ml_stack_resolve(struct ml_stack_source src, struct ml_symbolizer *sym, unsigned max_frames,
+                     unsigned style, uint32_t id, const char *top_function,
+                     struct ml_stack_out *st)
+{
+    *st = (struct ml_stack_out){0};
+    if (!src.into) return 0;
+    struct frames_tmp tmp = {.pool = ml_stacktab_strings(src.into)};
+    int rc = resolve_frames(src, sym, max_frames, style, id, top_function, &tmp);
+    if (rc == 0) rc = ml_stacktab_put(src.into, tmp.v, tmp.n, st);
+    free(tmp.v);
+    return rc;
 }
 
 static int fill_records(const struct ml_leak_input *in, struct group *g, size_t ng,
@@ -303,7 +307,6 @@ static int fill_records(const struct ml_leak_input *in, struct group *g, size_t 
 {
     out->records = calloc(ng ? ng : 1, sizeof *out->records);
     if (!out->records) return -ENOMEM;
-    if (!out->strings && !(out->strings = ml_strpool_new())) return -ENOMEM;
     for (size_t i = 0; i < ng; i++) {
         struct ml_leak_record *rec = &out->records[i];
         rec->kind = g[i].kind;
@@ -321,7 +324,6 @@ static int fill_records(const struct ml_leak_input *in, struct group *g, size_t 
         out->nrecords = i + 1;
         out->summary[rec->kind].blocks += rec->blocks;
         out->summary[rec->kind].bytes += rec->bytes;
-        rec->stack.pool = out->strings;
         if (ml_stack_resolve(in->stacks, in->sym, in->max_frames, in->stack_style, g[i].stack,
                              ml_alloc_fn_name(g[i].fn), &rec->stack))
             return -ENOMEM;

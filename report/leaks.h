@@ -20,6 +20,9 @@ struct ml_stack_source {
     /* Frames (return addresses, innermost first) of stack id, or NULL. */
     const uint64_t *(*frames)(void *ctx, uint32_t id, uint32_t *depth);
     void *ctx;
+    /* Where the stacks resolved from here keep their frames: the process
+     * report's table (stacktab.h); NULL: they are left without frames. */
+    struct ml_stacktab *into;
 };
 
 /* How stacks are shown: all frames below main too (--show-below-main=yes;
@@ -68,9 +71,9 @@ int ml_leaks_build(const struct ml_leak_input *in, struct ml_proc_report *out);
  * new suppressions this way (--load).  Returns 0 or -ENOMEM. */
 int ml_leaks_suppress(const struct ml_suppressions *supp, struct ml_proc_report *out);
 
-/* Symbolize stack id into st (appending frames) as style (ML_STACK_*)
- * asks; top_function, when not NULL, is put first as the allocator's own
- * frame, as valgrind names it.  Returns 0 or -ENOMEM. */
+/* Symbolize stack id into st (its frames in src.into) as style
+ * (ML_STACK_*) asks; top_function, when not NULL, is put first as the
+ * allocator's own frame, as valgrind names it.  Returns 0 or -ENOMEM. */
 int ml_stack_resolve(struct ml_stack_source src, struct ml_symbolizer *sym, unsigned max_frames,
                      unsigned style, uint32_t id, const char *top_function,
                      struct ml_stack_out *st);

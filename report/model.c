@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "model.h"
-#include "strpool.h"
+#include "stacktab.h"
 
 static const char *const kind_keys[ML_LK_COUNT] = {
     [ML_LK_REACHABLE] = "reachable",
@@ -101,17 +101,7 @@ static void free_strv(char **v)
 
 void ml_stack_out_free(struct ml_stack_out *st)
 {
-    for (size_t i = 0; !st->pool && i < st->nframes; i++) {
-        free(st->frames[i].function);
-        free(st->frames[i].file);
-        free(st->frames[i].module);
-        free(st->frames[i].mangled);
-        free(st->frames[i].aliases[0]);
-        free(st->frames[i].aliases[1]);
-    }
-    free(st->frames);
-    st->frames = NULL;
-    st->nframes = 0;
+    *st = (struct ml_stack_out){0};   /* its frames are its table's */
 }
 
 /* Frees what p owns, not p itself (it usually sits in an array). */
@@ -138,7 +128,6 @@ void ml_proc_report_free(struct ml_proc_report *p)
         free(p->records[i].suppression_file);
     }
     free(p->records);
-    ml_strpool_free(p->strings);
     for (size_t i = 0; i < p->nregions; i++) {
         free(p->regions[i].path);
         free(p->regions[i].origin);
@@ -166,6 +155,7 @@ void ml_proc_report_free(struct ml_proc_report *p)
     for (size_t i = 0; i < p->nfds; i++) ml_fd_out_free(&p->fds[i]);
     free(p->fds);
     free(p->diff.records);
+    ml_stacktab_free(p->stacks);
     memset(p, 0, sizeof *p);
 }
 

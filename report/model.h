@@ -34,14 +34,14 @@ struct ml_frame_out {
                             setlocale, its DWARF name), which suppressions may use */
 };
 
-struct ml_strpool;
+struct ml_stacktab;
 
+/* A stack of the report: its frames are shared with the report's other
+ * stacks in the process's table (stacktab.h: ml_stack_view lists them). */
 struct ml_stack_out {
-    struct ml_frame_out *frames;  /* innermost first; frames[0] is the allocator */
-    size_t nframes;
-    /* Not NULL: the frames' strings belong to this pool (the report's, shared
-     * by all its records), not to the frames; set before ml_stack_resolve. */
-    struct ml_strpool *pool;
+    const struct ml_stacktab *tab;  /* holds its frames; NULL when it has none */
+    uint32_t top;                   /* the node of its innermost frame, the allocator's */
+    uint32_t nframes;
 };
 
 struct ml_totals { uint64_t blocks, bytes; };
@@ -232,7 +232,8 @@ struct ml_proc_report {
     struct ml_totals summary[ML_LK_COUNT + 1];  /* per kind, then suppressed */
     struct ml_leak_record *records;  /* sorted: bytes ascending, as memcheck */
     size_t nrecords;
-    struct ml_strpool *strings;      /* the strings of the records' frames, or NULL */
+    struct ml_stacktab *stacks;      /* every stack of this report (records, sites, regions,
+                                        descriptors...) keeps its frames here; NULL: none */
     double duration;            /* seconds traced */
     struct ml_region_out *regions;  /* by address; nregions 0 when unknown */
     size_t nregions;

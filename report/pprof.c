@@ -23,6 +23,7 @@
 #include <uthash.h>
 #include "protobuf.h"
 #include "render.h"
+#include "stacktab.h"
 
 /* profile.proto's field numbers. */
 enum { P_SAMPLE_TYPE = 1, P_SAMPLE, P_MAPPING, P_LOCATION, P_FUNCTION, P_STRING_TABLE,
@@ -149,9 +150,10 @@ static uint64_t mapping_of(const struct builder *b, uint64_t address)
 /* The location of frames [0, n) (inlined ones, then their container), all
  * at one address; added when new.  Function ids are taken first: a
  * Function message must not be written inside the Location being built. */
-static uint64_t location_id(struct builder *b, size_t proc, const struct ml_frame_out *f, size_t n)
+static uint64_t location_id(struct builder *b, size_t proc, const struct ml_frame_out *const *f,
+                            size_t n)
 {
-    struct loc_key key = {proc, f[n - 1].address};
+    struct loc_key key = {proc, f[n - 1]->address};
     struct loc_entry *e;
     uint64_t fids[64];
 
@@ -161,7 +163,7 @@ static uint64_t location_id(struct builder *b, size_t proc, const struct ml_fram
     if (n > sizeof fids / sizeof fids[0])
         n = sizeof fids / sizeof fids[0];
     for (size_t i = 0; i < n; i++)
-        fids[i] = function_id(b, &f[i]);
+        fids[i] = function_id(b, f[i]);
     if (!(e = calloc(1, sizeof *e))) {
         b->err = ENOMEM;
         return 0;
@@ -178,10 +180,10 @@ static uint64_t location_id(struct builder *b, size_t proc, const struct ml_fram
     ml_pb_varint_field(&b->msg, LOC_ID, e->id);
     ml_pb_varint_nonzero(&b->msg, LOC_MAPPING_ID, mapping_of(b, key.address));
     ml_pb_varint_field(&b->msg, LOC_ADDRESS, key.address);
-    for (size_t i = 0; i < n && f[n - 1].function; i++) {
+    for (size_t i = 0; i < n && f[n - 1]->function; i++) {
         ml_pb_reset(&b->sub);
         ml_pb_varint_field(&b->sub, LINE_FUNCTION_ID, fids[i]);
-        ml_pb_varint_nonzero(&b->sub, LINE_LINE, f[i].line > 0 ? (uint64_t)f[i].line : 0);
+        ml_pb_varint_nonzero(&b->sub, LINE_LINE, f[i]->line > 0 ? (uint64_t)f[i]->line : 0);
         ml_pb_message_field(&b->msg, LOC_LINE, &b->sub);
     }
     ml_pb_message_field(&b->out, P_LOCATION, &b->msg);
@@ -246,12 +248,18 @@ static size_t stack_locations(struct builder *b, size_t proc, const struct ml_st
                               uint64_t *ids)
 {
     size_t n = 0, first = 0;
+    const struct ml_frame_out **fr = ml_stack_view(st);
 
+    if (st->nframes && !fr) {
+        b->err = ENOMEM;
+        return 0;
+    }
     for (size_t i = 0; i < st->nframes; i++)
-        if (!st->frames[i].inlined || i + 1 == st->nframes) {
-            ids[n++] = location_id(b, proc, &st->frames[first], i + 1 - first);
+        if (!fr[i]->inlined || i + 1 == st->nframes) {
+            ids[n++] = location_id(b, proc, fr + first, i + 1 - first);
             first = i + 1;
         }
+    free(fr);
     return n;
 }
 

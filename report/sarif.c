@@ -18,6 +18,7 @@
 #include <string.h>
 #include "jsonw.h"
 #include "render.h"
+#include "stacktab.h"
 
 #define SARIF_SCHEMA "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 #define FINGERPRINT_KEY "memlensStack/v1"
@@ -58,9 +59,10 @@ static int system_path(const char *path)
 /* The program's own source: frames[0] is the allocator, never the program. */
 static const struct ml_frame_out *own_frame(const struct ml_stack_out *st)
 {
-    for (size_t i = 1; i < st->nframes; i++) {
-        const struct ml_frame_out *f = &st->frames[i];
-        if (f->file && f->file[0] == '/' && f->line > 0 && !system_path(f->file) &&
+    uint32_t node = st->top;
+    for (size_t i = 0; i < st->nframes; i++) {
+        const struct ml_frame_out *f = ml_stack_node(st->tab, node, &node);
+        if (i > 0 && f->file && f->file[0] == '/' && f->line > 0 && !system_path(f->file) &&
             !system_path(f->module))
             return f;
     }
@@ -165,10 +167,11 @@ static void code_flow(struct ml_jsonw *w, const struct ml_stack_out *st)
     ml_jsonw_begin_object(w);
     ml_jsonw_key(w, "locations");
     ml_jsonw_begin_array(w);
+    uint32_t node = st->top;
     for (size_t i = 0; i < st->nframes; i++) {
         ml_jsonw_begin_object(w);
         ml_jsonw_key(w, "location");
-        location(w, &st->frames[i], 1);
+        location(w, ml_stack_node(st->tab, node, &node), 1);
         ml_jsonw_end_object(w);
     }
     ml_jsonw_end_array(w);
@@ -195,8 +198,9 @@ static uint64_t stack_fingerprint(const struct ml_leak_record *rec)
     uint64_t h = fnv1a(0xcbf29ce484222325ull, ml_leak_kind_key(rec->kind));
     char line[16];
 
+    uint32_t node = rec->stack.top;
     for (size_t i = 0; i < rec->stack.nframes; i++) {
-        const struct ml_frame_out *f = &rec->stack.frames[i];
+        const struct ml_frame_out *f = ml_stack_node(rec->stack.tab, node, &node);
         const char *base = f->file ? strrchr(f->file, '/') : NULL;
         h = fnv1a(h, f->mangled ? f->mangled : f->function);
         h = fnv1a(h, base ? base + 1 : f->file);

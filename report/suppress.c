@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "stacktab.h"
 
 #define MAX_FRAMES 500          /* valgrind's VG_DEEPEST_BACKTRACE */
 #define ALL_KINDS ((1u << ML_LK_COUNT) - 1)
@@ -443,9 +444,9 @@ static int frame_matches(const struct pattern *p, const struct ml_frame_out *f)
     return 0;
 }
 
-/* Do the patterns match the stack's first frames?  "..." stands for any
- * number of frames; the stack may go on after the last pattern. */
-static int stack_matches(const struct entry *e, const struct ml_stack_out *st)
+/* Do the patterns match the first of the n frames fr?  "..." stands for
+ * any number of frames; the stack may go on after the last pattern. */
+static int stack_matches(const struct entry *e, const struct ml_frame_out *const *fr, size_t n)
 {
     size_t pi = 0, fi = 0, star_p = 0, star_f = 0;
     int have_star = 0;
@@ -455,10 +456,10 @@ static int stack_matches(const struct entry *e, const struct ml_stack_out *st)
             have_star = 1;
             star_p = ++pi;
             star_f = fi;
-        } else if (fi < st->nframes && frame_matches(&e->frames[pi], &st->frames[fi])) {
+        } else if (fi < n && frame_matches(&e->frames[pi], fr[fi])) {
             pi++;
             fi++;
-        } else if (have_star && star_f < st->nframes) {
+        } else if (have_star && star_f < n) {
             pi = star_p;
             fi = ++star_f;
         } else {
@@ -470,15 +471,12 @@ static int stack_matches(const struct entry *e, const struct ml_stack_out *st)
 
 /* Stacks show posix_memalign's blocks as valgrind does, memalign called by
  * posix_memalign; suppressions written before (fun:posix_memalign first)
- * match the stack without that memalign frame.  NULL when there is none. */
-static const struct ml_frame_out *former_view(const struct ml_stack_out *st, size_t *n)
+ * match the stack without that memalign frame: 1 when fr has it. */
+static int has_former_view(const struct ml_frame_out *const *fr, size_t n)
 {
-    if (st->nframes < 2 || !st->frames[0].function || !st->frames[1].function ||
-        strcmp(st->frames[0].function, "memalign") != 0 ||
-        strcmp(st->frames[1].function, "posix_memalign") != 0)
-        return NULL;
-    *n = st->nframes - 1;
-    return st->frames + 1;
+    return n >= 2 && fr[0]->function && fr[1]->function &&
+           strcmp(fr[0]->function, "memalign") == 0 &&
+           strcmp(fr[1]->function, "posix_memalign") == 0;
 }
 
 const char *ml_suppressions_match(const struct ml_suppressions *s, enum ml_leak_kind kind,
@@ -491,27 +489,30 @@ const char *ml_suppressions_match_at(const struct ml_suppressions *s, enum ml_le
                                      const struct ml_stack_out *stack, const char **file,
                                      int *line)
 {
-    struct ml_stack_out former = {0};
     const char *name = NULL;
 
     if (!s || !stack || (unsigned)kind >= ML_LK_COUNT)
         return NULL;
-    former.frames = (struct ml_frame_out *)former_view(stack, &former.nframes);   /* only read */
+    const struct ml_frame_out **fr = ml_stack_view(stack);
+    size_t n = fr ? stack->nframes : 0;
+    int former = has_former_view(fr, n);
     for (size_t i = 0; i < s->n && !name; i++)
         if ((s->entries[i].kinds & (1u << kind)) &&
-            (stack_matches(&s->entries[i], stack) ||
-             (former.frames && stack_matches(&s->entries[i], &former)))) {
+            (stack_matches(&s->entries[i], fr, n) ||
+             (former && stack_matches(&s->entries[i], fr + 1, n - 1)))) {
             name = s->entries[i].name;
             if (file) *file = s->entries[i].file;
             if (line) *line = s->entries[i].line;
         }
+    free(fr);
     return name;
 }
 
 size_t ml_suppression_frames(const struct ml_stack_out *st)
 {
+    uint32_t node = st->top;
     for (size_t i = 0; i < st->nframes; i++) {
-        const struct ml_frame_out *f = &st->frames[i];
+        const struct ml_frame_out *f = ml_stack_node(st->tab, node, &node);
         if (f->function && strcmp(f->function, "main") == 0 && !f->inlined)
             return i + 1;
     }

@@ -19,6 +19,7 @@
 #include "render.h"
 #include "signame.h"
 #include "snapshot.h"
+#include "stacktab.h"
 #include "suppress.h"
 
 struct tout {
@@ -169,9 +170,17 @@ static void put_frame(const struct tout *t, const struct ml_frame_out *f, int fi
     fputc('\n', t->out);
 }
 
+/* The first max frames of st (all when it has fewer). */
+static void put_first_frames(const struct tout *t, const struct ml_stack_out *st, size_t max)
+{
+    uint32_t node = st->top;
+    for (size_t i = 0; i < st->nframes && i < max; i++)
+        put_frame(t, ml_stack_node(st->tab, node, &node), i == 0);
+}
+
 static void put_stack_frames(const struct tout *t, const struct ml_stack_out *st)
 {
-    for (size_t i = 0; i < st->nframes; i++) put_frame(t, &st->frames[i], i == 0);
+    put_first_frames(t, st, st->nframes);
 }
 
 /* --track-fds: the descriptors open at exit, in valgrind's words. */
@@ -211,9 +220,10 @@ static void put_suppression(const struct tout *t, const struct ml_leak_record *r
 {
     fprintf(t->out, "{\n   <insert_a_suppression_name_here>\n   Memcheck:Leak\n"
                     "   match-leak-kinds: %s\n", ml_leak_kind_key(rec->kind));
+    uint32_t node = rec->stack.top;
     for (size_t i = 0, n = ml_suppression_frames(&rec->stack); i < n; i++) {
         int is_fun;
-        const char *name = ml_suppression_frame(&rec->stack.frames[i], &is_fun);
+        const char *name = ml_suppression_frame(ml_stack_node(rec->stack.tab, node, &node), &is_fun);
         fputs(is_fun ? "   fun:" : "   obj:", t->out);
         put_clean(t->out, name);
         fputc('\n', t->out);
@@ -231,8 +241,7 @@ static void put_record(const struct tout *t, const struct ml_leak_record *rec,
     if (rec->has_age)
         line(t, "   allocated %.1f to %.1f seconds before the end of the recording",
              rec->age_oldest, rec->age_newest);
-    for (size_t i = 0; i < rec->stack.nframes; i++)
-        put_frame(t, &rec->stack.frames[i], i == 0);
+    put_stack_frames(t, &rec->stack);
     if (rec->stack.nframes == 0)
         line(t, "   (no allocation stack was recorded)");
     blank(t);
@@ -408,8 +417,7 @@ static void put_culprits(const struct tout *t, const struct ml_heap_out *h)
         line(t, "%s pinned pages (%s bytes) by %s live bytes in %s blocks (%s bytes resident)",
              commas(s->pinned_pages).s, commas(s->pinned_pages * ML_PAGE_SIZE).s,
              commas(s->live_bytes).s, commas(s->blocks).s, commas(s->resident_bytes).s);
-        for (size_t k = 0; k < s->stack.nframes && k < CULPRIT_FRAMES; k++)
-            put_frame(t, &s->stack.frames[k], k == 0);
+        put_first_frames(t, &s->stack, CULPRIT_FRAMES);
         blank(t);
     }
 }

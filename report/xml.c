@@ -18,6 +18,7 @@
 #include <string.h>
 #include "openfds.h"
 #include "render.h"
+#include "stacktab.h"
 #include "suppress.h"
 #include "utf8.h"
 
@@ -173,8 +174,9 @@ static void put_stack(FILE *out, const struct ml_stack_out *st)
     static const struct ml_frame_out unknown;
 
     fputs("  <stack>\n", out);
+    uint32_t node = st->top;
     for (size_t i = 0; i < st->nframes; i++)
-        put_frame(out, &st->frames[i]);
+        put_frame(out, ml_stack_node(st->tab, node, &node));
     if (st->nframes == 0)
         put_frame(out, &unknown);
     fputs("  </stack>\n", out);
@@ -198,16 +200,18 @@ static void put_suppression(FILE *out, const struct ml_leak_record *rec)
     fprintf(out, "  <suppression>\n    <sname>insert_a_suppression_name_here</sname>\n"
                  "    <skind>Memcheck:Leak</skind>\n"
                  "    <skaux>match-leak-kinds: %s</skaux>\n", ml_leak_kind_key(rec->kind));
+    uint32_t node = rec->stack.top;
     for (size_t i = 0; i < n; i++) {
-        const char *name = ml_suppression_frame(&rec->stack.frames[i], &is_fun);
+        const char *name = ml_suppression_frame(ml_stack_node(rec->stack.tab, node, &node), &is_fun);
         fputs(is_fun ? "    <sframe> <fun>" : "    <sframe> <obj>", out);
         put_text(out, name);
         fputs(is_fun ? "</fun> </sframe>\n" : "</obj> </sframe>\n", out);
     }
     fprintf(out, "    <rawtext>\n<![CDATA[\n{\n   <insert_a_suppression_name_here>\n"
                  "   Memcheck:Leak\n   match-leak-kinds: %s\n", ml_leak_kind_key(rec->kind));
+    node = rec->stack.top;
     for (size_t i = 0; i < n; i++) {
-        const char *name = ml_suppression_frame(&rec->stack.frames[i], &is_fun);
+        const char *name = ml_suppression_frame(ml_stack_node(rec->stack.tab, node, &node), &is_fun);
         fputs(is_fun ? "   fun:" : "   obj:", out);
         put_cdata_text(out, name);
         fputc('\n', out);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "capture.h"
 #include "model.h"
+#include "stacktab.h"
 #include "symbols.h"
 
 struct site {
@@ -91,18 +92,21 @@ static void site_name(struct ml_symbolizer *sym, struct ml_stack_source stacks, 
                       char *buf, size_t len)
 {
     struct ml_stack_out st = {0};
+    const struct ml_frame_out **fr = NULL;
     snprintf(buf, len, "stack %u", id);
-    if (ml_stack_resolve(stacks, sym, 8, 0, id, NULL, &st) == 0 && st.nframes) {
-        const struct ml_frame_out *f = &st.frames[0];
+    stacks.into = ml_stacktab_new();
+    if (ml_stack_resolve(stacks, sym, 8, 0, id, NULL, &st) == 0 && (fr = ml_stack_view(&st))) {
+        const struct ml_frame_out *f = fr[0];
         for (size_t i = 0; i < st.nframes; i++)
-            if (st.frames[i].file) { f = &st.frames[i]; break; }
+            if (fr[i]->file) { f = fr[i]; break; }
         const char *file = f->file ? strrchr(f->file, '/') : NULL;
         file = file ? file + 1 : f->file;
         if (f->function && file) snprintf(buf, len, "%s (%s:%d)", f->function, file, f->line);
         else if (f->function) snprintf(buf, len, "%s", f->function);
         else snprintf(buf, len, "0x%llx", (unsigned long long)f->address);
     }
-    ml_stack_out_free(&st);
+    free(fr);
+    ml_stacktab_free(stacks.into);
 }
 
 static void print_sites(struct site *s, size_t n, double span, int pid,

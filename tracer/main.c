@@ -40,6 +40,7 @@
 #include "memlens/session.h"
 #include "session.h"
 #include "spawn.h"
+#include "stacktab.h"
 #include "suppress.h"
 #include "symbols.h"
 #include "textlog.h"
@@ -137,6 +138,8 @@ static void on_process_end(struct ml_proc *p, struct ml_snapshot *snap, void *ct
     struct ml_proc_report *r = calloc(1, sizeof *r);
     struct ml_blocks *empty = p->session || p->inh.blocks ? NULL : ml_blocks_new();
     if (!r) goto out;
+    if (!(r->stacks = ml_stacktab_new()))
+        fprintf(stderr, "memlens: warning: pid %d: out of memory: the report has no stacks\n", p->pid);
     r->pid = p->pid;
     r->ppid = p->ppid;
     r->exe = p->exe ? strdup(p->exe) : NULL;
@@ -175,6 +178,7 @@ static void on_process_end(struct ml_proc *p, struct ml_snapshot *snap, void *ct
         .snapshot_seconds = ml_attach_snapshot_seconds(),
         .progress = ml_progress_now(),
     };
+    in.stacks.into = r->stacks;
     if (p->freeres_error && p->freeres_error != -ESRCH)
         fprintf(stderr, "memlens: warning: pid %d: the freeres at exit %s; its buffers count as "
                 "the program's\n", p->pid, p->freeres_error == -ETIMEDOUT ?
@@ -183,6 +187,7 @@ static void on_process_end(struct ml_proc *p, struct ml_snapshot *snap, void *ct
     if (in.blocks && ml_leaks_build(&in, r) != 0)
         fprintf(stderr, "memlens: warning: leak analysis of pid %d incomplete: out of memory\n", p->pid);
     ml_phase_done(p->pid, "leaks", t0);
+    if (r->stacks) ml_stat(p->pid, "report_stack_bytes", ml_stacktab_bytes(r->stacks));
     t0 = ml_now();
     struct ml_frag_input fi = {.snap = snap, .blocks = sorted, .nblocks = nsorted,
                                .stacks = in.stacks, .sym = sym, .max_frames = in.max_frames,

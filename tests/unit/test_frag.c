@@ -37,6 +37,7 @@
 #include "memlens/session.h"
 #include "model.h"
 #include "render.h"
+#include "stacktab.h"
 
 #define HEAP   0x100000ull
 #define ARENA  0x7f0000000000ull
@@ -142,9 +143,11 @@ static const uint64_t *no_frames(void *ctx, uint32_t id, uint32_t *depth)
 
 static void build(struct fixture *f, struct ml_proc_report *r)
 {
-    struct ml_frag_input in = {.snap = &f->snap, .blocks = f->blocks, .nblocks = f->n,
-                               .stacks = {.frames = no_frames}};
     memset(r, 0, sizeof *r);
+    r->stacks = ml_stacktab_new();
+    assert_non_null(r->stacks);
+    struct ml_frag_input in = {.snap = &f->snap, .blocks = f->blocks, .nblocks = f->n,
+                               .stacks = {.frames = no_frames, .into = r->stacks}};
     assert_int_equal(ml_frag_build(&in, &r->heap), 0);
     assert_true(r->heap.present);
 }
@@ -250,7 +253,9 @@ static void sites_ranked_by_pinned_pages(void **state)
         assert_int_equal(h->sites[i].resident_bytes, want[i][2]);
         assert_int_equal(h->sites[i].pinned_pages, want[i][3]);
         assert_int_equal(h->sites[i].stack.nframes, 1);
-        assert_string_equal(h->sites[i].stack.frames[0].function, "malloc");
+        const struct ml_frame_out *top;
+        ml_stack_frames(&h->sites[i].stack, &top);
+        assert_string_equal(top->function, "malloc");
     }
     ml_proc_report_free(&r);
     fx_free(f);
@@ -332,8 +337,9 @@ static void many_sites_capped(void **state)
                                  .stack = (uint32_t)i + 1, .fn = ML_FN_MALLOC};
     }
     struct ml_snapshot snap = {.regions = &reg, .nregions = 1, .scanned = 1};
-    struct ml_frag_input in = {.snap = &snap, .blocks = b, .nblocks = N};
-    struct ml_proc_report r = {0};
+    struct ml_proc_report r = {.stacks = ml_stacktab_new()};
+    assert_non_null(r.stacks);
+    struct ml_frag_input in = {.snap = &snap, .blocks = b, .nblocks = N, .stacks = {.into = r.stacks}};
     assert_int_equal(ml_frag_build(&in, &r.heap), 0);
     assert_int_equal(r.heap.nsites, ML_FRAG_MAX_SITES);
     assert_int_equal(r.heap.sites[0].live_bytes, 24);

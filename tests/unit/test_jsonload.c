@@ -18,6 +18,7 @@
 #include "jsonload.h"
 #include "jsonr.h"
 #include "render.h"
+#include "stacktab.h"
 
 static struct ml_jsonr *parse(const char *text)
 {
@@ -102,11 +103,13 @@ static void test_report_round_trip(void **state)
         {.address = 0x1091, .function = "make", .file = "/src/a.cc", .line = 12, .module = "/src/a", .inlined = 1},
     };
     struct ml_leak_record recs[2] = {
-        {.kind = ML_LK_DEFINITE, .blocks = 2, .bytes = 96, .indirect_bytes = 32,
-         .stack = {frames, 2}},
-        {.kind = ML_LK_REACHABLE, .blocks = 1, .bytes = 16, .suppressed = 1, .suppression = "mine",
-         .stack = {frames, 1}},
+        {.kind = ML_LK_DEFINITE, .blocks = 2, .bytes = 96, .indirect_bytes = 32},
+        {.kind = ML_LK_REACHABLE, .blocks = 1, .bytes = 16, .suppressed = 1, .suppression = "mine"},
     };
+    struct ml_stacktab *tab = ml_stacktab_new();
+    assert_non_null(tab);
+    assert_int_equal(ml_stacktab_put(tab, frames, 2, &recs[0].stack), 0);
+    assert_int_equal(ml_stacktab_put(tab, frames, 1, &recs[1].stack), 0);
     char *argv[] = {"./a", "x", NULL};
     struct ml_proc_report p = {.pid = 7, .ppid = 1, .exe = "/src/a", .argv = argv,
                                .exit_how = ML_EXIT_SIGNAL, .exit_value = 11, .scanned = 1, .saw_shim = 1,
@@ -142,13 +145,17 @@ static void test_report_round_trip(void **state)
     assert_int_equal(q->nrecords, 2);
     assert_int_equal(q->records[0].kind, ML_LK_DEFINITE);
     assert_int_equal(q->records[0].indirect_bytes, 32);
-    assert_string_equal(q->records[0].stack.frames[0].mangled, "_Znwm");
-    assert_int_equal(q->records[0].stack.frames[1].line, 12);
-    assert_int_equal(q->records[0].stack.frames[1].inlined, 1);
+    const struct ml_frame_out *got[2];
+    assert_int_equal(q->records[0].stack.nframes, 2);
+    ml_stack_frames(&q->records[0].stack, got);
+    assert_string_equal(got[0]->mangled, "_Znwm");
+    assert_int_equal(got[1]->line, 12);
+    assert_int_equal(got[1]->inlined, 1);
     assert_int_equal(q->records[1].suppressed, 1);
     assert_string_equal(q->records[1].suppression, "mine");
     assert_int_equal(q->summary[ML_LK_SUPPRESSED].bytes, 16);
     ml_report_free(back);
+    ml_stacktab_free(tab);
     free(buf);
     assert_int_equal(ml_report_load_text("t.json", "{\"tool\":\"x\"}", 12, &back, err, sizeof err), -1);
     assert_string_equal(err, "t.json: not a memlens report (no \"tool\": \"memlens\", \"schema\": 1)");

@@ -21,6 +21,8 @@
 
 #include "jsonw.h"
 #include "render.h"
+#include "stacktab.h"
+#include "strpool.h"
 
 #define SHOW(k) (1u << (k))
 #define SHOW_DEFAULT (SHOW(ML_LK_DEFINITE) | SHOW(ML_LK_POSSIBLE))
@@ -51,20 +53,46 @@ static char **strv(const char *const *v, size_t n)
 
 struct fr { uint64_t addr; const char *fn, *file; int line; const char *mod; int inl; };
 
-static void set_stack(struct ml_leak_record *rec, const struct fr *f, size_t n)
+/* The table's copy of s (NULL for NULL). */
+static char *pooled(struct ml_proc_report *p, const char *s)
 {
-    rec->stack.frames = calloc(n, sizeof *rec->stack.frames);
-    assert_non_null(rec->stack.frames);
-    rec->stack.nframes = n;
+    if (!s) return NULL;
+    char *c = ml_strpool_get(ml_stacktab_strings(p->stacks), s);
+    assert_non_null(c);
+    return c;
+}
+
+static void set_stack(struct ml_proc_report *p, struct ml_leak_record *rec, const struct fr *f,
+                      size_t n)
+{
+    struct ml_frame_out fr[8] = {{0}};
+    assert_true(n <= 8);
+    if (!p->stacks) p->stacks = ml_stacktab_new();
+    assert_non_null(p->stacks);
     for (size_t i = 0; i < n; i++) {
-        struct ml_frame_out *o = &rec->stack.frames[i];
+        struct ml_frame_out *o = &fr[i];
         o->address = f[i].addr;
-        o->function = dup_or_null(f[i].fn);
-        o->file = dup_or_null(f[i].file);
+        o->function = pooled(p, f[i].fn);
+        o->file = pooled(p, f[i].file);
         o->line = f[i].line;
-        o->module = dup_or_null(f[i].mod);
+        o->module = pooled(p, f[i].mod);
         o->inlined = f[i].inl;
     }
+    assert_int_equal(ml_stacktab_put(p->stacks, fr, n, &rec->stack), 0);
+}
+
+/* Give frame i of rec's stack another file. */
+static void set_frame_file(struct ml_proc_report *p, struct ml_leak_record *rec, size_t i,
+                           const char *file)
+{
+    struct ml_frame_out fr[8];
+    const struct ml_frame_out *v[8];
+    size_t n = rec->stack.nframes;
+    assert_true(i < n && n <= 8);
+    ml_stack_frames(&rec->stack, v);
+    for (size_t k = 0; k < n; k++) fr[k] = *v[k];
+    fr[i].file = pooled(p, file);
+    assert_int_equal(ml_stacktab_put(p->stacks, fr, n, &rec->stack), 0);
 }
 
 static const struct fr stack_indirect[] = {
@@ -100,11 +128,11 @@ static void fill_records(struct ml_proc_report *p)
     p->records = calloc(3, sizeof *p->records);
     assert_non_null(p->records);
     set_record(&p->records[0], ML_LK_INDIRECT, 1, 16, 0);
-    set_stack(&p->records[0], stack_indirect, 3);
+    set_stack(p, &p->records[0], stack_indirect, 3);
     set_record(&p->records[1], ML_LK_DEFINITE, 1, 48, 16);
-    set_stack(&p->records[1], stack_definite, 5);
+    set_stack(p, &p->records[1], stack_definite, 5);
     set_record(&p->records[2], ML_LK_REACHABLE, 3, 1234567, 0);
-    set_stack(&p->records[2], stack_reachable, 2);
+    set_stack(p, &p->records[2], stack_reachable, 2);
 }
 
 static void fill_process(struct ml_proc_report *p)
@@ -1044,8 +1072,7 @@ static void test_sarif_own_frame(void **state)
     struct ml_leak_record *rec = &r->procs[0].records[0];
     char got[512] = "";
 
-    free(rec->stack.frames[1].file);
-    rec->stack.frames[1].file = dup_or_null("/usr/include/c++/12/bits/new_allocator.h");
+    set_frame_file(&r->procs[0], rec, 1, "/usr/include/c++/12/bits/new_allocator.h");
     r->procs[0].records[1].suppressed = 1;
     char *sarif = sarif_of(r, SHOW_ALL);
     python_reads(sarif, "import json,sys; d=json.load(sys.stdin); rs=d[\"runs\"][0][\"results\"]; "
