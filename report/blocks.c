@@ -444,6 +444,12 @@ void ml_blocks_freeze(struct ml_blocks *b)
     b->sorted = 1;
 }
 
+const struct ml_block *ml_blocks_frozen(const struct ml_blocks *b, size_t *n)
+{
+    *n = b->sorted ? b->count : 0;
+    return b->sorted ? b->frozen : NULL;
+}
+
 long ml_blocks_take_sorted(struct ml_blocks *b, struct ml_block **out)
 {
     struct ml_block *arr = b->sorted ? b->frozen : drain_sorted(b);

@@ -58,6 +58,10 @@ long ml_blocks_sorted(const struct ml_blocks *b, struct ml_block **out);
  * Every call works on it as before (lookups by binary search; an allocation
  * or free makes it a table of pages again). */
 void ml_blocks_freeze(struct ml_blocks *b);
+/* The blocks by address of a frozen table (*n of them), NULL when it is not
+ * frozen; valid until the next event or ml_blocks_take_sorted, which hands
+ * out the same array. */
+const struct ml_block *ml_blocks_frozen(const struct ml_blocks *b, size_t *n);
 /* ml_blocks_sorted moving the blocks out: they are sorted in the table's
  * own memory, which the caller then owns and frees, and the table is left
  * empty (its statistics unchanged).  No second copy of every block is made.

@@ -74,6 +74,7 @@ static unsigned pager_bits(struct pager *p, uint64_t addr)
 static int pager_word(struct pager *p, uint64_t addr, uint64_t *w)
 {
     const struct ml_region *r = pager_region(p, addr);
+    if (r && r->sparse) return ml_snapshot_read_word(p->snap, addr, w);
     if (!r || !r->data || addr + 8 > r->end) return 0;
     memcpy(w, r->data + (addr - r->start), 8);
     return 1;
@@ -231,11 +232,13 @@ static int find_main_heap(const struct ml_snapshot *snap, struct heaps *out)
  * offset in its own 64 MiB unit is sizeof(heap_info) (32, or 48 from glibc
  * 2.35), size is whole pages within mprotect_size, which is within 64 MiB.
  * The first heap of an arena holds the malloc_state after the heap_info. */
-static int arena_heap_at(const struct ml_region *r, uint64_t base, struct heap *h)
+static int arena_heap_at(const struct ml_snapshot *snap, const struct ml_region *r, uint64_t base,
+                         struct heap *h)
 {
     uint64_t w[4];
     if (base + sizeof w > r->end) return 0;
-    memcpy(w, r->data + (base - r->start), sizeof w);
+    for (int k = 0; k < 4; k++)
+        if (!ml_snapshot_read_word(snap, base + 8 * (uint64_t)k, &w[k])) return 0;
     uint64_t ar = w[0], size = w[2], mprotect_size = w[3], hsz = ar & (ARENA_HEAP_MAX - 1);
     if ((hsz != 32 && hsz != 48) || size % PAGE || size < PAGE || size > mprotect_size ||
         mprotect_size > ARENA_HEAP_MAX || base + size > r->end)
@@ -251,11 +254,11 @@ static int find_arena_heaps(const struct ml_snapshot *snap, struct heaps *out)
     for (size_t i = 0; i < snap->nregions; i++) {
         const struct ml_region *r = &snap->regions[i];
         int anon = r->kind == ML_RK_MMAP_ANON || r->kind == ML_RK_BSS;   /* .bss: when next to one */
-        if (!anon || strcmp(r->perms, "rw-p") != 0 || !r->data) continue;
+        if (!anon || strcmp(r->perms, "rw-p") != 0 || (!r->data && !r->sparse)) continue;
         uint64_t base = (r->start + ARENA_HEAP_MAX - 1) & ~(ARENA_HEAP_MAX - 1);
         for (; base < r->end; base += ARENA_HEAP_MAX) {
             struct heap h;
-            if (arena_heap_at(r, base, &h) && heaps_push(out, &h)) return -ENOMEM;
+            if (arena_heap_at(snap, r, base, &h) && heaps_push(out, &h)) return -ENOMEM;
         }
     }
     return 0;
@@ -306,10 +309,18 @@ static uint64_t request2size(uint64_t req)
     return sz < MINSIZE ? MINSIZE : sz;
 }
 
+/* The word before block b (its chunk's size), kept by a sparse capture or read. */
+static int block_size_word(struct ctx *c, const struct ml_block *b, uint64_t *w)
+{
+    size_t i = (size_t)(b - c->in->blocks);
+    return ml_snapshot_head(c->in->snap, c->in->blocks, i, w, NULL) ||
+           pager_word(&c->pg, b->addr - 8, w);
+}
+
 static uint64_t heap_chunk_size(struct ctx *c, const struct heap *h, const struct ml_block *b)
 {
     uint64_t w, cs = b->addr - CHUNK_HDR;
-    if (!pager_word(&c->pg, b->addr - 8, &w)) return request2size(b->size);
+    if (!block_size_word(c, b, &w)) return request2size(b->size);
     uint64_t sz = w & ~SIZE_BITS;
     int in_arena = (w & NON_MAIN_ARENA) != 0;
     if ((w & IS_MMAPPED) || in_arena != (h->kind == ML_HEAP_ARENA) || sz < MINSIZE ||
@@ -483,7 +494,7 @@ static int measure_heap(struct ctx *c, struct heap *h, struct ml_heap_part *part
 static int measure_mmapped_block(struct ctx *c, const struct ml_block *b, struct ml_heap_part *part)
 {
     uint64_t cs = b->addr - CHUNK_HDR, w, prev;
-    if (!pager_word(&c->pg, cs + 8, &w) || !(w & IS_MMAPPED) || !pager_word(&c->pg, cs, &prev))
+    if (!block_size_word(c, b, &w) || !(w & IS_MMAPPED) || !pager_word(&c->pg, cs, &prev))
         return 0;
     uint64_t sz = w & ~SIZE_BITS, ms = cs - prev, me = cs + sz;
     if (prev > cs || ms % PAGE || me % PAGE || sz < b->size + CHUNK_HDR) return 0;

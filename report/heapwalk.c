@@ -51,22 +51,36 @@ size_t ml_block_first_at(const struct ml_block *blocks, size_t n, uint64_t addr)
     return lo;
 }
 
-/* Walk the chunks of region r (its bytes captured) and collect the headers
- * of non-live ones.  Chunks come in address order, so a cursor over the
- * sorted blocks tells which are live. */
-static int walk_chunks(const struct ml_region *r, const struct ml_block *blocks, size_t n,
-                       struct vec *meta)
+/* The size word of the chunk at c in region r: from its copy, or, in a
+ * sparse region, from the heads of live block k (when c holds it) or the
+ * kept words; 0 when not captured. */
+static int chunk_size_word(const struct ml_snapshot *snap, const struct ml_region *r, uint64_t c,
+                           const struct ml_block *blocks, size_t k, int live, uint64_t *sz)
+{
+    if (r->data) {
+        memcpy(sz, r->data + (c + 8 - r->start), 8);
+        return 1;
+    }
+    if (live && ml_snapshot_head(snap, blocks, k, sz, NULL)) return 1;
+    return ml_region_kept_word(r, c + 8, sz);
+}
+
+/* Walk the chunks of region r (its bytes captured, or kept sparsely) and
+ * collect the headers of non-live ones.  Chunks come in address order, so
+ * a cursor over the sorted blocks tells which are live. */
+static int walk_chunks(const struct ml_snapshot *snap, const struct ml_region *r,
+                       const struct ml_block *blocks, size_t n, struct vec *meta)
 {
     uint64_t c = (r->start + 15) & ~15ull;
     size_t k = ml_block_first_at(blocks, n, c);
     while (c + CHUNK_HDR <= r->end) {
-        uint64_t sz, user = c + CHUNK_HDR;
-        memcpy(&sz, r->data + (c + 8 - r->start), 8);
-        sz &= ~(uint64_t)SIZE_BITS;
+        uint64_t sz = 0, user = c + CHUNK_HDR;
         while (k < n && blocks[k].addr < user) k++;
-        if (k + 8 < n && blocks[k + 8].addr - 8 - r->start < r->end - r->start)
+        if (r->data && k + 8 < n && blocks[k + 8].addr - 8 - r->start < r->end - r->start)
             __builtin_prefetch(r->data + (blocks[k + 8].addr - 8 - r->start));  /* a chunk ahead */
         int live = k < n && blocks[k].addr == user;
+        if (!chunk_size_word(snap, r, c, blocks, k, live, &sz)) sz = 0;
+        sz &= ~(uint64_t)SIZE_BITS;
         if (!live && vec_push(meta, &c)) return -ENOMEM;
         if (sz < 32 || c + sz > r->end) break;  /* the top chunk, or a short last piece */
         c += sz;
@@ -74,12 +88,14 @@ static int walk_chunks(const struct ml_region *r, const struct ml_block *blocks,
     return 0;
 }
 
-/* The range malloc owns around a block outside the brk heap, or {0,0}. */
-static struct ml_range block_owner(const struct ml_snapshot *snap, const struct ml_block *b)
+/* The range malloc owns around block i outside the brk heap, or {0,0}. */
+static struct ml_range block_owner(const struct ml_snapshot *snap, const struct ml_block *blocks,
+                                   size_t i)
 {
     struct ml_range r = {0, 0};
-    uint64_t c = b->addr - CHUNK_HDR, sz, prev;
-    if (!ml_snapshot_read_word(snap, c + 8, &sz)) return r;
+    uint64_t c = blocks[i].addr - CHUNK_HDR, sz, prev;
+    if (!ml_snapshot_head(snap, blocks, i, &sz, NULL) && !ml_snapshot_read_word(snap, c + 8, &sz))
+        return r;
     if (sz & IS_MMAPPED) {
         if (!ml_snapshot_read_word(snap, c, &prev)) return r;
         r.start = c - prev;
@@ -131,14 +147,14 @@ int ml_heap_layout_build(const struct ml_snapshot *snap, const struct ml_block *
         if (r->kind != ML_RK_HEAP) continue;
         struct ml_range range = {r->start, r->end};
         rc = vec_push(&owned, &range);
-        if (rc == 0 && r->data) rc = walk_chunks(r, blocks, n, &meta);
+        if (rc == 0 && (r->data || r->sparse)) rc = walk_chunks(snap, r, blocks, n, &meta);
     }
     const struct ml_region *r = NULL;
     for (size_t i = 0; i < n && rc == 0; i++) {
         if (!r || blocks[i].addr < r->start || blocks[i].addr >= r->end)
             r = ml_snapshot_find(snap, blocks[i].addr);   /* blocks are sorted: rarely */
         if (r && r->kind == ML_RK_HEAP) continue;
-        struct ml_range range = block_owner(snap, &blocks[i]);
+        struct ml_range range = block_owner(snap, blocks, i);
         if (range.end > range.start) rc = vec_push(&owned, &range);
     }
     if (rc) {

@@ -73,30 +73,59 @@ static int looks_like_vtable(const struct ml_snapshot *snap, uint64_t addr)
     return 0;
 }
 
-/* The enabled heuristic (its bit) that accepts interior pointer ptr into
- * block b, or 0. */
-static unsigned heuristic_match(const struct reach *r, const struct ml_block *b, uint64_t ptr)
+unsigned ml_reach_shape(const struct ml_snapshot *snap, uint64_t size, uint64_t w0, uint64_t w1)
 {
+    unsigned shape = 0;
+    if (size >= 24 && 24 + w1 + 1 == size && w0 <= w1) shape |= ML_SHAPE_STDSTRING;
+    if (w0 > 0 && size - 8 == w0) shape |= ML_SHAPE_LENGTH64;
+    if (w0 > 0 && size >= 8 && (size - 8) % w0 == 0) shape |= ML_SHAPE_NEWARRAY;
+    if (!(w0 & 7) && looks_like_vtable(snap, w0)) shape |= ML_SHAPE_VTABLE;
+    return shape;
+}
+
+int ml_reach_may_be_vtable(const struct ml_snapshot *snap, uint64_t v)
+{
+    return !(v & 7) && looks_like_vtable(snap, v);
+}
+
+/* The shape of block i and the word at addr inside it, from its copy or
+ * from what a sparse capture kept; 0 when neither is there. */
+static int block_words(const struct reach *r, size_t i, uint64_t addr, unsigned *shape,
+                       uint64_t *at)
+{
+    const struct ml_block *b = &r->blocks[i];
     const unsigned char *d = mem_at(r->snap, b->addr, b->size);
-    uint64_t w0 = 0, w1 = 0, off = ptr - b->addr;
-    if (!d) return 0;
-    if (b->size >= 8) memcpy(&w0, d, 8);
-    if (b->size >= 16) memcpy(&w1, d + 8, 8);
-    if ((r->heuristics & ML_HEUR_STDSTRING) && off == 24 && b->size >= 24 &&
-        24 + w1 + 1 == b->size && w0 <= w1)
-        return ML_HEUR_STDSTRING;
-    if ((r->heuristics & ML_HEUR_LENGTH64) && off == 8 && w0 > 0 && b->size - 8 == w0)
-        return ML_HEUR_LENGTH64;
-    if ((r->heuristics & ML_HEUR_NEWARRAY) && off == 8 && w0 > 0 && b->size >= 8 &&
-        (b->size - 8) % w0 == 0)
-        return ML_HEUR_NEWARRAY;
-    if ((r->heuristics & ML_HEUR_MULTIPLEINHERITANCE) && !(off & 7) && off + 8 <= b->size) {
-        uint64_t at;
-        memcpy(&at, d + off, 8);
-        if (!(at & 7) && !(w0 & 7) && looks_like_vtable(r->snap, at) &&
-            looks_like_vtable(r->snap, w0))
-            return ML_HEUR_MULTIPLEINHERITANCE;
+    if (d) {
+        uint64_t w0 = 0, w1 = 0;
+        if (b->size >= 8) memcpy(&w0, d, 8);
+        if (b->size >= 16) memcpy(&w1, d + 8, 8);
+        *shape = ml_reach_shape(r->snap, b->size, w0, w1);
+        if (addr + 8 <= b->addr + b->size) memcpy(at, d + (addr - b->addr), 8);
+        return 1;
     }
+    if (!ml_snapshot_head(r->snap, r->blocks, i, NULL, shape)) return 0;
+    const struct ml_region *reg = ml_snapshot_find(r->snap, addr);
+    if (!reg || !ml_region_kept_word(reg, addr, at)) *at = 0;   /* not kept: no vtable pointer */
+    return 1;
+}
+
+/* The enabled heuristic (its bit) that accepts interior pointer ptr into
+ * block i, or 0. */
+static unsigned heuristic_match(const struct reach *r, size_t i, uint64_t ptr)
+{
+    const struct ml_block *b = &r->blocks[i];
+    uint64_t off = ptr - b->addr, at = 0;
+    unsigned shape;
+    if (!block_words(r, i, ptr, &shape, &at)) return 0;
+    if ((r->heuristics & ML_HEUR_STDSTRING) && off == 24 && (shape & ML_SHAPE_STDSTRING))
+        return ML_HEUR_STDSTRING;
+    if ((r->heuristics & ML_HEUR_LENGTH64) && off == 8 && (shape & ML_SHAPE_LENGTH64))
+        return ML_HEUR_LENGTH64;
+    if ((r->heuristics & ML_HEUR_NEWARRAY) && off == 8 && (shape & ML_SHAPE_NEWARRAY))
+        return ML_HEUR_NEWARRAY;
+    if ((r->heuristics & ML_HEUR_MULTIPLEINHERITANCE) && !(off & 7) && off + 8 <= b->size &&
+        (shape & ML_SHAPE_VTABLE) && ml_reach_may_be_vtable(r->snap, at))
+        return ML_HEUR_MULTIPLEINHERITANCE;
     return 0;
 }
 
@@ -133,7 +162,7 @@ static void found_pointer(struct reach *r, uint64_t v, int prior_definite)
         if (start) r->heur[i] = 0;              /* reached without the heuristic too */
         return;
     }
-    unsigned via = !start && r->heuristics ? heuristic_match(r, b, v) : 0;
+    unsigned via = !start && r->heuristics ? heuristic_match(r, (size_t)i, v) : 0;
     if ((start || via) && prior_definite) {
         r->state[i] = REACHABLE;
         r->heur[i] = via ? (uint8_t)(__builtin_ctz(via) + 1) : 0;

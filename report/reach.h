@@ -33,6 +33,14 @@ enum ml_heuristic {
 /* memcheck's name of one heuristic bit ("stdstring"), NULL for another value. */
 const char *ml_heuristic_name(unsigned bit);
 
+/* The ML_SHAPE_* bits (snapshot.h) of a block of `size` bytes whose first
+ * two words are w0 and w1 (0 past its end): what the heuristics test of a
+ * block itself, for a capture that keeps no copy of it. */
+unsigned ml_reach_shape(const struct ml_snapshot *snap, uint64_t size, uint64_t w0, uint64_t w1);
+/* Whether a word of value v may be a vtable pointer (the multipleinheritance
+ * heuristic's test): such words of a sparse region are kept. */
+int ml_reach_may_be_vtable(const struct ml_snapshot *snap, uint64_t v);
+
 /* Classify blocks (sorted by address) in place: blocks[i].kind receives an
  * enum ml_leak_kind, blocks[i].flags the heuristic (ML_REACH_HEUR_MASK).  indirect (n entries, may be NULL) receives for each
  * definitely lost block the bytes it keeps indirectly lost.  Returns 0 or -errno. */

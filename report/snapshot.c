@@ -4,6 +4,7 @@
  * lookups of captured memory by address.
  */
 #include "snapshot.h"
+#include "blocks.h"
 #include "memlens/session.h"
 
 #include <errno.h>
@@ -152,10 +153,49 @@ int ml_region_untouched(const struct ml_region *r, uint64_t off, uint64_t len)
     return 1;
 }
 
+int ml_region_kept_word(const struct ml_region *r, uint64_t addr, uint64_t *out)
+{
+    size_t lo = 0, hi = r->words ? r->nwords : 0;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->words[mid].addr < addr) lo = mid + 1;
+        else hi = mid;
+    }
+    if (lo == r->nwords || !r->words || r->words[lo].addr != addr) return 0;
+    *out = r->words[lo].value;
+    return 1;
+}
+
+int ml_snapshot_head(const struct ml_snapshot *snap, const struct ml_block *blocks, size_t i,
+                     uint64_t *size_word, unsigned *shape)
+{
+    const struct ml_heads *h = &snap->heads;
+    if (blocks != h->blocks || i >= h->n || !(h->shape[i] & ML_SHAPE_KEPT)) return 0;
+    if (size_word) *size_word = h->size_word[i];
+    if (shape) *shape = h->shape[i];
+    return 1;
+}
+
+/* The header word of the live block right after addr, in a sparse region. */
+static int head_after(const struct ml_snapshot *snap, uint64_t addr, uint64_t *out)
+{
+    const struct ml_heads *h = &snap->heads;
+    size_t lo = 0, hi = h->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (h->blocks[mid].addr < addr + 8) lo = mid + 1;
+        else hi = mid;
+    }
+    if (lo == h->n || h->blocks[lo].addr != addr + 8) return 0;
+    return ml_snapshot_head(snap, h->blocks, lo, out, NULL);
+}
+
 int ml_snapshot_read_word(const struct ml_snapshot *snap, uint64_t addr, uint64_t *out)
 {
     struct ml_region *r = ml_snapshot_find(snap, addr);
-    if (!r || !r->data || addr + 8 > r->end) return 0;
+    if (!r || addr + 8 > r->end) return 0;
+    if (r->sparse) return ml_region_kept_word(r, addr, out) || head_after(snap, addr, out);
+    if (!r->data) return 0;
     memcpy(out, r->data + (addr - r->start), 8);
     return 1;
 }
@@ -169,6 +209,8 @@ void ml_snapshot_free(struct ml_snapshot *snap)
         free(snap->regions[i].words);
     }
     free(snap->regions);
+    free(snap->heads.size_word);
+    free(snap->heads.shape);
     free(snap->threads);
     free(snap->maps_text);
     memset(snap, 0, sizeof *snap);

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct ml_block;
+
 enum ml_region_kind {
     ML_RK_OTHER = 0, ML_RK_TEXT, ML_RK_RODATA, ML_RK_DATA, ML_RK_BSS, ML_RK_HEAP,
     ML_RK_STACK, ML_RK_TLS, ML_RK_MMAP_ANON, ML_RK_MMAP_FILE, ML_RK_SHM,
@@ -30,10 +32,31 @@ struct ml_region {
     unsigned char *data;      /* bytes read at exit, NULL when not read; owned */
     uint64_t resident, swapped; /* bytes, from smaps (0 when unknown) */
     unsigned char *pages;     /* per page ML_PAGE_* bits from pagemap, NULL when not read; owned */
-    struct ml_word *words;    /* data NULL, region only scanned at exit (a large mapping
-                                 holding no block): its words that may point at a
-                                 block, by address; owned */
+    struct ml_word *words;    /* data NULL, region only scanned at exit: its words that
+                                 may point at a block, by address; owned.  A sparse
+                                 region keeps more (see `sparse`) */
     size_t nwords;
+    int sparse;               /* a heap holding live blocks, read in pieces, not copied:
+                                 words also holds every word that may be a vtable
+                                 pointer, the headers of its chunks that are not live
+                                 blocks, an arena's first 64 KiB and an mmapped chunk's
+                                 prev_size; the live blocks' own headers and first
+                                 words are in ml_snapshot.heads */
+};
+
+/* What a sparse capture kept of each live block, by the block's index in
+ * the sorted blocks it was given (ml_snapshot_head). */
+#define ML_SHAPE_STDSTRING 1u     /* its first words pass reach's stdstring test */
+#define ML_SHAPE_LENGTH64 2u      /* ... the length64 test */
+#define ML_SHAPE_NEWARRAY 4u      /* ... the newarray test */
+#define ML_SHAPE_VTABLE 8u        /* its first word may be a vtable pointer */
+#define ML_SHAPE_KEPT 0x80u       /* the block lies in a sparse region: these are known */
+
+struct ml_heads {
+    const struct ml_block *blocks;   /* the blocks, sorted by address (not owned) */
+    size_t n;
+    uint64_t *size_word;             /* per block: the word before it (glibc's chunk size) */
+    unsigned char *shape;            /* per block: ML_SHAPE_* */
 };
 
 #define ML_PAGE_PRESENT 1u
@@ -65,14 +88,22 @@ struct ml_snapshot {
     uint64_t unread_bytes;         /* bytes wanted but neither copied nor scanned: no memory */
     uint64_t uncopied_bytes;       /* bytes of regions holding blocks that there was no
                                       memory to copy, scanned instead (words kept) */
+    struct ml_heads heads;         /* the live blocks of sparse regions; arrays owned */
 };
 
 /* Parse /proc/PID/maps text into regions (data left NULL).  Returns 0 or -errno. */
 int ml_snapshot_parse_maps(struct ml_snapshot *snap, const char *maps_text);
 /* The region containing addr, or NULL. */
 struct ml_region *ml_snapshot_find(const struct ml_snapshot *snap, uint64_t addr);
-/* Read a word of target memory from the captured data; 0 when not captured. */
+/* Read a word of target memory from the captured data (in a sparse region:
+ * a kept word, or a live block's header); 0 when not captured. */
 int ml_snapshot_read_word(const struct ml_snapshot *snap, uint64_t addr, uint64_t *out);
+/* The header word and ML_SHAPE_* bits a sparse capture kept of blocks[i]
+ * (blocks: the sorted array the capture was given); 0 when it kept none. */
+int ml_snapshot_head(const struct ml_snapshot *snap, const struct ml_block *blocks, size_t i,
+                     uint64_t *size_word, unsigned *shape);
+/* The kept word at addr of a region that has words (binary search); 0 when none. */
+int ml_region_kept_word(const struct ml_region *r, uint64_t addr, uint64_t *out);
 void ml_snapshot_free(struct ml_snapshot *snap);
 /* Whether bytes [off, off + len) of region r surely read as zeros: private
  * anonymous memory whose pages pagemap shows neither present nor swapped
