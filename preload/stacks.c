@@ -24,6 +24,11 @@
  *     offsets[id] and finally slot.id (both release);
  *   - a reader that meets its hash waits for slot.id, then compares frames,
  *     so a true hash collision just continues probing.
+ *   - a new stack deeper than ML_SPLIT_DEPTH keeps only its innermost
+ *     ML_INNER_FRAMES: its callers are interned first as a stack of their own
+ *     (published before the slot of the stack that names them is claimed),
+ *     so stacks that share their callers share one copy of those frames;
+ *     comparisons are frame by frame either way.
  * A slot whose winner found the table or the frames area full gets the id
  * ML_SLOT_DEAD; every stack that cannot be stored is reported as id 0 and
  * header.stacks_full is set.
@@ -461,22 +466,30 @@ static inline struct ml_hash2 hash_frames(ml_frame_t *fr, uint32_t depth)
 
 /* ---- shared table ------------------------------------------------------ */
 
-static int same_frames(const struct ml_stack_rec *rec, ml_frame_t *fr, uint32_t depth)
+static int same_frames(const uint64_t *a, ml_frame_t *fr, uint32_t n)
 {
-    if (rec->depth != depth)
-        return 0;
     uint64_t diff = 0;
-    for (uint32_t i = 0; i < depth; i++)
-        diff |= rec->frames[i] ^ fr[i];
+    for (uint32_t i = 0; i < n; i++)
+        diff |= a[i] ^ fr[i];
     return diff == 0;
 }
 
+/* Are the frames of stack id these?  Compared frame by frame, however the
+ * record holds them (a stored outer stack is published before the record
+ * that names it, so it is in the view too). */
 static int same_stack(void *hdr, uint32_t id, ml_frame_t *fr, uint32_t depth)
 {
     void *base = ml_view(ml_session_used(hdr));   /* a view that holds every record */
     const struct ml_stack_rec *rec = base ? ml_stack(base, id) : NULL;
 
-    return rec && same_frames(rec, fr, depth);
+    if (!rec || rec->depth != depth)
+        return 0;
+    if (rec->outer == 0)
+        return same_frames(rec->frames, fr, depth);
+    const struct ml_stack_rec *o = ml_stack(base, rec->outer);
+    return o && o->outer == 0 && o->depth == depth - ML_INNER_FRAMES &&
+           same_frames(rec->frames, fr, ML_INNER_FRAMES) &&
+           same_frames(o->frames, fr + ML_INNER_FRAMES, o->depth);
 }
 
 static uint32_t next_id(struct ml_header *hdr)
@@ -491,10 +504,13 @@ static uint32_t next_id(struct ml_header *hdr)
     return old + 1;
 }
 
-/* Store a new stack; returns its id, or 0 when there is no room. */
-static uint32_t store_stack(struct ml_header *hdr, ml_frame_t *fr, uint32_t depth)
+/* Store a new stack, its frames past the first ML_INNER_FRAMES the stored
+ * stack `outer` when that is not 0; returns its id, or 0 when there is no
+ * room. */
+static uint32_t store_stack(struct ml_header *hdr, ml_frame_t *fr, uint32_t depth, uint32_t outer)
 {
-    uint64_t bytes = sizeof(struct ml_stack_rec) + depth * sizeof(uint64_t);
+    uint32_t kept = outer ? ML_INNER_FRAMES : depth;
+    uint64_t bytes = sizeof(struct ml_stack_rec) + kept * sizeof(uint64_t);
     uint64_t off = ml_view_reserve(hdr, bytes, 8);
     if (off == UINT64_MAX)
         return 0;
@@ -505,7 +521,8 @@ static uint32_t store_stack(struct ml_header *hdr, ml_frame_t *fr, uint32_t dept
     struct ml_stack_rec *rec =
         (struct ml_stack_rec *)((char *)base + ML_OFF_FRAMES + off);
     rec->depth = depth;
-    memcpy(rec->frames, fr, depth * sizeof(uint64_t));
+    rec->outer = outer;
+    memcpy(rec->frames, fr, kept * sizeof(uint64_t));
     __atomic_store_n(&ml_stack_offsets(base)[id], off + 1, __ATOMIC_RELEASE);
     return id;
 }
@@ -530,14 +547,35 @@ static uint32_t mark_full(struct ml_header *hdr)
     return 0;
 }
 
+static uint32_t intern(struct ml_header *hdr, uint64_t h1, ml_frame_t *fr, uint32_t depth,
+                       int share);
+
+/* The stored stack of a new stack's callers (its frames past the first
+ * ML_INNER_FRAMES), for a stack deeper than ML_SPLIT_DEPTH while fewer
+ * than half the ids are handed out (a stack and its callers take two: so
+ * that a table of stacks with no callers in common still holds 3/4 of
+ * ML_MAX_STACKS); 0: the stack keeps all its frames. */
+static uint32_t callers_id(struct ml_header *hdr, ml_frame_t *fr, uint32_t depth)
+{
+    if (depth <= ML_SPLIT_DEPTH ||
+        __atomic_load_n(&hdr->stack_count, __ATOMIC_RELAXED) >= ML_MAX_STACKS / 2)
+        return 0;
+    uint32_t n = depth - ML_INNER_FRAMES;
+    return intern(hdr, hash_frames(fr + ML_INNER_FRAMES, n).h1, fr + ML_INNER_FRAMES, n, 0);
+}
+
 /* Find or insert the stack of hash h1; returns its id (0 when it cannot be
- * stored). */
-static uint32_t intern(struct ml_header *hdr, uint64_t h1, ml_frame_t *fr,
-                       uint32_t depth)
+ * stored).  share: a new stack may keep its callers as a stack of their
+ * own, found or stored first (callers_id), before its slot is claimed, so
+ * that nobody waits on a claimed slot while another is looked up. */
+static uint32_t intern(struct ml_header *hdr, uint64_t h1, ml_frame_t *fr, uint32_t depth,
+                       int share)
 {
     uint64_t h = h1 ? h1 : 1;   /* 0 marks an empty slot */
     struct ml_stack_slot *slots = ml_slots(hdr);
     uint32_t mask = ML_STACK_SLOTS - 1;
+    uint32_t outer = 0;
+    int outer_known = !share;
 
     for (uint32_t i = (uint32_t)h & mask, n = 0; n < ML_STACK_SLOTS;
          i = (i + 1) & mask, n++) {
@@ -546,9 +584,13 @@ static uint32_t intern(struct ml_header *hdr, uint64_t h1, ml_frame_t *fr,
         if (cur == 0) {
             if (__atomic_load_n(&hdr->stacks_full, __ATOMIC_RELAXED))
                 return 0;
+            if (!outer_known) {
+                outer = callers_id(hdr, fr, depth);
+                outer_known = 1;
+            }
             if (__atomic_compare_exchange_n(&s->hash, &cur, h, 0,
                                             __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-                uint32_t id = store_stack(hdr, fr, depth);
+                uint32_t id = store_stack(hdr, fr, depth, outer);
                 __atomic_store_n(&s->id, id ? id : ML_SLOT_DEAD, __ATOMIC_RELEASE);
                 return id ? id : mark_full(hdr);
             }
@@ -674,13 +716,13 @@ static uint32_t lookup(struct ml_header *hdr, struct ml_thread *t, const uint64_
 {
     struct ml_hash2 h = hash_frames(fr, depth);
     if (!t)
-        return intern(hdr, h.h1, fr, depth);
+        return intern(hdr, h.h1, fr, depth, 1);
     struct ml_cache_ent *c = cache_find(t, h, depth);
     if (c) {
         c->ver = ver;
         return c->id;
     }
-    uint32_t id = intern(hdr, h.h1, fr, depth);
+    uint32_t id = intern(hdr, h.h1, fr, depth, 1);
     if (id)
         cache_put(t, h, depth, id, ver);
     return id;

@@ -17,7 +17,8 @@
 #include "symbols.h"
 
 struct ml_stack_source {
-    /* Frames (return addresses, innermost first) of stack id, or NULL. */
+    /* Frames (return addresses, innermost first) of stack id, or NULL;
+     * valid until this thread's next call. */
     const uint64_t *(*frames)(void *ctx, uint32_t id, uint32_t *depth);
     void *ctx;
     /* Where the stacks resolved from here keep their frames: the process

@@ -387,14 +387,19 @@ struct ml_blocks *ml_session_blocks(struct ml_session *s)
     return s->blocks;
 }
 
+/* A stack whose callers are shared is put together here: valid until the
+ * calling thread's next call. */
+static __thread uint64_t joined[ML_MAX_FRAMES];
+
 static const uint64_t *stack_frames(void *ctx, uint32_t id, uint32_t *depth)
 {
     struct ml_session *s = ctx;
     void *base = view(s, ml_session_used(s->base));
     const struct ml_stack_rec *rec = base ? ml_stack(base, id) : NULL;
-    if (!rec) return NULL;
+    const uint64_t *frames = rec ? ml_stack_join(base, rec, joined) : NULL;
+    if (!frames) return NULL;
     *depth = rec->depth;
-    return rec->frames;
+    return frames;
 }
 
 struct ml_stack_source ml_session_stacks(struct ml_session *s)

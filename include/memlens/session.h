@@ -32,7 +32,7 @@
 #include <stdint.h>
 
 #define ML_SESSION_MAGIC   0x314e454c4d454d4dULL /* "MMEMLEN1" */
-#define ML_SESSION_VERSION 2u
+#define ML_SESSION_VERSION 3u
 #define ML_SESSION_NAME    "memlens-session"  /* memfd name */
 #define ML_SESSION_SHM_KEY 0x6d6c0000         /* "ml": a SysV session's key, its low 16
                                                  bits the first free from the pid on */
@@ -118,10 +118,17 @@ struct ml_stack_slot {
     uint32_t pad;
 };
 
-/* A stored stack, in the frames area at offsets[id]: depth then frames. */
+/* A stored stack, in the frames area at offsets[id]: depth, then its
+ * frames.  Stacks deeper than ML_SPLIT_DEPTH share their callers: the
+ * record holds only the innermost ML_INNER_FRAMES, and the others are the
+ * stored stack `outer` (a stack of its own, whose frames are all in its
+ * record), published before the record that names it. */
+#define ML_INNER_FRAMES    8u
+#define ML_SPLIT_DEPTH     (2u * ML_INNER_FRAMES)
 struct ml_stack_rec {
-    uint32_t depth;
-    uint32_t pad;
+    uint32_t depth;     /* frames in all */
+    uint32_t outer;     /* 0: all depth frames are in frames[]; else the id of the
+                           frames past the first ML_INNER_FRAMES */
     uint64_t frames[];  /* return addresses, innermost first */
 };
 
@@ -214,6 +221,21 @@ static inline const struct ml_stack_rec *ml_stack(void *base, uint32_t id)
     uint64_t off = __atomic_load_n(&ml_stack_offsets(base)[id], __ATOMIC_ACQUIRE);
     if (off == 0) return 0;
     return (const struct ml_stack_rec *)((char *)base + ML_OFF_FRAMES + off - 1);
+}
+/* The frames of rec (depth of them), innermost first: rec's own when it
+ * holds them all, else copied into out (room for ML_MAX_FRAMES) from rec
+ * and its outer stack; 0 when that stack is not readable. */
+static inline const uint64_t *ml_stack_join(void *base, const struct ml_stack_rec *rec,
+                                            uint64_t *out)
+{
+    if (rec->outer == 0) return rec->frames;
+    const struct ml_stack_rec *o = ml_stack(base, rec->outer);
+    if (!o || o->outer != 0 || rec->depth > ML_MAX_FRAMES ||
+        o->depth != rec->depth - ML_INNER_FRAMES)
+        return 0;
+    for (uint32_t i = 0; i < ML_INNER_FRAMES; i++) out[i] = rec->frames[i];
+    for (uint32_t i = 0; i < o->depth; i++) out[ML_INNER_FRAMES + i] = o->frames[i];
+    return out;
 }
 
 #endif

@@ -120,6 +120,32 @@ class StackTable(unittest.TestCase):
         self.assertEqual(summary(doc)["definite"], {"blocks": 1, "bytes": 24})
         self.assertEqual(definite_by(doc, "leak_after_many"), (1, 24))
 
+    def frames_bytes(self, bits):
+        env = dict(os.environ, MEMLENS_STATS="1")
+        status, _, err, doc = run_json(["--num-callers=48"], [h.sample_path("manystacks"), str(bits)],
+                                       env=env)
+        self.assertEqual(status, 0, err)
+        self.assertEqual(definite_by(doc, "leak_after_many"), (1, 24))
+        for line in err.splitlines():
+            if " frames_bytes=" in line:
+                return int(line.split(" frames_bytes=")[1].split()[0])
+        self.fail("no frames_bytes in " + err)
+
+    def test_stacks_share_their_callers(self):
+        # manystacks' leaf stack is leaf, walk at level BITS, the BITS walk
+        # frames whose return address is the call site bit i of the path
+        # picks, main and the three frames below it: BITS + 6 frames, past
+        # ML_SPLIT_DEPTH (16) at BITS 11 and 12.  A record keeps its 8
+        # innermost frames (8 + 8 * 8 bytes); the other frames (levels
+        # BITS - 7 ... 0, main and below) are one stored stack per value of
+        # the path's low BITS - 6 bits: 2^(BITS - 6) stacks of BITS - 2
+        # frames (8 + 8 * (BITS - 2) bytes).  Everything else (the ring, the
+        # leak's stack) is the same in both runs, so 2^12 against 2^11
+        # paths differ by 2048 * 72 + (64 * 88 - 32 * 80) bytes; a table
+        # of whole stacks would differ by 4096 * (8 + 8 * 18) - 2048 * (8 + 8 * 17).
+        grew = self.frames_bytes(12) - self.frames_bytes(11)
+        self.assertEqual(grew, 2048 * 72 + (64 * 88 - 32 * 80))
+
 
 if __name__ == "__main__":
     unittest.main()
