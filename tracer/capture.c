@@ -10,8 +10,7 @@
 #include <string.h>
 #include <sys/uio.h>
 #include <unistd.h>
-#include "heapwalk.h"
-#include "reach.h"
+#include "heapread.h"
 
 char *ml_read_proc_file(int pid, const char *name, size_t *lenp)
 {
@@ -88,14 +87,7 @@ struct pieces {
 
 static void read_piece(int pid, const struct piece *p)
 {
-    struct iovec local = {p->dst, p->len}, remote = {(void *)p->src, p->len};
-    ssize_t got = process_vm_readv(pid, &local, 1, &remote, 1, 0);
-    if (got == (ssize_t)p->len) return;
-    for (uint64_t off = got > 0 ? (uint64_t)got & ~4095ul : 0; off < p->len; off += 4096) {
-        uint64_t n = p->len - off < 4096 ? p->len - off : 4096;
-        struct iovec l = {p->dst + off, n}, rm = {(void *)(p->src + off), n};
-        process_vm_readv(pid, &l, 1, &rm, 1, 0);
-    }
+    ml_read_remote(pid, p->dst, p->src, p->len);
 }
 
 static void *read_pieces(void *arg)
@@ -347,223 +339,14 @@ static void scan_large_roots(int pid, struct ml_snapshot *snap, const struct ml_
     free(h.holds);
 }
 
-/* ---- heaps holding live blocks: read in pieces, not copied ---------------- */
-
-/* The heap, an arena or an allocator's mapping that holds live blocks is
- * read a piece at a time and only what the analysis reads of it is kept
- * (DESIGN, step 4): the words that may point at a block or be a vtable
- * pointer, the chunk headers of what is not a live block, an arena's
- * first bytes, and per live block its header and the shape of its first
- * words (ml_snapshot.heads).  memlens's memory then grows with the live
- * blocks and the pointers among them, not with the heap. */
-#define IS_MMAPPED 2u
-#define SIZE_BITS 7u
-#define ARENA_KEEP (64ul << 10)   /* an arena heap's first bytes, kept whole: heap_info,
-                                     malloc_state, its first chunks */
-#define AFTER 32u                 /* bytes read past a piece: the first words of a block
-                                     whose header ends it */
-
-struct sparse {
-    int pid;
-    struct ml_snapshot *snap;
-    const struct ml_block *blocks;
-    size_t n;
-    uint64_t lo, hi;              /* every live block lies in [lo, hi) */
-    uint64_t file_lo, file_hi;    /* the file mappings lie in [file_lo, file_hi) */
-    unsigned char *buf;           /* PIECE + AFTER bytes: [b0, b1) of the region */
-    uint64_t b0, b1;
-    uint64_t *extra;              /* addresses of this piece to keep whatever their value */
-    size_t nextra, extracap;
-    size_t wcap;                  /* room in the region's words */
-};
-
-static uint64_t buf_word(const struct sparse *s, uint64_t addr)
-{
-    uint64_t v = 0;
-    if (addr >= s->b0 && addr + 8 <= s->b1) memcpy(&v, s->buf + (addr - s->b0), 8);
-    return v;
-}
-
-static int add_extra(struct sparse *s, uint64_t addr)
-{
-    if (s->nextra == s->extracap) {
-        size_t cap = s->extracap ? s->extracap * 2 : 1024;
-        uint64_t *v = realloc(s->extra, cap * sizeof *v);
-        if (!v) return -ENOMEM;
-        s->extra = v;
-        s->extracap = cap;
-    }
-    s->extra[s->nextra++] = addr;
-    return 0;
-}
-
-static int cmp_addr(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* The live blocks from *k on whose header starts below a1: their header
- * word and shape; an mmapped chunk's prev_size is kept. */
-static int note_heads(struct sparse *s, struct ml_region *r, uint64_t a1, size_t *k)
-{
-    struct ml_heads *h = &s->snap->heads;
-    for (; *k < s->n && s->blocks[*k].addr < a1 + 16 && s->blocks[*k].addr < r->end; (*k)++) {
-        const struct ml_block *b = &s->blocks[*k];
-        uint64_t sw = b->addr - 8 >= r->start ? buf_word(s, b->addr - 8) : 0;
-        uint64_t w0 = b->size >= 8 ? buf_word(s, b->addr) : 0;
-        uint64_t w1 = b->size >= 16 ? buf_word(s, b->addr + 8) : 0;
-        h->size_word[*k] = sw;
-        h->shape[*k] = (unsigned char)(ml_reach_shape(s->snap, b->size, w0, w1) | ML_SHAPE_KEPT);
-        if ((sw & IS_MMAPPED) && b->addr - 16 >= r->start && add_extra(s, b->addr - 16)) return -ENOMEM;
-    }
-    return 0;
-}
-
-/* The brk heap's chunk walk (heapwalk.c's) through [a0, a1): the headers of
- * chunks that are not live blocks are kept.  *c: the next chunk, 0 when
- * the walk has ended; *k: a cursor over the blocks. */
-static int walk_piece(struct sparse *s, struct ml_region *r, uint64_t a1, uint64_t *c, size_t *k)
-{
-    while (*c && *c < a1 && *c + 16 <= r->end) {
-        uint64_t sz = buf_word(s, *c + 8) & ~(uint64_t)SIZE_BITS, user = *c + 16;
-        while (*k < s->n && s->blocks[*k].addr < user) (*k)++;
-        if (!(*k < s->n && s->blocks[*k].addr == user) &&
-            (add_extra(s, *c) || add_extra(s, *c + 8)))
-            return -ENOMEM;
-        if (sz < 32 || *c + sz > r->end) *c = 0;
-        else *c += sz;
-    }
-    return 0;
-}
-
-static int keep_word(struct sparse *s, struct ml_region *r, uint64_t addr, uint64_t v)
-{
-    if (r->nwords == s->wcap) {
-        size_t cap = s->wcap ? s->wcap * 2 : 1024;
-        struct ml_word *w = realloc(r->words, cap * sizeof *w);
-        if (!w) return -ENOMEM;
-        r->words = w;
-        s->wcap = cap;
-    }
-    r->words[r->nwords++] = (struct ml_word){addr, v};
-    return 0;
-}
-
-/* Keep the words of [a0, a1) the analysis may read (see above). */
-static int filter_piece(struct sparse *s, struct ml_region *r, uint64_t a0, uint64_t a1)
-{
-    size_t e = 0;
-    qsort(s->extra, s->nextra, sizeof *s->extra, cmp_addr);
-    for (uint64_t a = (a0 + 7) & ~7ull; a + 8 <= a1; a += 8) {
-        uint64_t v = buf_word(s, a);
-        int extra = 0;
-        while (e < s->nextra && s->extra[e] < a) e++;
-        if (e < s->nextra && s->extra[e] == a) extra = 1;
-        int ptr = v - s->lo < s->hi - s->lo && v >= 4096;
-        int vt = !ptr && v - s->file_lo < s->file_hi - s->file_lo && ml_reach_may_be_vtable(s->snap, v);
-        int head = r->kind != ML_RK_HEAP && (a & (ARENA_ALIGN - 1)) < ARENA_KEEP;
-        if ((ptr || vt || extra || head) && keep_word(s, r, a, v)) return -ENOMEM;
-    }
-    return 0;
-}
-
-static int read_sparse_region(struct sparse *s, struct ml_region *r)
-{
-    size_t k = ml_block_first_at(s->blocks, s->n, r->start), kw = k;
-    uint64_t c = r->kind == ML_RK_HEAP ? (r->start + 15) & ~15ull : 0;
-    s->wcap = 0;
-    for (uint64_t a0 = r->start; a0 < r->end; a0 += PIECE) {
-        uint64_t a1 = r->end - a0 < PIECE ? r->end : a0 + PIECE;
-        s->b0 = a0;
-        s->b1 = r->end - a1 < AFTER ? r->end : a1 + AFTER;
-        memset(s->buf, 0, s->b1 - s->b0);      /* pages never written read as zeros */
-        if (!ml_region_untouched(r, a0 - r->start, s->b1 - a0)) {
-            read_piece(s->pid, &(struct piece){s->buf, s->b0, s->b1 - s->b0});
-            s->snap->bytes_scanned += a1 - a0;
-        }
-        s->nextra = 0;
-        if (note_heads(s, r, a1, &k) || walk_piece(s, r, a1, &c, &kw) ||
-            filter_piece(s, r, a0, a1))
-            return -ENOMEM;
-    }
-    if (!r->words && !(r->words = malloc(sizeof *r->words))) return -ENOMEM;
-    return 0;
-}
-
-/* Whether region i is read sparsely: a private anonymous heap (the brk
- * heap, an arena, an allocator's mapping) that holds a live block. */
-static int sparse_wanted(const struct ml_snapshot *snap, size_t i, const struct ml_block *blocks,
-                         size_t n)
+/* Whether region i is read sparsely (heapread.h): a private anonymous heap
+ * (the brk heap, an arena, an allocator's mapping) that holds a live block. */
+static int sparse_wanted(const struct ml_snapshot *snap, size_t i)
 {
     const struct ml_region *r = &snap->regions[i];
     if (r->words || !wanted(snap, i, 1) || strcmp(r->perms, "rw-p") != 0) return 0;
     if (r->kind != ML_RK_HEAP && r->kind != ML_RK_MMAP_ANON) return 0;
-    size_t k = ml_block_first_at(blocks, n, r->start);
-    return k < n && blocks[k].addr < r->end;
-}
-
-/* The span of the file mappings: words outside it are no vtable pointer. */
-static void file_span(const struct ml_snapshot *snap, uint64_t *lo, uint64_t *hi)
-{
-    *lo = UINT64_MAX;
-    *hi = 0;
-    for (size_t i = 0; i < snap->nregions; i++) {
-        const struct ml_region *r = &snap->regions[i];
-        if (r->path[0] != '/') continue;
-        if (r->start < *lo) *lo = r->start;
-        if (r->end > *hi) *hi = r->end;
-    }
-    if (*lo > *hi) *lo = *hi = 0;
-}
-
-/* Mark the heaps that hold live blocks to be read sparsely, with the
- * per-block arrays and the buffer that takes; none without the blocks
- * sorted or without memory for those (they are copied then). */
-static void plan_sparse(struct ml_snapshot *snap, const struct ml_blocks *blocks, struct sparse *s)
-{
-    size_t n = 0;
-    const struct ml_block *sorted = blocks ? ml_blocks_frozen(blocks, &n) : NULL;
-    if (!sorted || n == 0) return;
-    struct ml_heads *h = &snap->heads;
-    h->size_word = malloc(n * sizeof *h->size_word);
-    h->shape = calloc(n, 1);
-    s->buf = malloc(PIECE + AFTER);
-    if (!h->size_word || !h->shape || !s->buf) {
-        free(h->size_word);
-        free(h->shape);
-        free(s->buf);
-        memset(h, 0, sizeof *h);
-        s->buf = NULL;
-        return;
-    }
-    *h = (struct ml_heads){sorted, n, h->size_word, h->shape};
-    s->snap = snap;
-    s->blocks = sorted;
-    s->n = n;
-    s->lo = sorted[0].addr;
-    s->hi = sorted[n - 1].addr + (sorted[n - 1].size ? sorted[n - 1].size : 1);
-    file_span(snap, &s->file_lo, &s->file_hi);
-    for (size_t i = 0; i < snap->nregions; i++)
-        if (sparse_wanted(snap, i, sorted, n)) snap->regions[i].sparse = 1;
-}
-
-/* Read the regions plan_sparse marked (after the others were copied: the
- * vtable test reads those).  One that there is no memory for is left to
- * scan_uncopied. */
-static void read_sparse(int pid, struct ml_snapshot *snap, struct sparse *s)
-{
-    s->pid = pid;
-    for (size_t i = 0; s->buf && i < snap->nregions; i++) {
-        struct ml_region *r = &snap->regions[i];
-        if (!r->sparse || read_sparse_region(s, r) == 0) continue;
-        free(r->words);
-        r->words = NULL;
-        r->nwords = 0;
-        r->sparse = 0;
-    }
-    free(s->buf);
-    free(s->extra);
+    return ml_heapread_holds_block(snap, r);
 }
 
 int ml_capture(int pid, const struct ml_thread_state *threads, size_t nthreads,
@@ -590,12 +373,12 @@ int ml_capture(int pid, const struct ml_thread_state *threads, size_t nthreads,
     read_pagemap(pid, out);
     int roots = blocks && ml_blocks_stats(blocks)->live_blocks > 0;
     if (blocks) scan_large_roots(pid, out, blocks);
-    struct sparse sp = {0};
-    plan_sparse(out, blocks, &sp);
+    if (ml_heapread_prepare(out, blocks) == 0)
+        for (size_t i = 0; i < out->nregions; i++)
+            if (sparse_wanted(out, i)) out->regions[i].sparse = 1;
     rc = read_regions(pid, out, roots);
-    if (rc == 0) read_sparse(pid, out, &sp);
-    else free(sp.buf);
     if (rc) return rc;
+    ml_heapread_run(pid, out);
     scan_uncopied(pid, out, blocks, roots);
     out->scanned = 1;
     return 0;
