@@ -33,7 +33,7 @@ build_and_run() {   # name sources...
     fi
 }
 build_and_run fuzz_suppress "$src/tests/fuzz/fuzz_suppress.c" "$src/report/suppress.c" "$src/report/model.c" \
-    "$src/report/strpool.c"
+    "$src/report/strpool.c" "$src/report/stacktab.c"
 build_and_run fuzz_options "$src/tests/fuzz/fuzz_options.c" "$src/tracer/options.c" "$src/tracer/filepattern.c"
 build_and_run fuzz_maps "$src/tests/fuzz/fuzz_maps.c" "$src/report/snapshot.c"
 # --load's reader: it needs most of report/ (the renderer and the names it maps back);
