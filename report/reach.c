@@ -27,7 +27,38 @@ struct reach {
     long clique;             /* -1 outside the clique pass */
     uint64_t lo, span;       /* every block lies in [lo, lo + span) */
     struct ml_addr_index index;  /* slots NULL: out of memory, binary search instead */
+    const struct ml_region *last;    /* the region of the last block scanned */
+    unsigned char *kept;     /* per block, a bit: a sparse region keeps a word inside it
+                                (NULL: not known, search every block) */
 };
+
+/* The region holding addr, the last one found first (blocks come off the
+ * mark stack near each other more often than not). */
+static const struct ml_region *region_of(struct reach *r, uint64_t addr)
+{
+    const struct ml_region *reg = r->last;
+    if (reg && addr >= reg->start && addr < reg->end) return reg;
+    return r->last = ml_snapshot_find(r->snap, addr);
+}
+
+/* The kept bits: one merge of the sparse regions' words with the blocks,
+ * so that a block holding none (most, in a heap of data) is not searched. */
+static void mark_kept(struct reach *r)
+{
+    size_t n = r->n;
+    if (!(r->kept = calloc(n / 8 + 1, 1))) return;
+    for (size_t i = 0; i < r->snap->nregions; i++) {
+        const struct ml_region *reg = &r->snap->regions[i];
+        if (!reg->sparse) continue;
+        size_t k = ml_block_first_at(r->blocks, n, reg->start);
+        if (k) k--;                                  /* a block that starts before it */
+        for (size_t w = 0; w < reg->nwords; w++) {
+            uint64_t a = reg->words[w].addr;
+            while (k < n && r->blocks[k].addr + r->blocks[k].size <= a) k++;
+            if (k < n && r->blocks[k].addr <= a) r->kept[k / 8] |= (unsigned char)(1u << (k % 8));
+        }
+    }
+}
 
 static void push(struct reach *r, size_t i)
 {
@@ -338,13 +369,13 @@ static void process_stack(struct reach *r)
         r->pending[i] = 0;
         prefetch_next(r);
         const struct ml_block *b = &r->blocks[i];
-        const unsigned char *d = mem_at(r->snap, b->addr, b->size);
+        const struct ml_region *reg = region_of(r, b->addr);
         int prior = r->state[i] != POSSIBLE;
-        if (d) {
-            scan_words(r, d, b->addr, b->addr + b->size, prior);
-        } else {                                /* no room for the copy: scanned words */
-            const struct ml_region *reg = ml_snapshot_find(r->snap, b->addr);
-            if (reg && reg->words) scan_kept_words(r, reg, b->addr, b->addr + b->size, prior);
+        if (!reg) continue;
+        if (reg->data && b->addr + b->size <= reg->end) {
+            scan_words(r, reg->data + (b->addr - reg->start), b->addr, b->addr + b->size, prior);
+        } else if (reg->words && (!reg->sparse || !r->kept || (r->kept[i / 8] >> (i % 8) & 1))) {
+            scan_kept_words(r, reg, b->addr, b->addr + b->size, prior);   /* not copied */
         }
     }
 }
@@ -418,6 +449,7 @@ int ml_reach_classify(const struct ml_snapshot *snap, const struct ml_heap_layou
         r.lo = blocks[0].addr;
         r.span = end - r.lo;
     }
+    mark_kept(&r);             /* on failure every block is searched: slower, not wrong */
     scan_roots(&r);
     process_stack(&r);
     rc = find_cliques(&r);
@@ -431,6 +463,7 @@ int ml_reach_classify(const struct ml_snapshot *snap, const struct ml_heap_layou
     rc = 0;
 out:
     ml_addr_index_free(&r.index);
+    free(r.kept);
     free(r.state);
     free(r.pending);
     free(r.stack);
