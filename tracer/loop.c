@@ -628,6 +628,39 @@ static void forward_pending(const struct ml_loop_config *cfg)
             snapshot_process(cfg, p);
 }
 
+/* The next stop of any traced thread.  A stop wakes memlens through the
+ * scheduler, and on a virtual machine waking a sleeping core costs tens of
+ * microseconds: a watched syscall cost about 50 us, mostly that.  When
+ * stops come in a burst (the loader's mmaps in every process, the brk
+ * calls of a growing heap), memlens polls for the next one for up to
+ * SPIN_S before it sleeps.  Polls that find nothing (a stop this soon
+ * was not coming) turn polling off until stops come quickly again. */
+#define BURST_S 0.001      /* a stop this soon after the last one is a burst */
+#define SPIN_S 0.0002      /* longest poll */
+#define MISSES_OFF 4       /* polls in a row that found nothing: stop polling */
+
+static pid_t wait_next(int *status)
+{
+    static double last;
+    static int misses;
+    double t0 = ml_now();
+    if (t0 - last < BURST_S && misses < MISSES_OFF) {
+        pid_t w;
+        while ((w = waitpid(-1, status, __WALL | WNOHANG)) == 0 && ml_now() - t0 < SPIN_S)
+            __builtin_ia32_pause();
+        if (w != 0) {
+            misses = 0;
+            last = ml_now();
+            return w;
+        }
+        misses++;
+    }
+    pid_t w = waitpid(-1, status, __WALL);
+    last = ml_now();
+    if (last - t0 < SPIN_S) misses = 0;   /* a poll would have caught it */
+    return w;
+}
+
 int ml_loop_run(const struct ml_loop_config *cfg)
 {
     g_cfg = cfg;
@@ -637,7 +670,7 @@ int ml_loop_run(const struct ml_loop_config *cfg)
     while (ml_proc_count_live() > 0) {
         int status;
         forward_pending(cfg);
-        pid_t tid = waitpid(-1, &status, __WALL);
+        pid_t tid = wait_next(&status);
         if (tid < 0) {
             if (errno == EINTR) continue;
             if (errno == ECHILD) break;
