@@ -339,14 +339,16 @@ static void scan_large_roots(int pid, struct ml_snapshot *snap, const struct ml_
     free(h.holds);
 }
 
-/* Whether region i is read sparsely (heapread.h): a private anonymous heap
- * (the brk heap, an arena, an allocator's mapping) that holds a live block. */
-static int sparse_wanted(const struct ml_snapshot *snap, size_t i)
+/* Whether region i is read sparsely (heapread.h): the brk heap (malloc's
+ * own, never a root: only its chunk headers are read), and a private
+ * anonymous mapping that holds a live block (an arena, an allocator's
+ * mapping) or any when no block is live (then no root is read). */
+static int sparse_wanted(const struct ml_snapshot *snap, size_t i, int roots)
 {
     const struct ml_region *r = &snap->regions[i];
-    if (r->words || !wanted(snap, i, 1) || strcmp(r->perms, "rw-p") != 0) return 0;
-    if (r->kind != ML_RK_HEAP && r->kind != ML_RK_MMAP_ANON) return 0;
-    return ml_heapread_holds_block(snap, r);
+    if (r->words || !wanted(snap, i, roots) || strcmp(r->perms, "rw-p") != 0) return 0;
+    if (r->kind == ML_RK_HEAP) return 1;
+    return r->kind == ML_RK_MMAP_ANON && (!roots || ml_heapread_holds_block(snap, r));
 }
 
 int ml_capture(int pid, const struct ml_thread_state *threads, size_t nthreads,
@@ -375,7 +377,7 @@ int ml_capture(int pid, const struct ml_thread_state *threads, size_t nthreads,
     if (blocks) scan_large_roots(pid, out, blocks);
     if (ml_heapread_prepare(out, blocks) == 0)
         for (size_t i = 0; i < out->nregions; i++)
-            if (sparse_wanted(out, i)) out->regions[i].sparse = 1;
+            if (sparse_wanted(out, i, roots)) out->regions[i].sparse = 1;
     rc = read_regions(pid, out, roots);
     if (rc) return rc;
     ml_heapread_run(pid, out);

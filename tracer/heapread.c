@@ -144,20 +144,45 @@ static int keep_word(struct part *p, uint64_t addr, uint64_t v)
     return 0;
 }
 
+/* An arena heap's first bytes (heapread.h): kept whole. */
+static int arena_head(const struct part *p, uint64_t a)
+{
+    return p->r->kind != ML_RK_HEAP && (a & (ARENA_ALIGN - 1)) < ARENA_KEEP;
+}
+
+/* filter_piece when no block is live: no word can point at one, so only
+ * the brk heap's chunk headers (the extra addresses) and the arena heads
+ * are kept, without looking at the rest. */
+static int filter_no_blocks(struct reader *rd, struct part *p, uint64_t a0, uint64_t a1)
+{
+    if (p->r->kind == ML_RK_HEAP) {
+        for (size_t e = 0; e < rd->nextra; e++) {
+            uint64_t a = rd->extra[e];
+            if ((e && a == rd->extra[e - 1]) || a < a0 || a + 8 > a1) continue;
+            if (keep_word(p, a, buf_word(rd, a))) return -ENOMEM;
+        }
+        return 0;
+    }
+    for (uint64_t base = a0 & ~(ARENA_ALIGN - 1); base < a1; base += ARENA_ALIGN)
+        for (uint64_t a = base > a0 ? base : (a0 + 7) & ~7ull; a + 8 <= a1 && a < base + ARENA_KEEP; a += 8)
+            if (keep_word(p, a, buf_word(rd, a))) return -ENOMEM;
+    return 0;
+}
+
 /* Keep the words of [a0, a1) the analysis may read (heapread.h). */
 static int filter_piece(struct reader *rd, struct part *p, uint64_t a0, uint64_t a1)
 {
     const struct job *j = rd->job;
     size_t e = 0;
     qsort(rd->extra, rd->nextra, sizeof *rd->extra, cmp_addr);
+    if (j->n == 0) return filter_no_blocks(rd, p, a0, a1);
     for (uint64_t a = (a0 + 7) & ~7ull; a + 8 <= a1; a += 8) {
         uint64_t v = buf_word(rd, a);
         while (e < rd->nextra && rd->extra[e] < a) e++;
         int extra = e < rd->nextra && rd->extra[e] == a;
         int ptr = v - j->lo < j->hi - j->lo && v >= 4096;
         int vt = !ptr && v - j->file_lo < j->file_hi - j->file_lo && ml_reach_may_be_vtable(j->snap, v);
-        int head = p->r->kind != ML_RK_HEAP && (a & (ARENA_ALIGN - 1)) < ARENA_KEEP;
-        if ((ptr || vt || extra || head) && keep_word(p, a, v)) return -ENOMEM;
+        if ((ptr || vt || extra || arena_head(p, a)) && keep_word(p, a, v)) return -ENOMEM;
     }
     return 0;
 }
@@ -205,9 +230,9 @@ int ml_heapread_prepare(struct ml_snapshot *snap, const struct ml_blocks *blocks
 {
     size_t n = 0;
     const struct ml_block *sorted = blocks ? ml_blocks_frozen(blocks, &n) : NULL;
-    if (!sorted || n == 0) return -ENOENT;
-    uint64_t *size_word = malloc(n * sizeof *size_word);
-    unsigned char *shape = calloc(n, 1);
+    if (!sorted) return -ENOENT;
+    uint64_t *size_word = malloc((n ? n : 1) * sizeof *size_word);
+    unsigned char *shape = calloc(n ? n : 1, 1);
     if (!size_word || !shape) {
         free(size_word);
         free(shape);
@@ -293,10 +318,12 @@ void ml_heapread_run(int pid, struct ml_snapshot *snap)
 {
     const struct ml_heads *h = &snap->heads;
     if (!h->blocks) return;
-    struct job j = {.pid = pid, .snap = snap, .heads = &snap->heads, .blocks = h->blocks, .n = h->n,
-                    .lo = h->blocks[0].addr};
-    j.hi = h->blocks[h->n - 1].addr + (h->blocks[h->n - 1].size ? h->blocks[h->n - 1].size : 1);
-    file_span(snap, &j.file_lo, &j.file_hi);
+    struct job j = {.pid = pid, .snap = snap, .heads = &snap->heads, .blocks = h->blocks, .n = h->n};
+    if (h->n) {                       /* no block: no word can point at one, nor a vtable matter */
+        j.lo = h->blocks[0].addr;
+        j.hi = h->blocks[h->n - 1].addr + (h->blocks[h->n - 1].size ? h->blocks[h->n - 1].size : 1);
+        file_span(snap, &j.file_lo, &j.file_hi);
+    }
     j.nparts = plan_parts(&j, snap);
     if (!j.nparts) return;
     if (!(j.parts = calloc(j.nparts, sizeof *j.parts))) {

@@ -1,8 +1,8 @@
-/* heapread.h - reading the heaps that hold live blocks without copying them.
+/* heapread.h - reading the heaps without copying them.
  *
- * At the exit snapshot, the brk heap, the arenas and an allocator's
- * mappings that hold live blocks are read a piece at a time, on two
- * threads, and only what the analysis reads of them is kept (DESIGN, step
+ * At the exit snapshot, the brk heap, and the arenas and allocator
+ * mappings that hold live blocks (every private anonymous mapping when no
+ * block is live) are read a piece at a time, on two threads, and only what the analysis reads of them is kept (DESIGN, step
  * 4): the words that may point at a block or be a vtable pointer, the
  * headers of the brk heap's chunks that are not live blocks, an arena's
  * first 64 KiB, an mmapped chunk's prev_size (the region's `words`), and
