@@ -17,7 +17,8 @@
 #define ARENA_ALIGN ML_HEAP_MAX_SIZE   /* arena heaps start 64 MiB-aligned */
 #define ARENA_KEEP (64ul << 10)   /* an arena heap's first bytes, kept whole: heap_info,
                                      malloc_state, its first chunks */
-#define SPLIT_MIN (8 * PIECE)     /* a region this large is read as two parts */
+#define SPLIT_MIN (4 * PIECE)     /* a region this large is read as two parts (fraghole.c's
+                                     heap is, so test_frag checks a split walk) */
 
 void ml_read_remote(int pid, unsigned char *dst, uint64_t src, uint64_t len)
 {

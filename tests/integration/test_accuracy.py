@@ -1,6 +1,6 @@
 """memlens gives memcheck's four leak kinds on the samples that pin down
 one cause of difference each (samples/stalereuse, cliques, chunkhdr,
-multiinherit, dlfail).
+freehead, multiinherit, dlfail).
 
 Each sample states its answer (`--expect`, derived from its code in its
 header comment); memlens must give it, blocks and bytes, and so must
@@ -63,6 +63,9 @@ class AccuracySamples(unittest.TestCase):
 
     def test_chunk_header_is_no_interior_pointer(self):
         self.check("chunkhdr")
+
+    def test_free_chunk_header_in_a_heap_read_in_parts(self):
+        self.check("freehead")
 
     def test_multiple_inheritance_vtable_test(self):
         self.check("multiinherit")
