@@ -1,11 +1,16 @@
 /* capture.h - taking a process's exit snapshot while its memory is intact.
  *
  * Called with every thread of the process stopped (at PTRACE_EVENT_EXIT):
- * reads /proc/PID/maps, smaps, pagemap and the bytes of the regions that
- * reachability needs (writable ones as roots and heap, read-only ones of
- * loaded objects for vtables), with process_vm_readv on two threads.
- * Pages never written are not read; a large mapping that holds no block is
- * scanned through a small buffer and only its possible pointers are kept.
+ * reads /proc/PID/maps, smaps, pagemap and the memory that reachability
+ * needs, with process_vm_readv on two threads.  The heaps (the brk heap,
+ * and the mappings that hold live blocks) are read in pieces by
+ * heapread.c, which keeps only what the analysis reads of them; other
+ * writable regions (roots) and the read-only ones of loaded objects (for
+ * vtables) are copied, skipping pages never written; a large anonymous
+ * mapping that holds no block is scanned through a small buffer and only
+ * its possible pointers are kept.  When memory runs short, what cannot be
+ * copied is scanned the same way, and what cannot be scanned is counted
+ * as unread (the report says both).  Owns the snapshot it fills.
  */
 #ifndef ML_CAPTURE_H
 #define ML_CAPTURE_H
