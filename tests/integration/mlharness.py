@@ -13,6 +13,7 @@ Run as a script to check the samples against valgrind without memlens:
     python3 tests/integration/mlharness.py [sample...]
 """
 
+import atexit
 import collections
 import json
 import os
@@ -105,15 +106,39 @@ def skip_without_valgrind():
 AS_NOBODY = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
 
 
-def skip_unless_nobody_can_run_memlens():
-    """Tests that run memlens as another user need a build tree that user
-    can read (a clone under a 0700 directory such as mktemp -d's is not)."""
-    shim = os.path.join(build_dir(), "preload", ".libs", "libmemlens.so")
+_NOBODY_TREE = []
+
+
+def _nobody_can_read(memlens, shim):
     r = subprocess.run(list(AS_NOBODY) + ["sh", "-c", 'test -x "$1" && test -r "$2"', "sh",
-                                          memlens_path(), shim],
+                                          memlens, shim],
                        stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
-    if r.returncode != 0:
-        raise unittest.SkipTest("user nobody cannot read this build tree (%s)" % build_dir())
+    return r.returncode == 0
+
+
+def memlens_for_nobody():
+    """A memlens that user nobody can run: the build tree's when nobody can
+    read it, else a copy of memlens, its shim and its default suppressions,
+    laid out as in the build tree (where memlens looks for them), in a
+    world-readable directory removed when the tests end.  A clone under a
+    0700 directory, such as mktemp -d's, is not readable by nobody."""
+    shim_rel = os.path.join("preload", ".libs", "libmemlens.so")
+    if _nobody_can_read(memlens_path(), os.path.join(build_dir(), shim_rel)):
+        return memlens_path()
+    if not _NOBODY_TREE:
+        top = tempfile.mkdtemp(prefix="mlnobody.")
+        atexit.register(shutil.rmtree, top, True)
+        for rel in (os.path.join("tracer", "memlens"), shim_rel,
+                    os.path.join("data", "default.supp")):
+            os.makedirs(os.path.join(top, os.path.dirname(rel)), exist_ok=True)
+            src = os.path.join(build_dir(), rel)
+            if not os.path.exists(src):
+                src = os.path.join(SOURCE_DIR, rel)
+            shutil.copy(src, os.path.join(top, rel))
+        for d, _, _ in os.walk(top):
+            os.chmod(d, 0o755)
+        _NOBODY_TREE.append(os.path.join(top, "tracer", "memlens"))
+    return _NOBODY_TREE[0]
 
 
 def _run(cmd, **kw):

@@ -82,9 +82,9 @@ class SetUserId(unittest.TestCase):
         return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + cmd
 
     def test_caller_without_privileges_is_told_they_are_dropped(self):
-        h.skip_unless_nobody_can_run_memlens()
         self.install(0)                  # set-user-ID root, run by nobody
-        status, out, err = h.run_bounded(self.as_nobody([h.memlens_path(), "-q", self.prog]), LIMIT)
+        status, out, err = h.run_bounded(self.as_nobody([h.memlens_for_nobody(), "-q", self.prog]),
+                                         LIMIT)
         self.assertEqual(status, 0, err)
         self.assertEqual(int(out), 65534)                # ptrace dropped the privilege
         self.assertIn("which is set-user-ID root: under ptrace (memlens, as any debugger) the "
