@@ -10,7 +10,8 @@
  * mapping that holds no block is scanned through a small buffer and only
  * its possible pointers are kept.  When memory runs short, what cannot be
  * copied is scanned the same way, and what cannot be scanned is counted
- * as unread (the report says both).  Owns the snapshot it fills.
+ * as unread (the report says both).  Fills the caller's snapshot and
+ * keeps nothing of its own past the call.
  */
 #ifndef ML_CAPTURE_H
 #define ML_CAPTURE_H

@@ -15,6 +15,7 @@ Run as a script to check the samples against valgrind without memlens:
 
 import atexit
 import collections
+import functools
 import json
 import os
 import re
@@ -106,9 +107,6 @@ def skip_without_valgrind():
 AS_NOBODY = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
 
 
-_NOBODY_TREE = []
-
-
 def _nobody_can_read(memlens, shim):
     r = subprocess.run(list(AS_NOBODY) + ["sh", "-c", 'test -x "$1" && test -r "$2"', "sh",
                                           memlens, shim],
@@ -116,6 +114,7 @@ def _nobody_can_read(memlens, shim):
     return r.returncode == 0
 
 
+@functools.lru_cache(maxsize=None)
 def memlens_for_nobody():
     """A memlens that user nobody can run: the build tree's when nobody can
     read it, else a copy of memlens, its shim and its default suppressions,
@@ -125,20 +124,18 @@ def memlens_for_nobody():
     shim_rel = os.path.join("preload", ".libs", "libmemlens.so")
     if _nobody_can_read(memlens_path(), os.path.join(build_dir(), shim_rel)):
         return memlens_path()
-    if not _NOBODY_TREE:
-        top = tempfile.mkdtemp(prefix="mlnobody.")
-        atexit.register(shutil.rmtree, top, True)
-        for rel in (os.path.join("tracer", "memlens"), shim_rel,
-                    os.path.join("data", "default.supp")):
-            os.makedirs(os.path.join(top, os.path.dirname(rel)), exist_ok=True)
-            src = os.path.join(build_dir(), rel)
-            if not os.path.exists(src):
-                src = os.path.join(SOURCE_DIR, rel)
-            shutil.copy(src, os.path.join(top, rel))
-        for d, _, _ in os.walk(top):
-            os.chmod(d, 0o755)
-        _NOBODY_TREE.append(os.path.join(top, "tracer", "memlens"))
-    return _NOBODY_TREE[0]
+    top = tempfile.mkdtemp(prefix="mlnobody.")
+    atexit.register(shutil.rmtree, top, True)
+    for rel in (os.path.join("tracer", "memlens"), shim_rel,
+                os.path.join("data", "default.supp")):
+        os.makedirs(os.path.join(top, os.path.dirname(rel)), exist_ok=True)
+        src = os.path.join(build_dir(), rel)
+        if not os.path.exists(src):
+            src = os.path.join(SOURCE_DIR, rel)
+        shutil.copy(src, os.path.join(top, rel))
+    for d, _, _ in os.walk(top):
+        os.chmod(d, 0o755)
+    return os.path.join(top, "tracer", "memlens")
 
 
 def _run(cmd, **kw):

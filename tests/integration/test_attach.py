@@ -298,8 +298,7 @@ class AttachErrors(unittest.TestCase):
     def test_not_allowed(self):
         svc = Service()
         try:
-            p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                                h.memlens_for_nobody(), "-q", "-p", str(svc.pid)],
+            p = subprocess.run(list(h.AS_NOBODY) + [h.memlens_for_nobody(), "-q", "-p", str(svc.pid)],
                                stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
             err = p.stderr.decode()
             self.assertEqual(p.returncode, 125, err)

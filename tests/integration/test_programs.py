@@ -79,7 +79,7 @@ class SetUserId(unittest.TestCase):
 
     @staticmethod
     def as_nobody(cmd):
-        return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + cmd
+        return list(h.AS_NOBODY) + cmd
 
     def test_caller_without_privileges_is_told_they_are_dropped(self):
         self.install(0)                  # set-user-ID root, run by nobody
